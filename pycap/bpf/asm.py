@@ -1,0 +1,130 @@
+"""Assembler (labels -> offsets, with jump peepholes) and disassembler."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import replace
+
+from pycap.bpf.isa import (BYTES_OF_SIZE, INVERSE_JUMP, AluOp, Class, Insn, JmpOp, Label, Mode,
+                           Size, Src)
+
+Item = Insn | Label
+
+
+def _peephole(items: list[Item]) -> list[Item]:
+    """Drop jumps to the next instruction and turn ``jcc L1; ja L2; L1:`` into
+    ``jncc L2; L1:``.  Repeats until nothing changes."""
+    changed = True
+    while changed:
+        changed = False
+        out: list[Item] = []
+        i = 0
+        while i < len(items):
+            item = items[i]
+            if isinstance(item, Insn) and item.target is not None:
+                labels_after = _labels_at(items, i + 1)
+                if item.target in labels_after and item.code == Class.JMP | JmpOp.JA:
+                    i += 1
+                    changed = True
+                    continue
+                nxt = items[i + 1] if i + 1 < len(items) else None
+                if (isinstance(nxt, Insn) and nxt.code == Class.JMP | JmpOp.JA and
+                        item.target in _labels_at(items, i + 2) and JmpOp(item.op) in INVERSE_JUMP):
+                    inverted = (item.code & ~0xF0) | INVERSE_JUMP[JmpOp(item.op)]
+                    out.append(replace(item, code=inverted, target=nxt.target))
+                    i += 2
+                    changed = True
+                    continue
+            out.append(item)
+            i += 1
+        items = out
+    return items
+
+
+def _labels_at(items: list[Item], i: int) -> set[str]:
+    names = set()
+    while i < len(items) and isinstance(items[i], Label):
+        names.add(items[i].name)  # type: ignore[union-attr]
+        i += 1
+    return names
+
+
+def assemble(items: list[Item]) -> list[Insn]:
+    """Resolve labels into jump offsets; returns plain instructions."""
+    items = _peephole(items)
+    where: dict[str, int] = {}
+    count = 0
+    for item in items:
+        if isinstance(item, Label):
+            where[item.name] = count
+        else:
+            count += 1
+    out: list[Insn] = []
+    for item in items:
+        if isinstance(item, Insn):
+            if item.target is not None:
+                item = replace(item, off=where[item.target] - (len(out) + 1), target=None)
+            out.append(item)
+    return out
+
+
+def encode(insns: list[Insn]) -> bytes:
+    return b"".join(i.encode() for i in insns)
+
+
+def decode(blob: bytes) -> list[Insn]:
+    out = []
+    for pos in range(0, len(blob), 8):
+        code, regs, off, imm = struct.unpack_from("<BBhi", blob, pos)
+        out.append(Insn(code, regs & 0x0F, regs >> 4, off, imm & 0xFFFFFFFF))
+    return out
+
+
+_ALU_SYMBOL = {AluOp.ADD: "+=", AluOp.SUB: "-=", AluOp.MUL: "*=", AluOp.DIV: "/=",
+               AluOp.OR: "|=", AluOp.AND: "&=", AluOp.LSH: "<<=", AluOp.RSH: ">>=",
+               AluOp.MOD: "%=", AluOp.XOR: "^=", AluOp.MOV: "="}
+_JMP_SYMBOL = {JmpOp.JEQ: "==", JmpOp.JGT: ">", JmpOp.JGE: ">=", JmpOp.JSET: "&",
+               JmpOp.JNE: "!=", JmpOp.JLT: "<", JmpOp.JLE: "<="}
+_SIZE_NAME = {Size.B: "u8", Size.H: "u16", Size.W: "u32", Size.DW: "u64"}
+
+
+def disassemble_one(insn: Insn, pc: int) -> str:
+    cls, op = insn.cls, insn.op
+    if cls in (Class.ALU, Class.ALU64):
+        reg = "w" if cls == Class.ALU else "r"
+        if op == AluOp.NEG:
+            return f"{reg}{insn.dst} = -{reg}{insn.dst}"
+        operand = f"{reg}{insn.src}" if insn.code & Src.X else _imm(insn.imm)
+        return f"{reg}{insn.dst} {_ALU_SYMBOL[AluOp(op)]} {operand}"
+    if cls in (Class.JMP, Class.JMP32):
+        if op == JmpOp.EXIT:
+            return "exit"
+        if op == JmpOp.JA:
+            return f"goto {pc + 1 + insn.off}"
+        reg = "w" if cls == Class.JMP32 else "r"
+        operand = f"{reg}{insn.src}" if insn.code & Src.X else _imm(insn.imm)
+        return f"if {reg}{insn.dst} {_JMP_SYMBOL[JmpOp(op)]} {operand} goto {pc + 1 + insn.off}"
+    size = Size(insn.code & 0x18)
+    mode = insn.code & 0xE0
+    if cls == Class.LD and mode == Mode.ABS:
+        return f"r0 = ntoh(*({_SIZE_NAME[size]} *)skb[{insn.imm}])"
+    if cls == Class.LD and mode == Mode.IND:
+        return f"r0 = ntoh(*({_SIZE_NAME[size]} *)skb[r{insn.src} + {insn.imm}])"
+    if cls == Class.LDX:
+        return f"r{insn.dst} = *({_SIZE_NAME[size]} *)(r{insn.src} {insn.off:+d})"
+    if cls == Class.STX:
+        return f"*({_SIZE_NAME[size]} *)(r{insn.dst} {insn.off:+d}) = r{insn.src}"
+    return f".insn {insn.code:#04x} {insn.dst} {insn.src} {insn.off} {insn.imm}"
+
+
+def _imm(value: int) -> str:
+    return str(value) if value < 4096 else hex(value)
+
+
+def disassemble(insns: list[Insn]) -> str:
+    """One instruction a line: ``(NNN) opcode  text``, like ``tcpdump -d``."""
+    return "\n".join(f"({pc:03d}) {insn.code:#04x}  {disassemble_one(insn, pc)}"
+                     for pc, insn in enumerate(insns))
+
+
+__all__ = ["assemble", "encode", "decode", "disassemble", "BYTES_OF_SIZE"]

@@ -1,0 +1,59 @@
+"""compile_filter: filter text -> AST -> IR -> eBPF, the one entry point the
+rest of pycap uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pycap.bpf.asm import disassemble, encode
+from pycap.bpf.codegen import generate
+from pycap.bpf.isa import Insn
+from pycap.errors import FilterError
+from pycap.filter import ast
+from pycap.filter.names import NameResolver
+from pycap.filter.parser import parse
+from pycap.ir import nodes as ir
+from pycap.ir.lower import Lowerer
+from pycap.linktype import LinkType
+
+MAX_SNAPLEN = 262144
+REJECTS_ALL = "expression rejects all packets"
+
+
+@dataclass(frozen=True)
+class CompiledFilter:
+    expression: str
+    linktype: int
+    snaplen: int
+    tree: ast.Expr
+    predicate: ir.Pred
+    insns: tuple[Insn, ...]
+
+    @property
+    def bytecode(self) -> bytes:
+        return encode(list(self.insns))
+
+    def disassemble(self) -> str:
+        return disassemble(list(self.insns))
+
+
+def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: int = MAX_SNAPLEN,
+                   *, offline: bool = False, netmask: int = 0,
+                   names: NameResolver | None = None) -> CompiledFilter:
+    """Compile a pcap-filter expression to an eBPF socket filter.
+
+    ``offline`` programs read the original packet length from ``cb[0]``
+    (savefile records whose captured part is shorter than the packet).
+    Raises FilterError (with a span into ``expression``) on bad input.
+    """
+    lowerer = Lowerer(linktype, names=names, netmask=netmask)
+    try:
+        tree = parse(expression, on_primitive=lowerer.on_primitive)
+        predicate = lowerer.lower(tree)
+    except FilterError as err:
+        raise err.with_source(expression) from None
+    if predicate == ir.FALSE:
+        raise FilterError(REJECTS_ALL).with_source(expression)
+    snaplen = snaplen or MAX_SNAPLEN
+    insns = generate(predicate, snaplen, "cb0" if offline else "len")
+    return CompiledFilter(expression, int(linktype), snaplen, tree, predicate, tuple(insns))

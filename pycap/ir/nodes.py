@@ -1,0 +1,193 @@
+"""The intermediate representation between the filter AST and eBPF.
+
+Two small families of frozen value objects:
+
+* values (32-bit unsigned): ``Imm``, ``Load`` (packet bytes at an absolute
+  offset, big-endian; an out-of-bounds load rejects the whole packet, as in
+  classic BPF), ``WireLen``, ``Ctx`` (``__sk_buff`` fields) and ``Alu``;
+* predicates: ``Cmp``, ``All`` (and), ``Any`` (or), ``Negation`` and the
+  constants ``TRUE``/``FALSE``.
+
+A filter is one predicate; the program accepts (returns the snap length)
+when it holds and returns 0 otherwise.  Evaluation is left to right with
+short-circuiting, which fixes which loads happen and so which packets an
+out-of-bounds load rejects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+MASK32 = 0xFFFFFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class Imm:
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    offset: "Value"
+    size: int          # 1, 2 or 4 bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WireLen:
+    """The packet's original length (libpcap's ``len``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """A ``struct __sk_buff`` field: ``pkt_type``, ``ifindex``, ``vlan_present``,
+    ``vlan_tci``, ``protocol``."""
+
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alu:
+    op: str            # add sub mul div mod and or xor lsh rsh neg
+    left: "Value"
+    right: "Value"     # ignored for neg (Imm(0))
+
+
+Value = Union[Imm, Load, WireLen, Ctx, Alu]
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp:
+    op: str            # eq gt ge set  (set: left & right != 0)
+    left: Value
+    right: Value
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    items: tuple["Pred", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Any:
+    items: tuple["Pred", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Negation:
+    item: "Pred"
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: bool
+
+
+TRUE = Const(True)
+FALSE = Const(False)
+
+Pred = Union[Cmp, All, Any, Negation, Const]
+
+
+def alu_eval(op: str, a: int, b: int) -> int | None:
+    """Fold a 32-bit ALU operation; None when it must not be folded
+    (division by zero is a run-time reject)."""
+    if op == "add":
+        return (a + b) & MASK32
+    if op == "sub":
+        return (a - b) & MASK32
+    if op == "mul":
+        return (a * b) & MASK32
+    if op == "div":
+        return a // b if b else None
+    if op == "mod":
+        return a % b if b else None
+    if op == "and":
+        return a & b
+    if op == "or":
+        return a | b
+    if op == "xor":
+        return a ^ b
+    if op == "lsh":
+        return (a << b) & MASK32 if b < 32 else 0
+    if op == "rsh":
+        return a >> b if b < 32 else 0
+    if op == "neg":
+        return (-a) & MASK32
+    raise ValueError(op)
+
+
+def cmp_eval(op: str, a: int, b: int) -> bool:
+    if op == "eq":
+        return a == b
+    if op == "gt":
+        return a > b
+    if op == "ge":
+        return a >= b
+    if op == "set":
+        return (a & b) != 0
+    raise ValueError(op)
+
+
+# ---- smart constructors that fold as they build ------------------------------
+
+def alu(op: str, left: Value, right: Value = Imm(0)) -> Value:
+    if isinstance(left, Imm) and isinstance(right, Imm):
+        folded = alu_eval(op, left.value, right.value)
+        if folded is not None:
+            return Imm(folded)
+    return Alu(op, left, right)
+
+
+def cmp(op: str, left: Value, right: Value) -> Pred:
+    if isinstance(left, Imm) and isinstance(right, Imm):
+        return Const(cmp_eval(op, left.value, right.value))
+    return Cmp(op, left, right)
+
+
+def load(offset: int | Value, size: int) -> Load:
+    return Load(Imm(offset) if isinstance(offset, int) else offset, size)
+
+
+def eq(offset: int | Value, size: int, value: int, mask: int | None = None) -> Pred:
+    """libpcap's gen_cmp/gen_mcmp: the packet field (masked) equals value."""
+    field: Value = load(offset, size)
+    if mask is not None and mask != (1 << (8 * size)) - 1:
+        if mask == 0:
+            return TRUE if value == 0 else FALSE   # libpcap's optimizer drops the load
+        field = alu("and", field, Imm(mask))
+    return cmp("eq", field, Imm(value & MASK32))
+
+
+def all_of(*items: Pred) -> Pred:
+    out: list[Pred] = []
+    for item in items:
+        if item == TRUE:
+            continue
+        if item == FALSE:
+            return FALSE   # libpcap's optimizer removes what can only lead to reject
+        out.extend(item.items if isinstance(item, All) else (item,))
+    if not out:
+        return TRUE
+    return out[0] if len(out) == 1 else All(tuple(out))
+
+
+def any_of(*items: Pred) -> Pred:
+    out: list[Pred] = []
+    for item in items:
+        if item == FALSE:
+            continue
+        if item == TRUE:
+            return TRUE    # ... and what can only lead to accept
+        out.extend(item.items if isinstance(item, Any) else (item,))
+    if not out:
+        return FALSE
+    return out[0] if len(out) == 1 else Any(tuple(out))
+
+
+def negate(item: Pred) -> Pred:
+    if isinstance(item, Const):
+        return Const(not item.value)
+    if isinstance(item, Negation):
+        return item.item
+    return Negation(item)
