@@ -1,0 +1,5 @@
+"""Live capture: AF_PACKET sockets with a TPACKET_V3 ring and an eBPF filter."""
+
+from pycap.capture.live import Capture, CaptureStats, Frame
+
+__all__ = ["Capture", "CaptureStats", "Frame"]

@@ -1,0 +1,44 @@
+"""The raw system calls pycap needs and Python's standard library lacks.
+
+This module is the only place that touches libc through ctypes.  Every call
+returns a plain int or raises ``OSError`` carrying errno; callers turn that into
+the user-facing error they know the context for.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+SYS_BPF = 321  # x86_64
+CLONE_NEWNET = 0x40000000
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+# Private prototypes, so the shared CDLL's default (int) restype stays untouched.
+_SYSCALL = ctypes.CFUNCTYPE(
+    ctypes.c_long, ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_ulong,
+    use_errno=True,
+)(("syscall", _LIBC))
+_SETNS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, use_errno=True)(
+    ("setns", _LIBC)
+)
+
+
+def _raise_errno() -> None:
+    err = ctypes.get_errno()
+    raise OSError(err, os.strerror(err))
+
+
+def bpf(cmd: int, attr: ctypes.Structure) -> int:
+    """``bpf(cmd, &attr, sizeof(attr))``; the kernel may write results back into attr."""
+    ret = _SYSCALL(SYS_BPF, cmd, ctypes.addressof(attr), ctypes.sizeof(attr))
+    if ret < 0:
+        _raise_errno()
+    return int(ret)
+
+
+def setns(fd: int, nstype: int = CLONE_NEWNET) -> None:
+    """Move the calling *thread* into the namespace that ``fd`` refers to."""
+    if _SETNS(fd, nstype) != 0:
+        _raise_errno()
