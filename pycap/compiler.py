@@ -14,6 +14,7 @@ from pycap.filter.names import NameResolver
 from pycap.filter.parser import parse
 from pycap.ir import nodes as ir
 from pycap.ir.lower import Lowerer
+from pycap.ir.opt import optimize
 from pycap.linktype import LinkType
 
 MAX_SNAPLEN = 262144
@@ -49,7 +50,7 @@ def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: in
     lowerer = Lowerer(linktype, names=names, netmask=netmask)
     try:
         tree = parse(expression, on_primitive=lowerer.on_primitive)
-        predicate = lowerer.lower(tree)
+        predicate = optimize(lowerer.lower(tree))
     except FilterError as err:
         raise err.with_source(expression) from None
     if predicate == ir.FALSE:

@@ -54,6 +54,8 @@ class NameResolver:
     def port(self, name: str) -> tuple[int, int] | None:
         """pcap_nametoport: (port, protocol) with PROTO_UNDEF when the name
         means the same port for TCP and UDP."""
+        if name.isdigit():
+            return int(name), PROTO_UNDEF   # getaddrinfo takes numeric services
         tcp = self._service(name, "tcp")
         udp = self._service(name, "udp")
         if tcp is not None:

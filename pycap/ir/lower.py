@@ -27,7 +27,7 @@ LLC_NAMES = {"iso": 0xFE, "stp": 0x42, "ipx": 0xE0, "netbeui": 0xF0}
 ETHERTYPE_OF_PROTO = {
     "ip": ETHERTYPE_IP, "ip6": ETHERTYPE_IPV6, "arp": ETHERTYPE_ARP, "rarp": ETHERTYPE_REVARP,
     "decnet": 0x6003, "sca": 0x6007, "lat": 0x6004, "mopdl": 0x6001, "moprc": 0x6002,
-    "stp": 0x42, "netbeui": 0xF0, "iso": 0xFE,
+    "stp": 0x42, "netbeui": 0xF0, "iso": 0xFE, "ipx": 0xE0, "atalk": 0x809B, "aarp": 0x80F3,
 }
 # protocol abbreviation -> (IP protocol number, which IP versions: "ip", "ip6" or "any")
 IP_PROTO_OF = {
@@ -147,7 +147,7 @@ class Lowerer:
             number, versions = IP_PROTO_OF[proto]
             return self.gen_proto(number, None if versions == "any" else versions, span)
         if proto in ("ip", "ip6", "arp", "rarp", "decnet", "sca", "lat", "mopdl", "moprc",
-                     "stp", "netbeui", "iso"):
+                     "stp", "netbeui", "iso", "ipx", "atalk", "aarp"):
             return self.link.proto_is(ETHERTYPE_OF_PROTO[proto])
         if proto == "link":
             raise FilterError("link layer applied in wrong context", span)
@@ -299,9 +299,6 @@ class Lowerer:
                  "moprc": "MOPRC", "mopdl": "MOPDL", "ipx": "IPX", "iso": "ISO"}
         if proto == "decnet":
             raise UnsupportedFilterError("pycap does not support DECnet hosts yet", span)
-        if proto == "atalk" and kind == "net":
-            raise FilterError("AppleTalk modifier applied to ip net" if False else
-                              "AppleTalk host filtering not implemented", span)
         raise FilterError(f"{names[proto]} host filtering not implemented", span)
 
     def _dir_pair(self, direction: str | None, make: Callable[[str], Pred],
@@ -554,12 +551,13 @@ class Lowerer:
             return alu("neg", value), checks
         if isinstance(node, ast.BinOp):
             left, lchecks = self.arith(node.left)
-            right, rchecks = self.arith(node.right)
+            right, _ = self.arith(node.right)
             op = ALU_OPS[node.op]
             if op in ("div", "mod") and right == Imm(0):
                 word = "division" if op == "div" else "modulus"
                 raise FilterError(f"{word} by zero", node.right.span)  # type: ignore[union-attr]
-            return alu(op, left, right), all_of(lchecks, rchecks)
+            # libpcap's gen_arth keeps only the left operand's protocol checks
+            return alu(op, left, right), lchecks
         if isinstance(node, ast.Index):
             return self.index(node)
         raise AssertionError(node)
@@ -638,7 +636,7 @@ class Lowerer:
                           "ARCNET/802.11/ATM LANE/Fibre Channel", span)
 
     def byteop(self, idx: int, op: str, value: int) -> Pred:
-        field = load(self.pl(idx), 1)
+        field = load(idx, 1)
         if op == "=":
             return cmp("eq", field, Imm(value))
         if op == "<":

@@ -132,6 +132,8 @@ def cmp_eval(op: str, a: int, b: int) -> bool:
 # ---- smart constructors that fold as they build ------------------------------
 
 def alu(op: str, left: Value, right: Value = Imm(0)) -> Value:
+    if op in ("and", "mul") and right == Imm(0):
+        return Imm(0)      # libpcap's optimizer folds these, dropping the load
     if isinstance(left, Imm) and isinstance(right, Imm):
         folded = alu_eval(op, left.value, right.value)
         if folded is not None:
@@ -160,29 +162,51 @@ def eq(offset: int | Value, size: int, value: int, mask: int | None = None) -> P
 
 
 def all_of(*items: Pred) -> Pred:
+    """Conjunction, simplified the way libpcap's optimizer would: ``x and not x``
+    and a leading false are proven false; a false after tests that touch the
+    packet stays (those tests still run, and libpcap does not prove it)."""
     out: list[Pred] = []
+    seen: list[Pred] = []
     for item in items:
         if item == TRUE:
             continue
         if item == FALSE:
-            return FALSE   # libpcap's optimizer removes what can only lead to reject
-        out.extend(item.items if isinstance(item, All) else (item,))
+            return FALSE if not out else All(tuple(out) + (FALSE,))
+        if negate(item) in seen:
+            return FALSE
+        seen.append(item)
+        for part in (item.items if isinstance(item, All) else (item,)):
+            if part == FALSE:
+                return All(tuple(out) + (FALSE,)) if out else FALSE
+            out.append(part)
     if not out:
         return TRUE
     return out[0] if len(out) == 1 else All(tuple(out))
 
 
 def any_of(*items: Pred) -> Pred:
+    """Disjunction, simplified like all_of: ``x or not x`` is true, and
+    ``(a and b) or a`` is ``a`` (libpcap's optimizer drops the implied test)."""
     out: list[Pred] = []
+    seen: list[Pred] = []
     for item in items:
         if item == FALSE:
             continue
         if item == TRUE:
-            return TRUE    # ... and what can only lead to accept
+            return TRUE
+        if negate(item) in seen:
+            return TRUE
+        seen.append(item)
         out.extend(item.items if isinstance(item, Any) else (item,))
+    out = [p for p in out if not _implies_another(p, out)]
     if not out:
         return FALSE
     return out[0] if len(out) == 1 else Any(tuple(out))
+
+
+def _implies_another(p: Pred, others: list[Pred]) -> bool:
+    """``p`` is ``All(...)`` whose first test is itself one of ``others``."""
+    return isinstance(p, All) and p.items[0] in others
 
 
 def negate(item: Pred) -> Pred:

@@ -1,0 +1,63 @@
+"""Run an IR predicate over packet bytes in Python.
+
+The offline path uses it when the kernel cannot (no privileges, or a frame
+too large for BPF_PROG_TEST_RUN), and tests use it as a second opinion on
+the generated eBPF.  Semantics are classic BPF's: 32-bit unsigned values,
+and a load outside the captured bytes rejects the packet.
+"""
+
+from __future__ import annotations
+
+from pycap.ir import nodes as ir
+
+
+class _Reject(Exception):
+    pass
+
+
+def _value(v: ir.Value, data: bytes, wire_len: int, ctx: dict[str, int]) -> int:
+    if isinstance(v, ir.Imm):
+        return v.value
+    if isinstance(v, ir.Load):
+        off = _value(v.offset, data, wire_len, ctx)
+        if off + v.size > len(data):
+            raise _Reject
+        return int.from_bytes(data[off:off + v.size], "big")
+    if isinstance(v, ir.WireLen):
+        return wire_len
+    if isinstance(v, ir.Ctx):
+        return ctx.get(v.field, 0)
+    if isinstance(v, ir.Alu):
+        a = _value(v.left, data, wire_len, ctx)
+        b = 0 if v.op == "neg" else _value(v.right, data, wire_len, ctx)
+        if v.op in ("lsh", "rsh"):
+            b &= 31   # what eBPF (and x86) do with the shift count
+        result = ir.alu_eval(v.op, a, b)
+        if result is None:
+            raise _Reject   # division by zero rejects, as in classic BPF
+        return result
+    raise AssertionError(v)
+
+
+def _pred(p: ir.Pred, data: bytes, wire_len: int, ctx: dict[str, int]) -> bool:
+    if isinstance(p, ir.Const):
+        return p.value
+    if isinstance(p, ir.Cmp):
+        return ir.cmp_eval(p.op, _value(p.left, data, wire_len, ctx),
+                           _value(p.right, data, wire_len, ctx))
+    if isinstance(p, ir.Negation):
+        return not _pred(p.item, data, wire_len, ctx)
+    if isinstance(p, ir.All):
+        return all(_pred(item, data, wire_len, ctx) for item in p.items)
+    if isinstance(p, ir.Any):
+        return any(_pred(item, data, wire_len, ctx) for item in p.items)
+    raise AssertionError(p)
+
+
+def matches(p: ir.Pred, data: bytes, wire_len: int | None = None,
+            ctx: dict[str, int] | None = None) -> bool:
+    """Whether the filter accepts the packet (False when a load is out of bounds)."""
+    try:
+        return _pred(p, data, len(data) if wire_len is None else wire_len, ctx or {})
+    except _Reject:
+        return False
