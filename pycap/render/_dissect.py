@@ -1,0 +1,4024 @@
+"""Packet dissectors that print what tcpdump 4.99 prints, written with plain
+byte indexing and ``struct`` (no scapy on this path).
+
+The structure follows tcpdump's printers closely on purpose: each function is
+named after the tcpdump routine it mirrors, appends text to ``c.o`` and reads
+the packet only through the bounds-checked accessors below, so that running
+off the captured data ends the line with `` [|proto]`` exactly where tcpdump
+would.  ``Trunc`` plays the part of tcpdump's ``longjmp`` to the top level.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+from . import _tables as T
+
+_inet_ntop = socket.inet_ntop
+_AF6 = socket.AF_INET6
+_inet_ntoa = socket.inet_ntoa
+
+_S_HH = struct.Struct("!HH")
+_S_IPV4 = struct.Struct("!BBHHHBBH4s4s")
+_S_TCP = struct.Struct("!HHIIBBHHH")
+_S_UDP = struct.Struct("!HHHH")
+_S_I = struct.Struct("!I")
+_S_H = struct.Struct("!H")
+
+MAXIMUM_SNAPLEN = 262144
+U32 = 0xFFFFFFFF
+
+
+class Trunc(Exception):
+    """The packet ended before a printer was done with it (tcpdump's longjmp)."""
+
+
+class Ctx:
+    """Per-packet printing state (tcpdump's netdissect_options, roughly)."""
+
+    __slots__ = ("d", "end", "o", "proto", "v", "e", "q", "tcp", "llhdr", "suppress_default")
+
+    def __init__(self, d, end, v, e, q, tcp, suppress_default):
+        self.d = d
+        self.end = end
+        self.o = []
+        self.proto = ""
+        self.v = v
+        self.e = e
+        self.q = q
+        self.tcp = tcp
+        self.llhdr = 0
+        self.suppress_default = suppress_default
+
+
+# --------------------------------------------------------------------------
+# bounds-checked accessors (tcpdump's GET_* macros)
+
+def g8(c, o):
+    if o < 0 or o >= c.end:
+        raise Trunc
+    return c.d[o]
+
+
+def g16(c, o):
+    if o < 0 or o + 2 > c.end:
+        raise Trunc
+    d = c.d
+    return (d[o] << 8) | d[o + 1]
+
+
+def g32(c, o):
+    if o < 0 or o + 4 > c.end:
+        raise Trunc
+    return int.from_bytes(c.d[o:o + 4], "big")
+
+
+def need(c, o, n):
+    if o < 0 or o + n > c.end:
+        raise Trunc
+
+
+def tt(c, o, n):
+    return o >= 0 and o + n <= c.end
+
+
+def avail(c, o):
+    n = c.end - o
+    return n if n > 0 else 0
+
+
+def trunc(c):
+    c.o.append(" [|%s]" % c.proto)
+
+
+def ipaddr(c, o):
+    need(c, o, 4)
+    return _inet_ntoa(c.d[o:o + 4])
+
+
+def ip6addr(c, o):
+    need(c, o, 16)
+    return _inet_ntop(_AF6, c.d[o:o + 16])
+
+
+def etheraddr(c, o):
+    need(c, o, 6)
+    return c.d[o:o + 6].hex(":")
+
+
+def linkaddr(c, o, n):
+    need(c, o, n)
+    if n == 0:
+        return "<empty>"
+    return c.d[o:o + n].hex(":")
+
+
+def bittok_nosep(table, default, v):
+    s = "".join(name for bit, name in table if v & bit)
+    return s if s else default
+
+
+def bittok(table, default, v):
+    s = ", ".join(name for bit, name in table if v & bit)
+    return s if s else default
+
+
+def cksum_sum(buf):
+    """One's-complement sum (not complemented) of ``buf`` as big-endian words."""
+    if len(buf) & 1:
+        buf = buf + b"\0"
+    s = sum(memoryview(buf).cast("H")) if False else sum(struct.unpack("!%dH" % (len(buf) // 2), buf))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def in_cksum(*bufs):
+    s = 0
+    for b in bufs:
+        s += cksum_sum(b)
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def cksum_shouldbe(field, computed):
+    s = field + computed
+    s = (s & 0xFFFF) + (s >> 16)
+    s = (s & 0xFFFF) + (s >> 16)
+    return s & 0xFFFF
+
+
+# --------------------------------------------------------------------------
+# hex / ascii helpers (print-ascii.c)
+
+def _isgraph(b):
+    return 0x21 <= b <= 0x7E
+
+
+_ASCII_MAP = "".join(chr(i) if 0x21 <= i <= 0x7E else "." for i in range(256))
+
+
+def hex_and_ascii(c, ident, o, length, oset=0):
+    """hex_and_ascii_print(); raises Trunc (after printing) if cut short."""
+    caplength = avail(c, o)
+    truncated = False
+    if length > caplength:
+        length = caplength
+        truncated = True
+    d = c.d
+    out = c.o
+    for i in range(0, length, 16):
+        chunk = d[o + i:o + min(i + 16, length)]
+        h = chunk.hex()
+        hexstuff = "".join(" " + h[j:j + 4] for j in range(0, len(h), 4))
+        out.append("%s0x%04x: %-40s  %s" % (ident, oset + i, hexstuff, chunk.decode("latin-1").translate(_ASCII_TRANS)))
+    if truncated:
+        raise Trunc
+
+
+_ASCII_TRANS = {i: ("." if not (0x21 <= i <= 0x7E) else chr(i)) for i in range(256)}
+
+
+def hex_print(c, ident, o, length, oset=0):
+    caplength = avail(c, o)
+    truncated = False
+    if length > caplength:
+        length = caplength
+        truncated = True
+    d = c.d
+    out = c.o
+    for i in range(0, length, 16):
+        chunk = d[o + i:o + min(i + 16, length)]
+        h = chunk.hex()
+        out.append("%s0x%04x: %s" % (ident, oset + i, "".join(" " + h[j:j + 4] for j in range(0, len(h), 4))))
+    if truncated:
+        raise Trunc
+
+
+def default_print(c, o, length):
+    if not c.suppress_default:
+        hex_and_ascii(c, "\n\t", o, length)
+
+
+def print_unknown_data(c, o, ident, length):
+    """print_unknown_data(): hex only; "[|proto]" style marker if it is not all captured."""
+    if length < 0:
+        c.o.append("%sDissector error: print_unknown_data called with negative length" % ident)
+        return
+    if not tt(c, o, length):
+        c.o.append("%spacket exceeded snapshot" % ident)
+        return
+    hex_print(c, ident, o, length)
+
+
+def fn_print_char(ch):
+    if ch > 0x7F:
+        s = "M-"
+        ch &= 0x7F
+    else:
+        s = ""
+    if ch < 0x20 or ch == 0x7F:
+        return s + "^" + chr(ch ^ 0x40)
+    return s + chr(ch)
+
+
+def nd_printn(c, o, n):
+    """nd_printn(): print n chars safely; Trunc if they run off the capture."""
+    out = []
+    d = c.d
+    for i in range(n):
+        if o + i >= c.end:
+            c.o.append("".join(out))
+            raise Trunc
+        out.append(fn_print_char(d[o + i]))
+    c.o.append("".join(out))
+
+
+# --------------------------------------------------------------------------
+# link layers
+
+VLAN_TYPES = (0x8100, 0x9100, 0x9200, 0x88A8)
+
+
+def tci_string(tci):
+    return "vlan %u, p %u%s" % (tci & 0xFFF, tci >> 13, ", DEI" if tci & 0x1000 else "")
+
+
+def ether_type_str(c, t):
+    if not c.q:
+        return "ethertype %s (0x%04x)" % (T.ETHERTYPE_NAMES.get(t, "Unknown"), t)
+    return T.ETHERTYPE_NAMES.get(t, "Unknown Ethertype (0x%04x)" % t)
+
+
+def ether_print(c, off, length, caplen=None):
+    """ether_common_print(); returns the link header length."""
+    c.proto = "ether"
+    o = c.o
+    if caplen is None:
+        caplen = avail(c, off)
+    if caplen < 14:
+        trunc(c)
+        return caplen
+    if length < 14:
+        trunc(c)
+        return length
+    orig_length = length
+    d = c.d
+    if c.e:
+        o.append("%s > %s, " % (etheraddr(c, off + 6), etheraddr(c, off)))
+    length -= 12
+    caplen -= 12
+    p = off + 12
+    hdrlen = 12
+    lt = g16(c, p)
+    length -= 2
+    caplen -= 2
+    p += 2
+    hdrlen += 2
+    printed_length = False
+    while lt in VLAN_TYPES:
+        if caplen < 4:
+            c.proto = "vlan"
+            trunc(c)
+            return hdrlen + caplen
+        if length < 4:
+            c.proto = "vlan"
+            trunc(c)
+            return hdrlen + length
+        if c.e:
+            tag = g16(c, p)
+            o.append(ether_type_str(c, lt))
+            if not printed_length:
+                o.append(", length %u: " % orig_length)
+                printed_length = True
+            else:
+                o.append(", ")
+            o.append(tci_string(tag) + ", ")
+        lt = g16(c, p + 2)
+        p += 4
+        length -= 4
+        caplen -= 4
+        hdrlen += 4
+    if lt <= 1500:
+        if lt < length:
+            length = lt
+            if caplen > length:
+                caplen = length
+        save = c.end
+        if p + length < c.end:
+            c.end = p + length
+        if c.e:
+            o.append("802.3")
+            if not printed_length:
+                o.append(", length %u: " % length)
+        llc_hdrlen = llc_print(c, p, length, caplen, off + 6, off)
+        if llc_hdrlen < 0:
+            default_print(c, p, caplen)
+            llc_hdrlen = -llc_hdrlen
+        hdrlen += llc_hdrlen
+        c.end = save
+    elif lt == 0x8870:
+        llc_hdrlen = llc_print(c, p, length, caplen, off + 6, off)
+        if llc_hdrlen < 0:
+            default_print(c, p, caplen)
+            llc_hdrlen = -llc_hdrlen
+        hdrlen += llc_hdrlen
+    else:
+        if c.e:
+            o.append(ether_type_str(c, lt))
+            if not printed_length:
+                o.append(", length %u: " % orig_length)
+            else:
+                o.append(", ")
+        if not ethertype_print(c, lt, p, length, caplen, off + 6, off):
+            if not c.e:
+                o.append("%s > %s, " % (etheraddr(c, off + 6), etheraddr(c, off)))
+                o.append(ether_type_str(c, lt))
+                o.append(", length %u: " % orig_length)
+            default_print(c, p, caplen)
+    return hdrlen
+
+
+# ethertypes that tcpdump 4.99 hands to a printer (ethertype_print)
+_KNOWN_ETHERTYPES = {
+    0x6003: "decnet", 0x809B: "atalk", 0x80F3: "aarp", 0x8137: "ipx", 0xFEFE: "isoclns",
+    0x3C12: "pppoe", 0x3C13: "pppoe", 0x888E: "eapol",
+    0x8899: "rrcp", 0x880B: "ppp", 0x8808: "mpcp", 0x8809: "slow", 0x8902: "cfm",
+    0xABCD: "cfm", 0x894F: "nsh", 0x9000: "loopback",
+    0x88CA: "tipc", 0x886F: "msnlb", 0x0707: "geonet", 0x8947: "geonet",
+    0x1111: "calm_fast", 0x88A2: "aoe", 0x88F7: "ptp",
+}
+
+
+def ethertype_print(c, t, p, length, caplen, src=None, dst=None):
+    if t == 0x0800:
+        ip_print(c, p, length)
+        return True
+    if t == 0x86DD:
+        ip6_print(c, p, length)
+        return True
+    if t == 0x0806 or t == 0x8035:
+        arp_print(c, p, length, caplen)
+        return True
+    if t == 0x8847 or t == 0x8848:
+        mpls_print(c, p, length)
+        return True
+    if t == 0x8863 or t == 0x8864:
+        pppoe_print(c, p, length)
+        return True
+    if t == 0x88CC:
+        c.proto = "lldp"
+        c.o.append("LLDP, length %u" % length)
+        return True
+    if t == 0x8137:
+        c.o.append("(NOV-ETHII) ")
+        generic_print(c, "ipx", "IPX", length)
+        return True
+    name = _KNOWN_ETHERTYPES.get(t)
+    if name is not None:
+        generic_print(c, name, T.ETHERTYPE_NAMES.get(t, name), length)
+        return True
+    return False
+
+
+def generic_print(c, proto, label, length):
+    """Fallback for a protocol tcpdump decodes but pycap does not (yet)."""
+    c.proto = proto
+    c.o.append("%s, length %u" % (label, length))
+
+
+# ---- LLC (print-llc.c), only what is cheap to get exactly right
+
+_LLC_SAP_NAMES = {
+    0x00: "Null", 0x02: "LLC Sub-Layer Management", 0x03: "LLC Sub-Layer Management",
+    0x04: "SNA", 0x05: "SNA", 0x06: "IP", 0x08: "SNA", 0x0C: "SNA", 0x0E: "PROWAY NM",
+    0x18: "Texas Instruments", 0x42: "STP", 0x4E: "RS511", 0x7E: "ISO8208 (X.25 PLP)",
+    0x80: "XNS", 0x86: "Nestar", 0x8E: "PROWAY RS511", 0x98: "ARP", 0xAA: "SNAP",
+    0xBC: "Banyan Vines", 0xE0: "Netware", 0xF0: "NetBeui", 0xF4: "IBM Net Management",
+    0xF8: "HP Ext Resource", 0xFC: "RPL", 0xFE: "OSI", 0xFF: "Global",
+}
+
+_LLC_CMD_NAMES = {
+    0x03: "ui", 0x6F: "sabme", 0x43: "disc", 0x63: "ua", 0x0F: "dm", 0x87: "frmr",
+    0xAF: "xid", 0xE3: "test", 0x0F & 0x00: "",
+}
+_LLC_CMD_NAMES.pop(0, None)
+_LLC_SUPERVISORY = {0: "Receiver Ready", 1: "Receiver not Ready", 2: "Reject"}
+
+
+def llc_print(c, p, length, caplen, src, dst):
+    """llc_print(); returns header length, negated when the payload is unknown."""
+    c.proto = "llc"
+    o = c.o
+    if caplen < 3:
+        trunc(c)
+        default_print(c, p, caplen)
+        return caplen
+    if length < 3:
+        trunc(c)
+        default_print(c, p, caplen)
+        return length
+    dsap_field = g8(c, p)
+    ssap_field = g8(c, p + 1)
+    control = g8(c, p + 2)
+    if (control & 0x3) == 0x3:
+        hdrlen = 3
+    else:
+        if caplen < 4:
+            trunc(c)
+            default_print(c, p, caplen)
+            return caplen
+        if length < 4:
+            trunc(c)
+            default_print(c, p, caplen)
+            return length
+        control = control | (g8(c, p + 3) << 8)
+        hdrlen = 4
+    if ssap_field == 0xFF and dsap_field == 0xFF:
+        # Novell 802.3 raw IPX
+        if c.e:
+            o.append("IPX 802.3: ")
+        generic_print(c, "ipx", "IPX", length)
+        return 0
+    dsap = dsap_field & ~0x01
+    ssap = ssap_field & ~0x01
+    if c.e:
+        o.append("LLC, dsap %s (0x%02x) %s, ssap %s (0x%02x) %s" % (
+            _LLC_SAP_NAMES.get(dsap, "Unknown"), dsap, "Group" if dsap_field & 1 else "Individual",
+            _LLC_SAP_NAMES.get(ssap, "Unknown"), ssap, "Response" if ssap_field & 1 else "Command"))
+        if (control & 0x3) == 0x3:
+            o.append(", ctrl 0x%02x: " % control)
+        else:
+            o.append(", ctrl 0x%04x: " % control)
+    if ssap == 0xAA and dsap == 0xAA and control == 0x03:
+        # SNAP
+        ret = snap_print(c, p + 3, length - 3, caplen - 3, src, dst)
+        if ret == 0:
+            return -(hdrlen + 5)
+        return hdrlen + 5
+    if ssap == 0x42 and dsap == 0x42 and control == 0x03:
+        generic_print(c, "stp", "STP", length - 3)
+        return hdrlen
+    if ssap == 0xFE and dsap == 0xFE and control == 0x03:
+        generic_print(c, "isoclns", "OSI", length - 3)
+        return hdrlen
+    if ssap == 0xE0 and dsap == 0xE0 and control == 0x03:
+        generic_print(c, "ipx", "IPX", length - 3)
+        return hdrlen
+    if ssap == 0xF0 and dsap == 0xF0 and (not (control & 0x1) or (control & 0x3) == 0x3):
+        generic_print(c, "netbeui", "NetBeui", length - 3)
+        return hdrlen
+    if not c.e:
+        if src is not None and dst is not None:
+            o.append("%s > %s " % (etheraddr(c, src), etheraddr(c, dst)))
+        o.append(_LLC_SAP_NAMES.get(dsap, "Unknown DSAP 0x%02x" % dsap) + " ")
+    if (control & 0x01) == 0x00:
+        o.append("Information, send seq %u, rcv seq %u, " % ((control >> 1) & 0x7F, (control >> 9) & 0x7F))
+    elif (control & 0x03) == 0x01:
+        o.append("Supervisory, %s, rcv seq %u, " % (
+            _LLC_SUPERVISORY.get((control >> 2) & 0x3, "Unknown"), (control >> 9) & 0x7F))
+    else:
+        o.append("Unnumbered, %s, " % _LLC_CMD_NAMES.get(control & ~0x10, "%02x" % (control & ~0x10)))
+    if ssap_field & 1:
+        flags = "Final" if control & (0x10 if (control & 3) == 3 else 0x100) else "Response"
+    else:
+        flags = "Poll" if control & (0x10 if (control & 3) == 3 else 0x100) else "Command"
+    o.append("Flags [%s], length %u" % (flags, length))
+    length -= hdrlen
+    caplen -= hdrlen
+    if (control & ~0x10) == 0xAF and dsap == 0 and ssap == 0:
+        # XID
+        if caplen < 1:
+            trunc(c)
+            if caplen > 0:
+                default_print(c, p + hdrlen, caplen)
+            return hdrlen
+        if g8(c, p + hdrlen) == 0x81:
+            if caplen < 3 or length < 3:
+                trunc(c)
+                if caplen > 0:
+                    default_print(c, p + hdrlen, caplen)
+                return hdrlen
+            o.append(": %02x %02x" % (g8(c, p + hdrlen + 1), g8(c, p + hdrlen + 2)))
+            return hdrlen + 3
+        o.append(": %02x %02x" % (g8(c, p + hdrlen), g8(c, p + hdrlen + 1)))
+        return hdrlen
+    return -hdrlen
+
+
+def snap_print(c, p, length, caplen, src, dst):
+    c.proto = "snap"
+    need(c, p, 5)
+    oui = (g8(c, p) << 16) | (g8(c, p + 1) << 8) | g8(c, p + 2)
+    et = g16(c, p + 3)
+    if c.e:
+        c.o.append("oui %s (0x%06x), %s %s (0x%04x), length %u: " % (
+            {0: "Ethernet", 0x0C: "Cisco", 0x0000F8: "Cisco"}.get(oui, "Unknown"), oui,
+            "ethertype" if oui in (0, 0xF8) else "pid",
+            T.ETHERTYPE_NAMES.get(et, "Unknown") if oui in (0, 0xF8) else "Unknown",
+            et, length))
+    p += 5
+    length -= 5
+    caplen -= 5
+    if oui in (0, 0xF8):
+        if ethertype_print(c, et, p, length, caplen, src, dst):
+            return 1
+        return 0
+    if oui == 0x00000C:
+        names = {0x2000: ("cdp", "CDP"), 0x2004: ("dtp", "DTP"), 0x0111: ("udld", "UDLD"),
+                 0x2003: ("vtp", "VTP"), 0x010B: ("stp", "PVST"), 0x0102: ("drip", "DRIP")}
+        n = names.get(et)
+        if n:
+            generic_print(c, n[0], n[1], length)
+            return 1
+    return 0
+
+
+# ---- Linux cooked headers (print-sll.c)
+
+def _sll_proto_str(c, t):
+    if t <= 1500:
+        if t == 1:
+            return "802.3"
+        if t == 4:
+            return "802.2"
+        return "ethertype Unknown (0x%04x)" % t
+    return "ethertype %s (0x%04x)" % (T.ETHERTYPE_NAMES.get(t, "Unknown"), t)
+
+
+def _sll_print(c, off, length):
+    c.proto = "sll"
+    o = c.o
+    o.append("%3s " % T.SLL_PKTTYPES.get(g16(c, off), "?"))
+    if g16(c, off + 4) == 6:
+        o.append("%s " % etheraddr(c, off + 6))
+    if not c.q:
+        o.append(_sll_proto_str(c, g16(c, off + 14)))
+        o.append(", length %u: " % length)
+
+
+def sll_if_print(c, length):
+    c.proto = "sll"
+    need(c, 0, 16)
+    caplen = c.end
+    if c.e:
+        _sll_print(c, 0, length)
+    length -= 16
+    caplen -= 16
+    p = 16
+    hdrlen = 16
+    hatype = g16(c, 2)
+    if hatype == 803:
+        c.llhdr += 16
+        generic_print(c, "radiotap", "802.11", length)
+        return
+    et = g16(c, 14)
+    _sll_body(c, p, length, caplen, hdrlen, et, lambda: _sll_print(c, 0, length + 16))
+
+
+def _sll_body(c, p, length, caplen, hdrlen, et, print_hdr):
+    o = c.o
+    while True:
+        if et <= 1500:
+            if et == 1:
+                generic_print(c, "ipx", "IPX", length)
+            elif et == 4:
+                llc_hdrlen = llc_print(c, p, length, caplen, None, None)
+                if llc_hdrlen < 0:
+                    default_print(c, p, caplen)
+                else:
+                    hdrlen += llc_hdrlen
+            else:
+                default_print(c, p, caplen)
+            break
+        if et == 0x8100:
+            if caplen < 4:
+                c.proto = "vlan"
+                trunc(c)
+                c.llhdr += hdrlen + caplen
+                return
+            if c.e:
+                o.append("%s, " % tci_string(g16(c, p)))
+            et = g16(c, p + 2)
+            if et <= 1500:
+                et = 4
+            if not c.q:
+                o.append("ethertype %s, " % T.ETHERTYPE_NAMES.get(et, "Unknown"))
+            p += 4
+            length -= 4
+            caplen -= 4
+            hdrlen += 4
+            continue
+        if not ethertype_print(c, et, p, length, caplen):
+            if not c.e:
+                print_hdr()
+            default_print(c, p, caplen)
+        break
+    c.llhdr += hdrlen
+
+
+def _sll2_print(c, off, length):
+    c.proto = "sll2"
+    o = c.o
+    o.append("ifindex %u " % g32(c, off + 4))
+    if g8(c, off + 11) == 6:
+        o.append("%s " % etheraddr(c, off + 12))
+    if not c.q:
+        o.append(_sll_proto_str(c, g16(c, off)))
+        o.append(", length %u: " % length)
+
+
+_ifname_cache: dict[int, str] = {}
+
+
+def ifname(index):
+    n = _ifname_cache.get(index)
+    if n is None:
+        try:
+            n = socket.if_indextoname(index)
+        except (OSError, OverflowError, ValueError):
+            n = "?"
+        _ifname_cache[index] = n
+    return n
+
+
+def sll2_if_print(c, length):
+    c.proto = "sll2"
+    need(c, 0, 20)
+    caplen = c.end
+    o = c.o
+    o.append("%-5s " % ifname(g32(c, 4)))
+    o.append("%-3s " % T.SLL_PKTTYPES.get(g8(c, 10), "?"))
+    if c.e:
+        _sll2_print(c, 0, length)
+    length -= 20
+    caplen -= 20
+    hatype = g16(c, 8)
+    if hatype == 803:
+        c.llhdr += 20
+        generic_print(c, "radiotap", "802.11", length)
+        return
+    et = g16(c, 0)
+    _sll_body(c, 20, length, caplen, 20, et, lambda: _sll2_print(c, 0, length + 20))
+
+
+def raw_if_print(c, length):
+    if c.e:
+        c.o.append("ip: ")
+    ipN_print(c, 0, length)
+
+
+def ipN_print(c, p, length):
+    c.proto = "ipn"
+    if length < 1:
+        c.o.append("truncated-ip %u" % length)
+        return
+    v = g8(c, p) & 0xF0
+    if v == 0x40:
+        ip_print(c, p, length)
+    elif v == 0x60:
+        ip6_print(c, p, length)
+    else:
+        c.o.append("unknown ip %u" % (v >> 4))
+
+
+def null_if_print(c, length, big_endian_guess=True):
+    c.proto = "null"
+    if c.end < 4:
+        trunc(c)
+        return
+    raw = c.d[0:4]
+    fam = int.from_bytes(raw, "little")
+    if fam & 0xFFFF0000:
+        fam = int.from_bytes(raw, "big")
+    if c.e:
+        c.o.append({2: "AF IPv4 (2)", 24: "AF IPv6 (24)", 28: "AF IPv6 (28)", 30: "AF IPv6 (30)",
+                    10: "AF IPv6 (10)"}.get(fam, "AF Unknown (%u)" % fam) + ", length %u: " % length)
+    c.llhdr = 4
+    if fam == 2:
+        ip_print(c, 4, length - 4)
+    elif fam in (10, 24, 28, 30):
+        ip6_print(c, 4, length - 4)
+    else:
+        if not c.e:
+            c.o.append("AF Unknown (%u), length %u: " % (fam, length))
+        default_print(c, 4, c.end - 4)
+
+
+# --------------------------------------------------------------------------
+# ARP (print-arp.c)
+
+def arp_print(c, p, length, caplen):
+    c.proto = "arp"
+    o = c.o
+    need(c, p, 8)
+    hrd = g16(c, p)
+    pro = g16(c, p + 2)
+    hln = g8(c, p + 4)
+    pln = g8(c, p + 5)
+    op = g16(c, p + 6)
+    if hrd == 19:
+        generic_print(c, "arp", "ARP, ATM", length)
+        return
+    sha = p + 8
+    spa = sha + hln
+    tha = spa + pln
+    tpa = tha + hln
+    need(c, tpa, pln)
+    if not c.e:
+        o.append("ARP, ")
+    is_ip = pro in (0x0800, 0x1000)
+    if not is_ip or pln != 4 or hln == 0 or c.v:
+        o.append("%s (len %u), %s (len %u)" % (
+            T.ARPHRD_NAMES.get(hrd, "Unknown Hardware (%u)" % hrd), hln,
+            T.ETHERTYPE_NAMES.get(pro, "Unknown Protocol (0x%04x)" % pro), pln))
+        if not c.v:
+            o.append(", length %u" % length)
+            return
+    o.append("%s%s " % (", " if c.v else "", T.ARPOP_NAMES.get(op, "Unknown (%u)" % op)))
+
+    def ipa(a):
+        if not is_ip:
+            return "<wrong proto type>"
+        if pln != 4:
+            return "<wrong len>"
+        return ipaddr(c, a)
+
+    if op == 1:
+        o.append("who-has " + ipa(tpa))
+        need(c, tha, hln)
+        if any(c.d[tha:tha + hln]):
+            o.append(" (%s)" % linkaddr(c, tha, hln))
+        o.append(" tell " + ipa(spa))
+    elif op == 2:
+        o.append(ipa(spa))
+        o.append(" is-at %s" % linkaddr(c, sha, hln))
+    elif op == 3 or op == 8:
+        o.append("who-is %s" % linkaddr(c, tha, hln))
+        o.append(" tell %s" % linkaddr(c, sha, hln))
+    elif op == 4:
+        o.append("%s at " % linkaddr(c, tha, hln))
+        o.append(ipa(tpa))
+    elif op == 9:
+        o.append("%s at " % linkaddr(c, sha, hln))
+        o.append(ipa(spa))
+    else:
+        default_print(c, p, caplen)
+        return
+    o.append(", length %u" % length)
+
+
+# --------------------------------------------------------------------------
+# MPLS, PPPoE, PPP
+
+def mpls_print(c, p, length):
+    c.proto = "mpls"
+    o = c.o
+    o.append("MPLS")
+    sep = " "
+    while True:
+        if length < 4:
+            o.append("[|MPLS], length %u" % length)
+            return
+        e = g32(c, p)
+        p += 4
+        length -= 4
+        label = e >> 12
+        o.append("%s(label %u" % (sep, label))
+        sep = " "
+        if c.v and label < 16:
+            o.append(" (%s)" % {0: "IPv4 explicit NULL", 1: "router alert", 2: "IPv6 explicit NULL",
+                                 3: "implicit NULL", 7: "ELI", 13: "OAM"}.get(label, "reserved"))
+        o.append(", tc %u" % ((e >> 9) & 7))
+        if e & 0x100:
+            o.append(", [S]")
+        o.append(", ttl %u)" % (e & 0xFF))
+        if e & 0x100:
+            break
+    # guess the payload
+    if length < 1:
+        return
+    if not tt(c, p, 1):
+        trunc(c)
+        return
+    first = c.d[p]
+    pt = None
+    if label in (0,):
+        pt = 4
+    elif label == 2:
+        pt = 6
+    elif label in (1, 3) or label > 15:
+        v = first >> 4
+        if v == 4 and length >= 20:
+            pt = 4
+        elif v == 6 and length >= 40:
+            pt = 6
+        elif first in (0x81, 0x82, 0x83):
+            pt = "osi"
+        else:
+            pt = "eth"
+    if pt == 4:
+        o.append(" " if c.v else " ")
+        ip_print(c, p, length)
+    elif pt == 6:
+        o.append(" ")
+        ip6_print(c, p, length)
+    elif pt == "osi":
+        o.append(" ")
+        generic_print(c, "isoclns", "OSI", length)
+    elif pt == "eth":
+        o.append(" ")
+        ether_print(c, p, length)
+    else:
+        if c.v:
+            o.append("\n\t")
+        else:
+            o.append(" ")
+        if not c.suppress_default:
+            default_print(c, p, length)
+
+
+_PPPOE_CODES = {0x09: "PADI", 0x07: "PADO", 0x19: "PADR", 0x65: "PADS", 0xA7: "PADT", 0x00: "",
+                0x0A: "PADG", 0x0B: "PADC", 0x0C: "PADQ", 0xD3: "PADM", 0xD4: "PADN"}
+_PPPOE_TAGS = {0x0000: "EOL", 0x0101: "Service-Name", 0x0102: "AC-Name", 0x0103: "Host-Uniq",
+               0x0104: "AC-Cookie", 0x0105: "Vendor-Specific", 0x0110: "Relay-Session-ID",
+               0x0120: "PPP-Max-Payload", 0x0201: "Service-Name-Error",
+               0x0202: "AC-System-Error", 0x0203: "Generic-Error"}
+
+
+def pppoe_print(c, p, length):
+    c.proto = "pppoe"
+    o = c.o
+    if length < 6:
+        o.append(" (length %u < %u)" % (length, 6))
+        o.append(" (invalid)")
+        return
+    length -= 6
+    need(c, p, 6)
+    vt = g8(c, p)
+    code = g8(c, p + 1)
+    sess = g16(c, p + 2)
+    plen = g16(c, p + 4)
+    o.append("PPPoE %s" % _PPPOE_CODES.get(code, "Unknown(0x%02x)" % code))
+    if (vt & 0xF) != 1:
+        o.append(" [ver %u]" % (vt & 0xF))
+    if (vt >> 4) != 1:
+        o.append(" [type %u]" % (vt >> 4))
+    if code == 0:
+        o.append(" ")
+    if sess:
+        o.append(" [ses 0x%x]" % sess)
+    if plen > length:
+        o.append(" [length %u (%u extra bytes)]" % (plen, plen - length))
+        plen = length
+    q = p + 6
+    if code:
+        tag_type = 0xFFFF
+        while tag_type and q + 4 <= p + 6 + plen:
+            tag_type = g16(c, q)
+            tag_len = g16(c, q + 2)
+            q += 4
+            if tag_type or tag_len:
+                o.append(" [%s" % _PPPOE_TAGS.get(tag_type, "TAG-0x%x" % tag_type))
+                if tag_len:
+                    need(c, q, tag_len)
+                    data = c.d[q:q + tag_len]
+                    if all(0x20 <= b < 0x7F for b in data) if False else _pppoe_printable(data):
+                        o.append(" \"" + data.decode("latin-1")[:80] + "\"")
+                    else:
+                        o.append(" 0x" + data[:80].hex().upper())
+                    if tag_len > 80:
+                        o.append("...")
+                o.append("]")
+            q += tag_len
+        return
+    o.append(" ")
+    ppp_print(c, q, plen)
+
+
+def _pppoe_printable(data):
+    tag_isascii = True
+    for b in data[:80]:
+        if not (0x20 <= b < 0x7F):
+            tag_isascii = False
+            break
+    return tag_isascii
+
+
+def ppp_print(c, p, length):
+    c.proto = "ppp"
+    o = c.o
+    if length < 2:
+        o.append("[|ppp]")
+        return
+    proto = g16(c, p)
+    if proto == 0xFF03:
+        p += 2
+        length -= 2
+        if length < 2:
+            o.append("[|ppp]")
+            return
+        proto = g16(c, p)
+    if proto & 0x0100 == 0 and g8(c, p) & 1:
+        # single-byte protocol field (PFC)
+        proto = g8(c, p)
+        p += 1
+        length -= 1
+    else:
+        p += 2
+        length -= 2
+    if c.e:
+        o.append("%s (0x%04x), length %u: " % ({0x21: "IP", 0x0021: "IP", 0x57: "IPV6", 0xC021: "LCP"}.get(proto, "unknown"), proto, length + 2))
+    if proto in (0x21, 0x0021):
+        ip_print(c, p, length)
+    elif proto in (0x57, 0x0057):
+        ip6_print(c, p, length)
+    elif proto == 0xC021:
+        code = g8(c, p)
+        names = {1: "Conf-Request", 2: "Conf-Ack", 3: "Conf-Nack", 4: "Conf-Reject",
+                 5: "Term-Request", 6: "Term-Ack", 7: "Code-Reject", 8: "Prot-Reject",
+                 9: "Echo-Request", 10: "Echo-Reply", 11: "Disc-Req", 12: "Ident",
+                 13: "Time-Rem", 14: "Reset-Req", 15: "Reset-Ack"}
+        c.proto = "lcp"
+        o.append("LCP, %s (0x%02x), id %u, length %u" % (names.get(code, "unknown"), code, g8(c, p + 1), length + 2))
+    else:
+        generic_print(c, "ppp", "PPP", length)
+
+
+# --------------------------------------------------------------------------
+# IPv4 (print-ip.c)
+
+_IP_FRAG_FLAGS = ((0x2000, "+"), (0x4000, "DF"), (0x8000, "rsvd"))
+_IPOPT_NAMES = {0: "EOL", 1: "NOP", 68: "timestamp", 130: "security", 7: "RR", 137: "SSRR",
+                131: "LSRR", 148: "RA", 82: "traceroute"}
+
+
+def ip_optprint(c, p, length):
+    o = c.o
+    sep = ""
+    while length > 0:
+        o.append(sep)
+        sep = ","
+        code = g8(c, p)
+        o.append(_IPOPT_NAMES.get(code, "unknown %u" % code))
+        if code in (0, 1):
+            olen = 1
+        else:
+            olen = g8(c, p + 1)
+            if olen < 2:
+                o.append(" [bad length %u]" % olen)
+                return 0
+        if olen > length:
+            o.append(" [bad length %u]" % olen)
+            return 0
+        if not tt(c, p, olen):
+            return -1
+        if code == 0:
+            return 0
+        if code == 68:
+            if olen < 4:
+                o.append("[bad length %u]" % olen)
+            else:
+                _ip_printts(c, p, olen)
+        elif code in (7, 137, 131):
+            if olen < 3:
+                o.append(" [bad length %u]" % olen)
+            else:
+                if (olen + 1) & 3:
+                    o.append(" [bad length %u]" % olen)
+                ptr = g8(c, p + 2) - 1
+                if ptr < 3 or ((ptr + 1) & 3) or ptr > olen + 1:
+                    o.append(" [bad ptr %u]" % g8(c, p + 2))
+                ln = 3
+                while ln < olen:
+                    if not tt(c, p + ln, 4):
+                        return -1
+                    o.append(" %s" % ipaddr(c, p + ln))
+                    if ptr > ln:
+                        o.append(",")
+                    ln += 4
+        elif code == 148:
+            if olen < 4:
+                o.append(" [bad length %u]" % olen)
+            elif g16(c, p + 2) != 0:
+                o.append(" value %u" % g16(c, p + 2))
+        p += olen
+        length -= olen
+    return 0
+
+
+def _ip_printts(c, p, length):
+    o = c.o
+    o.append(" TS{")
+    flg = g8(c, p + 3)
+    hoplen = 8 if (flg & 0xF) != 1 and (flg & 0xF) != 0 else 4
+    hoplen = 4 if (flg & 0xF) == 0 else 8
+    if (length - 4) & (hoplen - 1):
+        o.append("[bad length %u]" % length)
+    ptr = g8(c, p + 2) - 1
+    ln = 0
+    if ptr < 4 or ((ptr - 4) & (hoplen - 1)) or ptr > length + 1:
+        o.append("[bad ptr %u]" % g8(c, p + 2))
+    t = flg & 0xF
+    if t == 0:
+        o.append("TSONLY")
+    elif t == 1:
+        o.append("TS+ADDR")
+    elif t == 3:
+        o.append("PRESPEC")
+    else:
+        o.append("[bad ts type %u]" % t)
+        o.append(" ^ " if ptr == ln else "")
+        o.append(" [%u hops not recorded]} " % (flg >> 4) if flg >> 4 else "}")
+        return
+    typ = " "
+    ln = 4
+    while ln < length:
+        if ptr == ln:
+            typ = " ^ "
+        need(c, p + ln, hoplen)
+        o.append("%s%u@%s" % (typ, g32(c, p + ln + hoplen - 4), "" if hoplen != 8 else ipaddr(c, p + ln)))
+        typ = " "
+        ln += hoplen
+    o.append(" ^ " if ptr == ln else "")
+    o.append(" [%u hops not recorded]} " % (flg >> 4) if flg >> 4 else "}")
+
+
+def ip_print(c, p, length):
+    c.proto = "ip"
+    o = c.o
+    vb = g8(c, p)
+    ver = vb >> 4
+    if ver != 4:
+        if ver == 6:
+            o.append("IP6, wrong link-layer encapsulation")
+        else:
+            o.append("IP%u" % ver)
+        o.append(" (invalid)")
+        return
+    if not c.e:
+        o.append("IP ")
+    if p + 20 > c.end:
+        raise Trunc
+    if length < 20:
+        o.append("truncated-ip %u" % length)
+        return
+    d = c.d
+    hlen = (vb & 0x0F) * 4
+    if hlen < 20:
+        o.append("bad-hlen %u" % hlen)
+        return
+    _, tos, ip_len, ip_id, off, ttl, nh, _sum, src, dst = _S_IPV4.unpack_from(d, p)
+    ln = ip_len
+    if length < ln:
+        o.append("truncated-ip - %u bytes missing! " % (ln - length))
+    if ln < hlen:
+        o.append("bad-len %u" % ln)
+        return
+    save_end = c.end
+    if p + ln < c.end:
+        c.end = p + ln
+    ln -= hlen
+    if c.v:
+        o.append("(tos 0x%x" % tos)
+        ecn = tos & 3
+        if ecn == 1:
+            o.append(",ECT(1)")
+        elif ecn == 2:
+            o.append(",ECT(0)")
+        elif ecn == 3:
+            o.append(",CE")
+        if ttl >= 1:
+            o.append(", ttl %u" % ttl)
+        o.append(", id %u, offset %u, flags [%s], proto %s (%u)" % (
+            ip_id, (off & 0x1FFF) * 8, bittok_nosep(_IP_FRAG_FLAGS, "none", off & 0xE000),
+            T.IPPROTO_NAMES.get(nh, "unknown"), nh))
+        o.append(", length %u" % ip_len)
+        truncated = False
+        if hlen > 20:
+            o.append(", options (")
+            if ip_optprint(c, p + 20, hlen - 20) == -1:
+                o.append(" [truncated-option]")
+                truncated = True
+            o.append(")")
+        if p + hlen <= c.end:
+            s = in_cksum(d[p:p + hlen])
+            if s != 0:
+                o.append(", bad cksum %x (->%x)!" % (_sum, cksum_shouldbe(_sum, s)))
+        o.append(")\n    ")
+        if truncated:
+            o.append("%s > %s: " % (_inet_ntoa(src), _inet_ntoa(dst)))
+            trunc(c)
+            c.end = save_end
+            return
+    if (off & 0x1FFF) == 0:
+        if nh != 6 and nh != 17 and nh != 132 and nh != 33:
+            o.append("%s > %s: " % (_inet_ntoa(src), _inet_ntoa(dst)))
+        if p + hlen > c.end:
+            o.append(" [remaining caplen(%u) < header length(%u)]" % (avail(c, p), hlen))
+            raise Trunc
+        ip_demux_print(c, p + hlen, ln, 4, off & 0x2000, ttl, nh, p)
+    else:
+        if c.q > 1:
+            c.end = save_end
+            return
+        o.append("%s > %s:" % (_inet_ntoa(src), _inet_ntoa(dst)))
+        o.append(" ip-proto-%u" % nh)
+    c.end = save_end
+
+
+def ip_demux_print(c, p, length, ver, fragmented, ttl_hl, nh, iph):
+    o = c.o
+    while True:
+        if nh == 6:
+            tcp_print(c, p, length, iph, fragmented)
+        elif nh == 17:
+            udp_print(c, p, length, iph, fragmented, ttl_hl)
+        elif nh == 1:
+            if ver == 4:
+                icmp_print(c, p, length, iph, fragmented)
+            else:
+                o.append("[ICMP requires IPv4] (invalid)")
+        elif nh == 58:
+            if ver == 6:
+                icmp6_print(c, p, length, iph, fragmented)
+            else:
+                o.append("[ICMPv6 requires IPv6] (invalid)")
+        elif nh == 51:
+            if not tt(c, p, 1):
+                c.proto = "ah"
+                trunc(c)
+                return
+            nh = c.d[p]
+            adv = ah_print(c, p)
+            if adv <= 0:
+                return
+            p += adv
+            length -= adv
+            continue
+        elif nh == 50:
+            esp_print(c, p, length)
+        elif nh == 108:
+            c.proto = "ipcomp"
+            o.append("IPComp(cpi=0x%04x)" % g16(c, p + 2))
+        elif nh == 4:
+            ip_print(c, p, length)
+        elif nh == 41:
+            ip6_print(c, p, length)
+        elif nh == 2:
+            if ver == 4:
+                igmp_print(c, p, length)
+            else:
+                o.append("[IGMP requires IPv4] (invalid)")
+        elif nh == 47:
+            gre_print(c, p, length)
+        elif nh == 112:
+            vrrp_print(c, p, length, iph, ttl_hl)
+        elif nh == 89:
+            ospf_print(c, p, length, ver)
+        elif nh == 103:
+            pim_print(c, p, length, ver)
+        elif nh == 143:
+            if ver == 6:
+                ether_print(c, p, length)
+            else:
+                o.append("[Ethernet requires IPv6] (invalid)")
+        elif nh == 59:
+            o.append("no next header")
+        elif nh == 77:
+            o.append(" nd %u" % length)
+        elif nh == 132:
+            _ports_fallback(c, p, iph, "sctp", "sctp", length)
+        elif nh == 33:
+            _ports_fallback(c, p, iph, "dccp", "DCCP", length)
+        elif nh in _IP_FALLBACK:
+            proto, label = _IP_FALLBACK[nh]
+            generic_print(c, proto, label, length)
+        else:
+            o.append(" ip-proto-%u %u" % (nh, length))
+        return
+
+
+_IP_FALLBACK = {
+    9: ("igrp", "igrp"), 88: ("eigrp", "EIGRP"), 8: ("egp", "EGP"), 46: ("rsvp", "RSVP"),
+    55: ("mobile", "mobile"), 113: ("pgm", "PGM"),
+}
+
+
+def _ports_fallback(c, p, iph, proto, label, length):
+    """For SCTP/DCCP: tcpdump prints addresses with ports itself."""
+    c.proto = proto
+    o = c.o
+    d = c.d
+    is6 = (d[iph] >> 4) == 6
+    if not tt(c, p, 4):
+        if is6:
+            o.append("%s > %s: " % (ip6addr(c, iph + 8), ip6addr(c, iph + 24)))
+        else:
+            o.append("%s > %s: " % (ipaddr(c, iph + 12), ipaddr(c, iph + 16)))
+        trunc(c)
+        return
+    sp, dp = _S_HH.unpack_from(d, p)
+    if is6:
+        o.append("%s.%u > %s.%u: " % (ip6addr(c, iph + 8), sp, ip6addr(c, iph + 24), dp))
+    else:
+        o.append("%s.%u > %s.%u: " % (ipaddr(c, iph + 12), sp, ipaddr(c, iph + 16), dp))
+    o.append("%s, length %u" % (label, length))
+
+
+def ah_print(c, p):
+    c.proto = "ah"
+    o = c.o
+    need(c, p, 8)
+    sumlen = g8(c, p + 1) << 2
+    o.append("AH(spi=0x%08x" % g32(c, p + 4))
+    if c.v:
+        o.append(",sumlen=%u" % sumlen)
+    o.append(",seq=0x%x" % g32(c, p + 8))
+    if not tt(c, p, 8 + sumlen):
+        o.append("[truncated]):")
+        return -1
+    if sumlen > 4:
+        o.append(",icv=0x" + c.d[p + 12:p + 8 + sumlen].hex())
+    o.append("): ")
+    return 8 + sumlen
+
+
+def esp_print(c, p, length):
+    c.proto = "esp"
+    o = c.o
+    if not tt(c, p, 8):
+        if tt(c, p, 4):
+            o.append("ESP(spi=0x%08x" % g32(c, p))
+        trunc(c)
+        return
+    o.append("ESP(spi=0x%08x,seq=0x%x), length %u" % (g32(c, p), g32(c, p + 4), length))
+
+
+def igmp_print(c, p, length):
+    c.proto = "igmp"
+    o = c.o
+    if length < 1:
+        o.append(" [|igmp]")
+        return
+    t = g8(c, p)
+    if t == 0x11:
+        o.append("igmp query")
+        if length >= 12:
+            o.append(" v3")
+            mrc = g8(c, p + 1)
+            if mrc < 128:
+                mrt = mrc
+            else:
+                mrt = ((mrc & 0x0F) | 0x10) << (((mrc & 0x70) >> 4) + 3)
+            if mrc != 100:
+                o.append(" [max resp time ")
+                if mrt < 600:
+                    o.append("%.1fs" % (mrt * 0.1))
+                else:
+                    o.append(_relts(mrt // 10))
+                o.append("]")
+            grp = g32(c, p + 4)
+            if grp:
+                o.append(" [gaddr %s" % ipaddr(c, p + 4))
+                nsrcs = g16(c, p + 10)
+                if nsrcs:
+                    o.append(", %u source(s)" % nsrcs)
+                o.append("]")
+            else:
+                nsrcs = g16(c, p + 10)
+                if nsrcs:
+                    o.append(" [gaddr 0.0.0.0, %u source(s)]" % nsrcs)
+        else:
+            mrc = g8(c, p + 1)
+            if mrc:
+                o.append(" v2")
+                if mrc != 100:
+                    o.append(" [max resp time %u]" % mrc)
+            else:
+                o.append(" v1")
+            if g32(c, p + 4):
+                o.append(" [gaddr %s]" % ipaddr(c, p + 4))
+            if length != 8:
+                o.append(" [len %u]" % length)
+    elif t == 0x12:
+        o.append("igmp v1 report %s" % ipaddr(c, p + 4))
+        if length != 8:
+            o.append(" [len %u]" % length)
+    elif t == 0x16:
+        o.append("igmp v2 report %s" % ipaddr(c, p + 4))
+    elif t == 0x22:
+        o.append("igmp v3 report")
+        ng = g16(c, p + 6)
+        o.append(", %u group record(s)" % ng)
+    elif t == 0x17:
+        o.append("igmp leave %s" % ipaddr(c, p + 4))
+    elif t == 0x13:
+        o.append("igmp dvmrp")
+        generic_print(c, "dvmrp", "", length)
+        del o[-1]
+        o.append(" [|dvmrp]" if False else "")
+    elif t == 0x14:
+        o.append("igmp pimv1")
+    elif t == 0x1E:
+        o.append("igmp mtrace-resp")
+    elif t == 0x1F:
+        o.append("igmp mtrace")
+    else:
+        o.append("igmp-%d" % t)
+
+
+def _relts(secs):
+    if secs == 0:
+        return "0s"
+    out = []
+    neg = secs < 0
+    if neg:
+        secs = -secs
+    for unit, n in (("y", 31536000), ("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if secs >= n:
+            out.append("%d%s" % (secs // n, unit))
+            secs %= n
+    return ("-" if neg else "") + "".join(out)
+
+
+def vrrp_print(c, p, length, iph, ttl):
+    c.proto = "vrrp"
+    o = c.o
+    vt = g8(c, p)
+    version = vt >> 4
+    typ = vt & 0xF
+    tname = {1: "Advertisement"}.get(typ, "unknown type %u" % typ)
+    o.append("VRRPv%u, %s" % (version, tname))
+    if ttl != 255:
+        o.append(", (ttl %u)" % ttl)
+    if version < 2 or version > 3 or typ != 1:
+        return
+    o.append(", vrid %u, prio %u" % (g8(c, p + 1), g8(c, p + 2)))
+    naddrs = g8(c, p + 3)
+    if version == 2:
+        auth = g8(c, p + 4)
+        o.append(", authtype %s" % {0: "none", 1: "simple", 2: "ah"}.get(auth, "unknown"))
+        o.append(", intvl %us, length %u" % (g8(c, p + 5), length))
+    else:
+        intvl = g16(c, p + 4) & 0xFFF
+        o.append(", intvl %ucs, length %u" % (intvl, length))
+    if c.v:
+        o.append(", addrs")
+        if naddrs > 1:
+            o.append("(%d)" % naddrs)
+        o.append(":")
+        q = p + 8
+        for i in range(naddrs):
+            o.append("%c%s" % (" " if i == 0 else ",", ipaddr(c, q)))
+            q += 4
+
+
+_OSPF_TYPES = {1: "Hello", 2: "Database Description", 3: "LS-Request", 4: "LS-Update", 5: "LS-Ack"}
+
+
+def ospf_print(c, p, length, ver):
+    c.proto = "ospf" if ver == 4 else "ospf6"
+    o = c.o
+    v = g8(c, p)
+    t = g8(c, p + 1)
+    o.append("OSPFv%u, %s, length %u" % (v, _OSPF_TYPES.get(t, "unknown packet type (%u)" % t), length))
+
+
+_PIM_TYPES = {0: "Hello", 1: "Register", 2: "Register Stop", 3: "Join / Prune", 4: "Bootstrap",
+              5: "Assert", 6: "Graft", 7: "Graft Reply", 8: "Candidate RP Advertisement",
+              9: "Prune Refresh", 10: "DF Election", 13: "Source Active"}
+
+
+def pim_print(c, p, length, ver):
+    c.proto = "pim"
+    o = c.o
+    b = g8(c, p)
+    v = b >> 4
+    t = b & 0xF
+    if v == 2:
+        o.append("PIMv%u, %s" % (v, _PIM_TYPES.get(t, "unknown type (%u)" % t)))
+        o.append(", length %u" % length)
+    else:
+        generic_print(c, "pim", "PIMv%u" % v, length)
+
+
+_GRE_FLAGS = ((0x8000, "checksum"), (0x4000, "routing"), (0x2000, "key"), (0x1000, "seq"),
+              (0x0800, "strictsourceroute"), (0x0080, "ack"))
+
+
+def gre_print(c, p, length):
+    c.proto = "gre"
+    o = c.o
+    if length < 2:
+        o.append("[|gre]")
+        return
+    flags = g16(c, p)
+    ver = flags & 7
+    o.append("GREv%u" % ver)
+    if ver != 0 and ver != 1:
+        o.append(" ERROR: unknown-version")
+        return
+    if ver == 1:
+        generic_print(c, "gre", "", length)
+        del o[-1]
+        o.append(", length %u" % length)
+        return
+    if c.v:
+        o.append(", Flags [%s]" % bittok(_GRE_FLAGS, "none", flags))
+    q = p + 2
+    length -= 2
+    if length < 2:
+        o.append("[|gre]")
+        return
+    prot = g16(c, q)
+    q += 2
+    length -= 2
+    if flags & 0xC000:
+        if length < 2:
+            o.append("[|gre]")
+            return
+        if c.v:
+            o.append(", sum 0x%x" % g16(c, q))
+        q += 2
+        length -= 2
+        if length < 2:
+            o.append("[|gre]")
+            return
+        o.append(", off 0x%x" % g16(c, q))
+        q += 2
+        length -= 2
+    if flags & 0x2000:
+        if length < 4:
+            o.append("[|gre]")
+            return
+        o.append(", key=0x%x" % g32(c, q))
+        q += 4
+        length -= 4
+    if flags & 0x1000:
+        if length < 4:
+            o.append("[|gre]")
+            return
+        o.append(", seq %u" % g32(c, q))
+        q += 4
+        length -= 4
+    if flags & 0x4000:
+        generic_print(c, "gre", "", length)
+        del o[-1]
+        o.append(" [routing]")
+        return
+    o.append(", length %u" % length)
+    o.append(": ")
+    if prot == 0x0800:
+        ip_print(c, q, length)
+    elif prot == 0x86DD:
+        ip6_print(c, q, length)
+    elif prot in (0x8847, 0x8848):
+        mpls_print(c, q, length)
+    elif prot == 0x6558:
+        ether_print(c, q, length)
+    else:
+        o.append("gre-proto-0x%x" % prot)
+
+
+# --------------------------------------------------------------------------
+# IPv6 (print-ip6.c and friends)
+
+def ip6_opt_scan(c, p, length):
+    """Walk HBH options; returns (found_jumbo, jumbolen)."""
+    found = False
+    jlen = 0
+    i = 0
+    while i < length:
+        t = g8(c, p + i)
+        if t == 0:
+            i += 1
+            continue
+        if i + 1 >= length:
+            break
+        ol = g8(c, p + i + 1)
+        if t == 0xC2 and ol == 4:
+            found = True
+            jlen = g32(c, p + i + 2)
+        i += ol + 2
+    return found, jlen
+
+
+def ip6_print(c, p, length):
+    c.proto = "ip6"
+    o = c.o
+    d = c.d
+    if p + 40 > c.end:
+        raise Trunc
+    if length < 40:
+        o.append("truncated-ip6 %u" % length)
+        return
+    if not c.e:
+        o.append("IP6 ")
+    vb = d[p]
+    if (vb >> 4) != 6:
+        o.append("version error: %u != 6" % (vb >> 4))
+        return
+    payload_len = (d[p + 4] << 8) | d[p + 5]
+    if payload_len != 0:
+        ln = payload_len + 40
+        if length < ln:
+            o.append("truncated-ip6 - %u bytes missing!" % (ln - length))
+    else:
+        ln = length + 40
+    nh = d[p + 6]
+    if c.v:
+        flow = int.from_bytes(d[p:p + 4], "big")
+        o.append("(")
+        if flow & 0x0FF00000:
+            o.append("class 0x%02x, " % ((flow & 0x0FF00000) >> 20))
+        if flow & 0x000FFFFF:
+            o.append("flowlabel 0x%05x, " % (flow & 0x000FFFFF))
+        o.append("hlim %u, next-header %s (%u) payload length: %u) " % (
+            d[p + 7], T.IPPROTO_NAMES.get(nh, "unknown"), nh, payload_len))
+    save_end = c.end
+    if p + ln < c.end:
+        c.end = p + ln
+    cp = p
+    advance = 40
+    total_advance = 0
+    found_ext = False
+    found_jumbo = False
+    jumbolen = 0
+    found_hbh = False
+    fragmented = 0
+    ph = 255
+    try:
+        while cp < c.end and advance > 0:
+            if ln < advance:
+                raise Trunc
+            cp += advance
+            ln -= advance
+            total_advance += advance
+            if cp == p + 40 and nh not in (6, 17, 33, 132):
+                o.append("%s > %s: " % (ip6addr(c, p + 8), ip6addr(c, p + 24)))
+            if nh == 0:
+                if found_hbh:
+                    o.append("[The Hop-by-Hop Options header was already found] (invalid)")
+                    return
+                if ph != 255:
+                    o.append("[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)")
+                    return
+                c.proto = "hbhopt"
+                hl = (g8(c, cp + 1) + 1) << 3
+                need(c, cp, hl)
+                o.append("HBH ")
+                found_jumbo, jumbolen = ip6_opt_scan(c, cp + 2, hl - 2)
+                if payload_len == 0 and not found_jumbo:
+                    o.append("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
+                    return
+                advance = hl
+                found_ext = True
+                found_hbh = True
+                nh = g8(c, cp)
+            elif nh == 60:
+                c.proto = "dstopt"
+                hl = (g8(c, cp + 1) + 1) << 3
+                need(c, cp, hl)
+                o.append("DSTOPT ")
+                advance = hl
+                found_ext = True
+                nh = g8(c, cp)
+            elif nh == 44:
+                advance = frag6_print(c, cp, p)
+                if advance < 0 or c.end <= cp + advance:
+                    return
+                found_ext = True
+                nh = g8(c, cp)
+                fragmented = 1
+            elif nh == 135 or nh == 62:
+                c.proto = "mobility"
+                generic_print(c, "mobility", "mobility", ln)
+                return
+            elif nh == 43:
+                g8(c, cp)
+                advance = rt6_print(c, cp, p)
+                if advance < 0:
+                    return
+                found_ext = True
+                nh = g8(c, cp)
+            else:
+                if found_jumbo:
+                    ln = jumbolen + 40
+                    if ln < total_advance:
+                        raise Trunc
+                    if length < ln:
+                        o.append("truncated-ip6 - %u bytes missing!" % (ln - length))
+                    if p + ln < save_end:
+                        c.end = p + ln
+                    ln -= total_advance
+                elif payload_len == 0:
+                    if found_ext:
+                        raise Trunc
+                    ln = 40
+                    c.end = min(save_end, p + ln)
+                    ln -= total_advance
+                ip_demux_print(c, cp, ln, 6, fragmented, d[p + 7], nh, p)
+                return
+            ph = nh
+            c.proto = "ip6"
+    finally:
+        c.end = save_end
+
+
+def frag6_print(c, cp, ip6):
+    c.proto = "frag6"
+    o = c.o
+    need(c, cp + 2, 2)
+    offlg = g16(c, cp + 2)
+    plen = g16(c, ip6 + 4)
+    flen = (40 + plen - (cp - ip6) - 8) & 0xFFFFFFFFFFFFFFFF
+    if c.v:
+        o.append("frag (0x%08x:%u|%u)" % (g32(c, cp + 4), offlg & 0xFFF8, flen))
+    else:
+        o.append("frag (%u|%u)" % (offlg & 0xFFF8, flen))
+    if offlg & 0xFFF8:
+        return -1
+    o.append(" ")
+    return 8
+
+
+def rt6_print(c, cp, ip6):
+    c.proto = "rt6"
+    o = c.o
+    ln = g8(c, cp + 1)
+    typ = g8(c, cp + 2)
+    segleft = g8(c, cp + 3)
+    o.append("RT6 (len=%u, type=%u" % (ln, typ))
+    if typ == 0:
+        o.append(" [Deprecated]")
+    o.append(", segleft=%u, " % segleft)
+    if typ in (0, 2):
+        if typ == 0:
+            pass
+        need(c, cp + 4, 4)
+        if c.v:
+            o.append("rsv=0x%0x, " % g32(c, cp + 4))
+        n = ln >> 1
+        q = cp + 8
+        for i in range(n):
+            o.append("[%d]%s" % (i, ip6addr(c, q)))
+            if i != n - 1:
+                o.append(", ")
+            q += 16
+        o.append(") ")
+        return (ln + 1) * 8
+    if typ == 4:
+        last = g8(c, cp + 4)
+        flags = g8(c, cp + 5)
+        tag = g16(c, cp + 6)
+        o.append("last-entry=%u, flags=0x%0x, tag=%x, " % (last, flags, tag))
+        q = cp + 8
+        for i in range(last + 1):
+            o.append("[%d]%s" % (i, ip6addr(c, q)))
+            if i != last:
+                o.append(", ")
+            q += 16
+        o.append(") ")
+        return (ln + 1) * 8
+    o.append("[|rt6]")  # unknown types: tcpdump prints trunc
+    return -1
+
+
+# --------------------------------------------------------------------------
+# TCP (print-tcp.c)
+
+_TCP_FLAGS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "."), (0x20, "U"),
+              (0x40, "E"), (0x80, "W"))
+_FLAG_STR = []
+for _f in range(256):
+    _FLAG_STR.append(bittok_nosep(_TCP_FLAGS, "none", _f))
+del _f
+
+
+def _addr_pair(c, iph, is6):
+    if is6:
+        return ip6addr(c, iph + 8), ip6addr(c, iph + 24)
+    return ipaddr(c, iph + 12), ipaddr(c, iph + 16)
+
+
+class _Bad(Exception):
+    pass
+
+
+class _OptTrunc(Exception):
+    pass
+
+
+def tcp_print(c, p, length, iph, fragmented):
+    c.proto = "tcp"
+    o = c.o
+    d = c.d
+    is6 = (d[iph] >> 4) == 6
+    if not tt(c, p + 2, 2):
+        s, t = _addr_pair(c, iph, is6)
+        o.append("%s > %s:" % (s, t))
+        trunc(c)
+        return
+    sport = (d[p] << 8) | d[p + 1]
+    dport = (d[p + 2] << 8) | d[p + 3]
+    own = d[iph + 6] == 6 if is6 else d[iph + 9] == 6
+    if own:
+        s, t = _addr_pair(c, iph, is6)
+        o.append("%s.%u > %s.%u: " % (s, sport, t, dport))
+    else:
+        o.append("%u > %u: " % (sport, dport))
+    if not tt(c, p, 20):
+        trunc(c)
+        return
+    _, _, seq, ack, offx, flags, win, tsum, urp = _S_TCP.unpack_from(d, p)
+    hlen = (offx >> 4) * 4
+    if hlen < 20:
+        o.append(" tcp %u [bad hdr length %u - too short, < 20]" % ((length - hlen) & U32, hlen))
+        return
+    if c.q:
+        o.append("tcp %u" % ((length - hlen) & U32))
+        if hlen > length:
+            o.append(" [bad hdr length %u - too long, > %u]" % (hlen, length))
+        return
+    o.append("Flags [%s]" % _FLAG_STR[flags])
+    rev = 0
+    thseq = thack = 0
+    if flags & 0x10:
+        if is6:
+            src = d[iph + 8:iph + 24]
+            dst = d[iph + 24:iph + 40]
+        else:
+            src = d[iph + 12:iph + 16]
+            dst = d[iph + 16:iph + 20]
+        if sport > dport:
+            rev = 1
+        elif sport == dport and src > dst:
+            rev = 1
+        if rev:
+            key = (dst, src, (dport << 16) | sport)
+        else:
+            key = (src, dst, (sport << 16) | dport)
+        table = c.tcp
+        th = table.get(key)
+        if th is None or (flags & 0x02):
+            if rev:
+                th = [(ack - 1) & U32, seq]  # [seq, ack]
+            else:
+                th = [seq, (ack - 1) & U32]
+            table[key] = th
+        else:
+            if rev:
+                seq = (seq - th[1]) & U32
+                ack = (ack - th[0]) & U32
+            else:
+                seq = (seq - th[0]) & U32
+                ack = (ack - th[1]) & U32
+        thseq, thack = th
+    if hlen > length:
+        o.append(" [bad hdr length %u - too long, > %u]" % (hlen, length))
+        return
+    if c.v and not fragmented:
+        if tt(c, p, length):
+            seg = d[p:p + length]
+            if is6:
+                ph = d[iph + 8:iph + 24] + _ip6_finddst(c, iph) + _S_I.pack(length) + b"\0\0\0\x06"
+            else:
+                ph = d[iph + 12:iph + 16] + _ip_finddst(c, iph) + bytes((0, 6)) + _S_H.pack(length & 0xFFFF)
+            s = in_cksum(ph, seg)
+            o.append(", cksum 0x%04x" % tsum)
+            if s != 0:
+                o.append(" (incorrect -> 0x%04x)" % cksum_shouldbe(tsum, s))
+            else:
+                o.append(" (correct)")
+    length -= hlen
+    if c.v > 1 or length > 0 or flags & 0x07:
+        o.append(", seq %u" % seq)
+        if length > 0:
+            o.append(":%u" % ((seq + length) & U32))
+    if flags & 0x10:
+        o.append(", ack %u" % ack)
+    o.append(", win %u" % win)
+    if flags & 0x20:
+        o.append(", urg %u" % urp)
+    if hlen > 20:
+        fast = _tcp_options_fast(d, p + 20, hlen - 20, rev, thseq, thack) if p + hlen <= c.end else None
+        if fast is not None:
+            o.append(fast)
+        else:
+            try:
+                _tcp_options(c, p + 20, hlen - 20, rev, thseq, thack, flags)
+            except _Bad as ex:
+                o.append("[bad opt]")
+                if ex.args and ex.args[0]:
+                    o.append("]")
+                return
+            except _OptTrunc as ex:
+                trunc(c)
+                if ex.args and ex.args[0]:
+                    o.append(">")
+                return
+    o.append(", length %u" % length)
+    if length <= 0:
+        return
+    if not tt(c, p, hlen):
+        o.append(" [remaining caplen(%u) < header length(%u)]" % (avail(c, p), hlen))
+        raise Trunc
+    bp = p + hlen
+    if (flags & 0x04) and c.v:
+        _tcp_rst_data(c, bp, length)
+        return
+    _tcp_app(c, bp, length, sport, dport, iph)
+
+
+def _ip_finddst(c, iph):
+    hl = (c.d[iph] & 0xF) * 4
+    q = iph + 20
+    ln = hl - 20
+    while ln > 0:
+        t = g8(c, q)
+        if t == 0:
+            break
+        if t == 1:
+            ol = 1
+        else:
+            ol = g8(c, q + 1)
+            if ol < 2:
+                break
+        if ln < ol:
+            break
+        if not tt(c, q, ol):
+            break
+        if t in (131, 137) and ol >= 7:
+            return c.d[q + ol - 4:q + ol]
+        q += ol
+        ln -= ol
+    return c.d[iph + 16:iph + 20]
+
+
+def _ip6_finddst(c, iph):
+    d = c.d
+    nh = d[iph + 6]
+    q = iph + 40
+    dst = d[iph + 24:iph + 40]
+    while True:
+        if nh in (0, 60, 44, 51) and tt(c, q, 2):
+            if nh == 44:
+                nh = d[q]
+                q += 8
+            elif nh == 51:
+                nh = d[q]
+                q += (d[q + 1] + 2) * 4
+            else:
+                nh = d[q]
+                q += (d[q + 1] + 1) * 8
+            continue
+        if nh == 43 and tt(c, q, 8):
+            typ = d[q + 2]
+            ln = d[q + 1]
+            if typ in (0, 2) and ln >= 2 and tt(c, q + 8, ln * 8):
+                dst = d[q + 8 + (ln // 2 - 1) * 16:q + 8 + (ln // 2) * 16]
+            elif typ == 4 and tt(c, q + 8, 16):
+                dst = d[q + 8:q + 24]
+        break
+    return dst
+
+
+_S_II = struct.Struct("!II")
+
+
+def _tcp_options_fast(d, cp, hlen, rev, thseq, thack):
+    """The common options (all captured, well-formed) without the general machinery.
+
+    Returns None whenever anything unusual shows up; the caller then runs
+    the general printer, which handles every case the way tcpdump does.
+    """
+    parts = []
+    end = cp + hlen
+    while cp < end:
+        opt = d[cp]
+        if opt == 1:
+            parts.append("nop")
+            cp += 1
+            continue
+        if opt == 0:
+            parts.append("eol")
+            break
+        if cp + 1 >= end:
+            return None
+        ln = d[cp + 1]
+        if cp + ln > end:
+            return None
+        if opt == 8 and ln == 10:
+            parts.append("TS val %u ecr %u" % _S_II.unpack_from(d, cp + 2))
+        elif opt == 2 and ln == 4:
+            parts.append("mss %u" % ((d[cp + 2] << 8) | d[cp + 3]))
+        elif opt == 3 and ln == 3:
+            parts.append("wscale %u" % d[cp + 2])
+        elif opt == 4 and ln == 2:
+            parts.append("sackOK")
+        elif opt == 5 and ln >= 2 and (ln - 2) % 8 == 0:
+            base = thseq if rev else thack
+            blocks = []
+            for i in range(cp + 2, cp + ln, 8):
+                s_, e_ = _S_II.unpack_from(d, i)
+                blocks.append("{%u:%u}" % ((s_ - base) & U32, (e_ - base) & U32))
+            parts.append("sack %u %s" % ((ln - 2) // 8, "".join(blocks)))
+        else:
+            return None
+        cp += ln
+    return ", options [" + ",".join(parts) + "]"
+
+
+def _tcp_options(c, cp, hlen, rev, thseq, thack, flags):
+    o = c.o
+    o.append(", options [")
+    ch = ""
+    while hlen > 0:
+        if ch:
+            o.append(ch)
+        opt = g8(c, cp)
+        cp += 1
+        if opt == 0 or opt == 1:
+            ln = 1
+        else:
+            ln = g8(c, cp)
+            cp += 1
+            if ln < 2 or ln > hlen:
+                raise _Bad(bool(ch))
+            hlen -= 1
+        hlen -= 1
+        datalen = 0
+
+        def lencheck(n):
+            if n > hlen:
+                raise _Bad(bool(ch))
+            if not tt(c, cp, n):
+                raise _OptTrunc(bool(ch))
+
+        o.append(T.TCP_OPT_NAMES.get(opt, "unknown-%u" % opt))
+        if opt == 2:
+            datalen = 2
+            lencheck(2)
+            o.append(" %u" % g16(c, cp))
+        elif opt == 3:
+            datalen = 1
+            lencheck(1)
+            o.append(" %u" % g8(c, cp))
+        elif opt == 5:
+            datalen = ln - 2
+            if datalen % 8 != 0:
+                o.append(" invalid sack")
+            else:
+                o.append(" %u " % (datalen // 8))
+                for i in range(0, datalen, 8):
+                    lencheck(i + 4)
+                    s = g32(c, cp + i)
+                    lencheck(i + 8)
+                    e = g32(c, cp + i + 4)
+                    if rev:
+                        s = (s - thseq) & U32
+                        e = (e - thseq) & U32
+                    else:
+                        s = (s - thack) & U32
+                        e = (e - thack) & U32
+                    o.append("{%u:%u}" % (s, e))
+        elif opt in (11, 12, 13, 6, 7):
+            datalen = 4
+            lencheck(4)
+            o.append(" %u" % g32(c, cp))
+        elif opt == 8:
+            datalen = 8
+            lencheck(8)
+            o.append(" val %u ecr %u" % (g32(c, cp), g32(c, cp + 4)))
+        elif opt == 19:
+            datalen = 16
+            lencheck(16)
+            o.append(" ")
+            o.append("can't check - " + c.d[cp:cp + 16].hex())
+        elif opt == 20:
+            datalen = 2
+            lencheck(2)
+            o.append(" cap %02x id %u" % (g8(c, cp), g8(c, cp + 1)))
+        elif opt == 29:
+            datalen = ln - 2
+            if datalen < 2:
+                o.append(" (invalid)")
+            else:
+                lencheck(1)
+                o.append(" keyid %u" % g8(c, cp))
+                lencheck(2)
+                o.append(" rnextkeyid %u" % g8(c, cp + 1))
+                if datalen > 2:
+                    o.append(" mac 0x")
+                    for i in range(2, datalen):
+                        lencheck(i + 1)
+                        o.append("%02x" % g8(c, cp + i))
+        elif opt in (0, 1, 4):
+            pass
+        elif opt == 28:
+            datalen = 2
+            lencheck(2)
+            uto = g16(c, cp)
+            o.append(" 0x%x" % uto)
+            if uto & 1:
+                uto = (uto >> 1) * 60
+            else:
+                uto >>= 1
+            o.append(" %u" % uto)
+        elif opt == 30:
+            datalen = ln - 2
+            lencheck(datalen)
+            if not _mptcp_print(c, cp - 2, ln, flags):
+                raise _Bad(bool(ch))
+        elif opt == 34:
+            datalen = ln - 2
+            lencheck(datalen)
+            o.append(" ")
+            _tfo(c, cp, datalen, False)
+        elif opt == 254:
+            datalen = ln - 2
+            lencheck(datalen)
+            if datalen < 2:
+                raise _Bad(bool(ch))
+            magic = g16(c, cp)
+            o.append("-")
+            if magic == 0xF989:
+                _tfo(c, cp + 2, datalen - 2, True)
+            else:
+                o.append("%04x" % magic)
+        else:
+            datalen = ln - 2
+            if datalen:
+                o.append(" 0x")
+            for i in range(datalen):
+                lencheck(i + 1)
+                o.append("%02x" % g8(c, cp + i))
+        cp += datalen
+        hlen -= datalen
+        datalen += 1
+        if opt not in (0, 1):
+            datalen += 1
+        if datalen != ln:
+            o.append("[len %u]" % ln)
+        ch = ","
+        if opt == 0:
+            break
+    o.append("]")
+
+
+def _tfo(c, cp, datalen, exp):
+    o = c.o
+    if exp:
+        o.append("tfo")
+    if datalen == 0:
+        o.append(" cookiereq")
+    elif datalen % 2 != 0 or datalen < 4 or datalen > 16:
+        o.append(" (invalid)")
+    else:
+        o.append(" cookie " + c.d[cp:cp + datalen].hex())
+
+
+def _g64(c, o):
+    need(c, o, 8)
+    return int.from_bytes(c.d[o:o + 8], "big")
+
+
+def _mptcp_print(c, cp, ln, flags):
+    """mptcp_print() (print-mptcp.c); False means "bad option"."""
+    c.proto = "mptcp"
+    o = c.o
+    if ln < 3:
+        return False
+    save = c.end
+    if cp + ln < c.end:
+        c.end = cp + ln
+    try:
+        sub = min((g8(c, cp + 2) >> 4) & 0xF, 8)
+        o.append(" %u" % ln)
+        o.append(" " + ("capable", "join", "dss", "add-addr", "rem-addr", "prio", "fail",
+                        "fast-close", "unknown")[sub])
+        if sub == 0:
+            if not (((ln == 12 or ln == 4) and flags & 0x02) or
+                    ((ln == 20 or ln == 22) and (flags & 0x12) == 0x10)):
+                return False
+            ver = g8(c, cp + 2) & 0xF
+            if ver > 1:
+                o.append(" Unknown Version (%u)" % ver)
+                return True
+            o.append(" v%u" % ver)
+            if g8(c, cp + 3) & 0x80:
+                o.append(" csum")
+            if ln == 12 or ln >= 20:
+                o.append(" {0x%x" % _g64(c, cp + 4))
+                if ln >= 20:
+                    o.append(",0x%x" % _g64(c, cp + 12))
+                o.append("}")
+            return True
+        if sub == 1:
+            if not ((ln == 12 and flags & 0x02) or (ln == 16 and (flags & 0x12) == 0x12) or
+                    (ln == 24 and flags & 0x10)):
+                return False
+            if ln != 24:
+                if g8(c, cp + 2) & 1:
+                    o.append(" backup")
+                o.append(" id %u" % g8(c, cp + 3))
+            if ln == 12:
+                o.append(" token 0x%x nonce 0x%x" % (g32(c, cp + 4), g32(c, cp + 8)))
+            elif ln == 16:
+                o.append(" hmac 0x%x nonce 0x%x" % (_g64(c, cp + 4), g32(c, cp + 12)))
+            else:
+                o.append(" hmac 0x" + c.d[cp + 4:cp + 24].hex())
+            return True
+        if sub == 2:
+            if ln < 4 or flags & 0x02:
+                return False
+            mf = g8(c, cp + 3)
+            if mf & 0x10:
+                o.append(" fin")
+            q = cp + 4
+            rest = ln - 4
+            if mf & 0x01:
+                o.append(" ack ")
+                if mf & 0x02:
+                    if rest < 8:
+                        return False
+                    o.append("%u" % _g64(c, q))
+                    q += 8
+                    rest -= 8
+                else:
+                    if rest < 4:
+                        return False
+                    o.append("%u" % g32(c, q))
+                    q += 4
+                    rest -= 4
+            if mf & 0x04:
+                o.append(" seq ")
+                if mf & 0x08:
+                    if rest < 8:
+                        return False
+                    o.append("%u" % _g64(c, q))
+                    q += 8
+                    rest -= 8
+                else:
+                    if rest < 4:
+                        return False
+                    o.append("%u" % g32(c, q))
+                    q += 4
+                    rest -= 4
+                if rest < 4:
+                    return False
+                o.append(" subseq %u" % g32(c, q))
+                q += 4
+                rest -= 4
+                if rest < 2:
+                    return False
+                o.append(" len %u" % g16(c, q))
+                q += 2
+                rest -= 2
+                if rest >= 2:
+                    o.append(" csum 0x%x" % g16(c, q))
+                    rest -= 2
+            return rest == 0
+        if sub == 3:
+            if ln not in (8, 10, 16, 18, 20, 22, 28, 30):
+                return False
+            se = g8(c, cp + 2) & 0xF
+            o.append(" %s" % {6: "v0-ip6", 4: "v0-ip4", 1: "v1-echo", 0: "v1"}.get(se, "[bad version/echo]"))
+            o.append(" id %u" % g8(c, cp + 3))
+            if ln in (8, 10, 16, 18):
+                o.append(" %s" % ipaddr(c, cp + 4))
+                if ln in (10, 18):
+                    o.append(":%u" % g16(c, cp + 8))
+                if ln == 16:
+                    o.append(" hmac 0x%x" % _g64(c, cp + 8))
+                if ln == 18:
+                    o.append(" hmac 0x%x" % _g64(c, cp + 10))
+            else:
+                o.append(" %s" % ip6addr(c, cp + 4))
+                if ln in (22, 30):
+                    o.append(":%u" % g16(c, cp + 20))
+                if ln == 28:
+                    o.append(" hmac 0x%x" % _g64(c, cp + 20))
+                if ln == 30:
+                    o.append(" hmac 0x%x" % _g64(c, cp + 22))
+            return True
+        if sub == 4:
+            if ln < 4:
+                return False
+            o.append(" id")
+            for i in range(ln - 3):
+                o.append(" %u" % g8(c, cp + 3 + i))
+            return True
+        if sub == 5:
+            if ln not in (3, 4):
+                return False
+            o.append(" backup" if g8(c, cp + 2) & 1 else " non-backup")
+            if ln == 4:
+                o.append(" id %u" % g8(c, cp + 3))
+            return True
+        if sub == 6:
+            if ln != 12:
+                return False
+            o.append(" seq %u" % _g64(c, cp + 4))
+            return True
+        if sub == 7:
+            if ln != 12:
+                return False
+            o.append(" key 0x%x" % _g64(c, cp + 4))
+            return True
+        return True
+    finally:
+        c.end = save
+
+
+def _tcp_rst_data(c, bp, length):
+    o = c.o
+    o.append(" [RST" if tt(c, bp, length) else " [!RST")
+    if length > 30:
+        length = 30
+        o.append("+")
+    o.append(" ")
+    s = []
+    q = bp
+    while length and q < c.end:
+        s.append(fn_print_char(c.d[q]))
+        q += 1
+        length -= 1
+    o.append("".join(s))
+    o.append("]")
+
+
+_HTTP_CMDS = {b"GET", b"PUT", b"COPY", b"DELETE", b"HEAD", b"LOCK", b"MKCOL", b"MOVE",
+              b"OPTIONS", b"PATCH", b"POST", b"PROPFIND", b"PROPPATCH", b"SEARCH", b"TRACE",
+              b"UNLOCK"}
+_RTSP_CMDS = {b"DESCRIBE", b"ANNOUNCE", b"GET_PARAMETER", b"OPTIONS", b"PAUSE", b"PLAY",
+              b"RECORD", b"REDIRECT", b"SETUP", b"SET_PARAMETER", b"TEARDOWN"}
+_FTP_CMDS = {x.encode() for x in (
+    "ABOR", "ACCT", "ADAT", "ALLO", "APPE", "AUTH", "CCC", "CDUP", "CONF", "CWD", "DELE",
+    "ENC", "EPRT", "EPSV", "FEAT", "HELP", "LANG", "LIST", "LPRT", "LPSV", "MDTM", "MIC",
+    "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PBSZ", "PORT",
+    "PROT", "PWD", "QUIT", "REIN", "REST", "RETR", "RMD", "RNFR", "RNTO", "SITE", "SIZE",
+    "SMNT", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD", "XMKD",
+    "XPWD", "XRMD")}
+
+
+def _isprint(b):
+    return 0x20 <= b <= 0x7E
+
+
+def _fetch_token(c, bp, idx, length):
+    tok = bytearray()
+    d = c.d
+    while idx < length:
+        if not tt(c, bp + idx, 1):
+            return 0, None
+        ch = d[bp + idx]
+        if not _isprint(ch):
+            return 0, None
+        if ch in (0x20, 0x09, 0x0D, 0x0A):
+            break
+        if len(tok) + 2 <= 129:
+            tok.append(ch)
+        idx += 1
+    if not tok:
+        return 0, None
+    while idx < length:
+        if not tt(c, bp + idx, 1):
+            break
+        ch = d[bp + idx]
+        if ch in (0x0D, 0x0A):
+            break
+        if not _isprint(ch):
+            break
+        if ch not in (0x20, 0x09, 0x0D, 0x0A):
+            break
+        idx += 1
+    return idx, bytes(tok)
+
+
+def _print_txt_line(c, prefix, bp, idx, length):
+    start = idx
+    o = c.o
+    d = c.d
+    while idx < length:
+        ch = g8(c, bp + idx)
+        if ch == 0x0A:
+            linelen = idx - start
+            idx += 1
+            o.append(prefix + d[bp + start:bp + start + linelen].decode("latin-1"))
+            return idx
+        if ch == 0x0D:
+            if idx + 1 >= length:
+                return 0
+            if g8(c, bp + idx + 1) == 0x0A:
+                linelen = idx - start
+                idx += 2
+                o.append(prefix + d[bp + start:bp + start + linelen].decode("latin-1"))
+                return idx
+            return 0
+        if not _isprint(ch) and ch != 0x09:
+            return 0
+        idx += 1
+    o.append(prefix + d[bp + start:bp + idx].decode("latin-1"))
+    trunc(c)
+    return 0
+
+
+def txtproto_print(c, bp, length, proto, cmds, resp_second):
+    c.proto = proto
+    o = c.o
+    print_this = False
+    if cmds is not None:
+        idx, tok = _fetch_token(c, bp, 0, length)
+        if idx != 0:
+            if tok.upper() in cmds:
+                print_this = True
+            if resp_second:
+                idx, tok = _fetch_token(c, bp, idx, length)
+            if idx != 0:
+                if len(tok) == 3 and tok.isdigit():
+                    print_this = True
+    else:
+        print_this = True
+    o.append(proto.upper())
+    if print_this:
+        if c.v:
+            o.append(", length: %u" % length)
+            idx = 0
+            while idx < length:
+                eol = _print_txt_line(c, "\n\t", bp, idx, length)
+                if eol == 0:
+                    break
+                idx = eol
+        else:
+            _print_txt_line(c, ": ", bp, 0, length)
+
+
+def _tcp_app(c, bp, length, sport, dport, iph):
+    o = c.o
+
+    def port(n):
+        return sport == n or dport == n
+
+    if port(23):
+        c.proto = "telnet"
+        if g8(c, bp) == 0xFF:
+            generic_print(c, "telnet", "", length)
+            o[-1] = ""
+        return
+    if port(25):
+        o.append(": ")
+        txtproto_print(c, bp, length, "smtp", None, False)
+        return
+    if port(43):
+        o.append(": ")
+        txtproto_print(c, bp, length, "whois", None, False)
+        return
+    if port(179):
+        c.proto = "bgp"
+        o.append(": BGP")
+        return
+    if port(1723):
+        c.proto = "pptp"
+        o.append(": pptp")
+        return
+    if port(6379):
+        resp_print(c, bp, length)
+        return
+    if port(22):
+        ssh_print(c, bp, length)
+        return
+    if port(139) or port(445):
+        c.proto = "smb"
+        return
+    if port(10288):
+        c.proto = "beep"
+        return
+    if port(6633) or port(6653):
+        openflow_print(c, bp, length)
+        return
+    if port(21):
+        o.append(": ")
+        txtproto_print(c, bp, length, "ftp", _FTP_CMDS, False)
+        return
+    if port(80) or port(8080):
+        o.append(": ")
+        txtproto_print(c, bp, length, "http", _HTTP_CMDS, True)
+        return
+    if port(554) or port(8554):
+        o.append(": ")
+        txtproto_print(c, bp, length, "rtsp", _RTSP_CMDS, True)
+        return
+    if port(53):
+        domain_print(c, bp, length, True, False)
+        return
+    if port(639):
+        c.proto = "msdp"
+        o.append(": MSDP")
+        return
+    if port(323):
+        c.proto = "rpki_rtr"
+        if not c.v:
+            o.append(", RPKI-RTR")
+        return
+    if port(646):
+        ldp_print(c, bp, length)
+        return
+    if port(2049) and length >= 4 and tt(c, bp, 4):
+        fraglen = g32(c, bp) & 0x7FFFFFFF
+        if tt(c, bp + 8, 4):
+            direction = g32(c, bp + 8)
+            if dport == 2049 and direction == 0:
+                o.append(": NFS request xid %u " % g32(c, bp + 4))
+                return
+            if sport == 2049 and direction == 1:
+                o.append(": NFS reply xid %u " % g32(c, bp + 4))
+                return
+
+
+def ssh_print(c, bp, length):
+    c.proto = "ssh"
+    d = c.d
+    for i, ch in enumerate(b"SSH-"):
+        if g8(c, bp + i) != ch:
+            return
+    idx = 4
+    while idx < length:
+        ch = g8(c, bp + idx)
+        if ch == 0x0A:
+            break
+        if ch == 0x0D:
+            if idx + 1 >= length:
+                return
+            if g8(c, bp + idx + 1) == 0x0A:
+                break
+            return
+        if not _isprint(ch):
+            return
+        idx += 1
+    else:
+        return
+    c.o.append(": SSH: " + d[bp:bp + idx].decode("latin-1"))
+
+
+class _RespTrunc(Exception):
+    pass
+
+
+def resp_print(c, bp, length):
+    """resp_print() (print-resp.c): Redis protocol values."""
+    c.proto = "resp"
+    c.o.append(": RESP")
+    try:
+        while length > 0:
+            r = _resp_parse(c, bp, length)
+            bp += r
+            length -= r
+    except _RespTrunc:
+        raise Trunc from None
+
+
+def _resp_parse(c, bp, length):
+    if length < 1:
+        raise _RespTrunc
+    op = g8(c, bp)
+    if op in (0x2B, 0x3A, 0x2D):  # + : -
+        return _resp_string(c, bp, length)
+    if op == 0x24:  # $
+        return _resp_bulk_string(c, bp, length)
+    if op == 0x2A:  # *
+        return _resp_array(c, bp, length)
+    return _resp_inline(c, bp, length)
+
+
+def _resp_find_crlf(c, p, ln):
+    d = c.d
+    while True:
+        if ln < 2:
+            raise _RespTrunc
+        if not tt(c, p, 2):
+            raise _RespTrunc
+        if d[p] == 0x0D and d[p + 1] == 0x0A:
+            return p, ln
+        p += 1
+        ln -= 1
+
+
+def _resp_segment(c, p, n):
+    c.o.append(' "')
+    try:
+        nd_printn(c, p, n)
+    except Trunc:
+        raise _RespTrunc
+    c.o.append('"')
+
+
+def _resp_string(c, bp, length):
+    cur = length - 1
+    bp += 1
+    q, cur = _resp_find_crlf(c, bp, cur)
+    n = q - bp
+    _resp_segment(c, bp, n)
+    return 1 + n + 2
+
+
+_RESP_BAD = {-1: " null", -3: " length too large", -4: " length negative and not -1"}
+
+
+def _resp_get_length(c, bp, ln):
+    """Returns (value, endp); value -2 truncated, -5 invalid."""
+    d = c.d
+    if ln == 0:
+        return -2, bp
+    if not tt(c, bp, 1):
+        return -2, bp
+    too_large = False
+    neg = False
+    if d[bp] == 0x2D:
+        neg = True
+        bp += 1
+        ln -= 1
+    result = 0
+    saw = False
+    while True:
+        if ln == 0:
+            return -2, bp
+        if not tt(c, bp, 1):
+            return -2, bp
+        ch = d[bp]
+        if not (0x30 <= ch <= 0x39):
+            if not saw:
+                return -5, bp + 1
+            break
+        v = ch - 0x30
+        if result > 2147483647 // 10:
+            too_large = True
+        else:
+            result *= 10
+            if result == (2147483647 // 10) * 10 and v > 7:
+                too_large = True
+            else:
+                result += v
+        bp += 1
+        ln -= 1
+        saw = True
+    if d[bp] != 0x0D:
+        return -5, bp + 1
+    bp += 1
+    ln -= 1
+    if ln == 0:
+        return -2, bp
+    if not tt(c, bp, 1):
+        return -2, bp
+    if d[bp] != 0x0A:
+        return -5, bp + 1
+    bp += 1
+    if neg:
+        if too_large or result != 1:
+            return -4, bp
+        return -1, bp
+    return (-3 if too_large else result), bp
+
+
+def _resp_bulk_string(c, bp, length):
+    cur = length - 1
+    bp += 1
+    n, endp = _resp_get_length(c, bp, cur)
+    cur -= endp - bp
+    bp = endp
+    if n >= 0:
+        if n == 0:
+            c.o.append(" empty")
+        else:
+            if cur < n or not tt(c, bp, n):
+                raise _RespTrunc
+            _resp_segment(c, bp, n)
+            bp += n
+            cur -= n
+        bp, cur = _resp_find_crlf(c, bp, cur)
+        bp += 2
+        cur -= 2
+    else:
+        if n == -2:
+            raise _RespTrunc
+        c.o.append(_RESP_BAD.get(n, " invalid"))
+    return length - cur
+
+
+def _resp_array(c, bp, length):
+    cur = length - 1
+    bp += 1
+    n, endp = _resp_get_length(c, bp, cur)
+    cur -= endp - bp
+    bp = endp
+    if n > 0:
+        for _ in range(n):
+            r = _resp_parse(c, bp, cur)
+            bp += r
+            cur -= r
+    else:
+        if n == 0:
+            c.o.append(" empty")
+        elif n == -2:
+            raise _RespTrunc
+        else:
+            c.o.append(_RESP_BAD.get(n, " invalid"))
+    return length - cur
+
+
+def _resp_consume_cr_or_lf(c, p, ln):
+    found = False
+    d = c.d
+    while True:
+        if ln == 0 or not tt(c, p, 1):
+            if found:
+                return p, ln
+            raise _RespTrunc
+        if d[p] != 0x0D and d[p] != 0x0A:
+            return p, ln
+        found = True
+        p += 1
+        ln -= 1
+
+
+def _resp_inline(c, bp, length):
+    cur = length
+    bp, cur = _resp_consume_cr_or_lf(c, bp, cur)
+    q = bp
+    d = c.d
+    while True:
+        if cur < 1:
+            raise _RespTrunc
+        if not tt(c, q, 1):
+            raise _RespTrunc
+        if d[q] == 0x0D or d[q] == 0x0A:
+            break
+        q += 1
+        cur -= 1
+    _resp_segment(c, bp, q - bp)
+    q, cur = _resp_consume_cr_or_lf(c, q, cur)
+    return length - cur
+
+
+def ldp_print(c, bp, length):
+    """ldp_print(): the common header of each PDU (bodies only with -v, not done)."""
+    c.proto = "ldp"
+    o = c.o
+    sep = "" if c.v < 1 else "\n\t"
+    while length > 18:
+        if not tt(c, bp, 10):
+            trunc(c)
+            return
+        ver = g16(c, bp)
+        if ver != 1:
+            o.append("%sLDP version %u packet not supported" % (sep, ver))
+            return
+        pdu_len = g16(c, bp + 2)
+        if pdu_len < 6:
+            o.append("%sLDP, pdu-length: %u (too short, < 6)" % (sep, pdu_len))
+            return
+        o.append("%sLDP, Label-Space-ID: %s:%u, pdu-length: %u" % (
+            sep, ipaddr(c, bp + 4), g16(c, bp + 8), pdu_len))
+        if c.v < 1:
+            return
+        processed = pdu_len + 4
+        if length < processed:
+            o.append(" [remaining length %u < %u] (invalid)" % (length, processed))
+            return
+        length -= processed
+        bp += processed
+
+
+_OF_VERSIONS = {1: "1.0", 2: "1.1", 3: "1.2", 4: "1.3", 5: "1.4", 6: "1.5"}
+_OF10_TYPES = ["HELLO", "ERROR", "ECHO_REQUEST", "ECHO_REPLY", "VENDOR", "FEATURES_REQUEST",
+               "FEATURES_REPLY", "GET_CONFIG_REQUEST", "GET_CONFIG_REPLY", "SET_CONFIG",
+               "PACKET_IN", "FLOW_REMOVED", "PORT_STATUS", "PACKET_OUT", "FLOW_MOD", "PORT_MOD",
+               "STATS_REQUEST", "STATS_REPLY", "BARRIER_REQUEST", "BARRIER_REPLY",
+               "QUEUE_GET_CONFIG_REQUEST", "QUEUE_GET_CONFIG_REPLY"]
+_OF13_TYPES = ["HELLO", "ERROR", "ECHO_REQUEST", "ECHO_REPLY", "EXPERIMENTER",
+               "FEATURES_REQUEST", "FEATURES_REPLY", "GET_CONFIG_REQUEST", "GET_CONFIG_REPLY",
+               "SET_CONFIG", "PACKET_IN", "FLOW_REMOVED", "PORT_STATUS", "PACKET_OUT",
+               "FLOW_MOD", "GROUP_MOD", "PORT_MOD", "TABLE_MOD", "MULTIPART_REQUEST",
+               "MULTIPART_REPLY", "BARRIER_REQUEST", "BARRIER_REPLY",
+               "QUEUE_GET_CONFIG_REQUEST", "QUEUE_GET_CONFIG_REPLY", "ROLE_REQUEST",
+               "ROLE_REPLY", "GET_ASYNC_REQUEST", "GET_ASYNC_REPLY", "SET_ASYNC", "METER_MOD"]
+
+
+def openflow_print(c, bp, length):
+    """openflow_print(): one line per message header (bodies are not decoded)."""
+    c.proto = "openflow"
+    o = c.o
+    o.append(": OpenFlow")
+    while length:
+        if length < 8:
+            o.append(" (invalid)")
+            need(c, bp, length)
+            return
+        version = g8(c, bp)
+        typ = g8(c, bp + 1)
+        mlen = g16(c, bp + 2)
+        xid = g32(c, bp + 4)
+        vs = _OF_VERSIONS.get(version)
+        o.append("\n\tversion %s" % (vs if vs else "unknown (0x%02x)" % version))
+        if version == 1:
+            tn = _OF10_TYPES[typ] if typ < len(_OF10_TYPES) else "unknown (0x%02x)" % typ
+        elif version == 4:
+            tn = _OF13_TYPES[typ] if typ < len(_OF13_TYPES) else "unknown (0x%02x)" % typ
+        else:
+            tn = "unknown (0x%02x)" % typ
+        o.append(", type %s, length %u" % (tn, mlen))
+        if mlen < 8:
+            o.append(" (too short!), xid 0x%08x (invalid)" % xid)
+            need(c, bp + 8, length - 8)
+            return
+        o.append(", xid 0x%08x" % xid)
+        need(c, bp + 8, mlen - 8)
+        bp += mlen
+        length -= mlen
+        if length < 0:
+            raise Trunc
+
+
+# --------------------------------------------------------------------------
+# UDP (print-udp.c)
+
+def _udpipaddr(c, iph, sport, dport):
+    d = c.d
+    o = c.o
+    if (d[iph] >> 4) == 6:
+        if d[iph + 6] == 17:
+            if sport < 0:
+                o.append("%s > %s: " % (ip6addr(c, iph + 8), ip6addr(c, iph + 24)))
+            else:
+                o.append("%s.%u > %s.%u: " % (ip6addr(c, iph + 8), sport, ip6addr(c, iph + 24), dport))
+        elif sport >= 0:
+            o.append("%u > %u: " % (sport, dport))
+    else:
+        if d[iph + 9] == 17:
+            if sport < 0:
+                o.append("%s > %s: " % (ipaddr(c, iph + 12), ipaddr(c, iph + 16)))
+            else:
+                o.append("%s.%u > %s.%u: " % (ipaddr(c, iph + 12), sport, ipaddr(c, iph + 16), dport))
+        elif sport >= 0:
+            o.append("%u > %u: " % (sport, dport))
+
+
+def udp_print(c, p, length, iph, fragmented, ttl_hl):
+    c.proto = "udp"
+    o = c.o
+    d = c.d
+    if not tt(c, p + 2, 2):
+        _udpipaddr(c, iph, -1, -1)
+        trunc(c)
+        return
+    sport = (d[p] << 8) | d[p + 1]
+    dport = (d[p + 2] << 8) | d[p + 3]
+    if length < 8:
+        _udpipaddr(c, iph, sport, dport)
+        o.append("truncated-udp %u" % length)
+        return
+    if not tt(c, p + 4, 2):
+        _udpipaddr(c, iph, sport, dport)
+        trunc(c)
+        return
+    ulen = (d[p + 4] << 8) | d[p + 5]
+    if ulen == 0 and length > 65535:
+        ulen = length
+    if ulen < 8:
+        _udpipaddr(c, iph, sport, dport)
+        o.append("truncated-udplength %u" % ulen)
+        return
+    ulen -= 8
+    length -= 8
+    if ulen < length:
+        length = ulen
+    cp = p + 8
+    if cp > c.end:
+        _udpipaddr(c, iph, sport, dport)
+        trunc(c)
+        return
+    _udpipaddr(c, iph, sport, dport)
+    is6 = (d[iph] >> 4) == 6
+    if not c.q:
+        if tt(c, cp + 4, 4):
+            direction = g32(c, cp + 4)
+            if dport == 2049 and direction == 0:
+                o.append("NFS request xid %u " % g32(c, cp))
+                c.proto = "nfs"
+                return
+            if sport == 2049 and direction == 1:
+                o.append("NFS reply xid %u " % g32(c, cp))
+                c.proto = "nfs"
+                return
+    if c.v and not fragmented:
+        if not is6 and c.v > 1:
+            usum = g16(c, p + 6)
+            if usum == 0:
+                o.append("[no cksum] ")
+            elif tt(c, cp, length):
+                ph = d[iph + 12:iph + 16] + _ip_finddst(c, iph) + bytes((0, 17)) + _S_H.pack((length + 8) & 0xFFFF)
+                s = in_cksum(ph, d[p:p + 8 + length])
+                if s != 0:
+                    o.append("[bad udp cksum 0x%04x -> 0x%04x!] " % (usum, cksum_shouldbe(usum, s)))
+                else:
+                    o.append("[udp sum ok] ")
+        elif is6:
+            if tt(c, cp, length):
+                usum = g16(c, p + 6)
+                ph = d[iph + 8:iph + 24] + _ip6_finddst(c, iph) + _S_I.pack(length + 8) + b"\0\0\0\x11"
+                s = in_cksum(ph, d[p:p + 8 + length])
+                if s != 0:
+                    o.append("[bad udp cksum 0x%04x -> 0x%04x!] " % (usum, cksum_shouldbe(usum, s)))
+                else:
+                    o.append("[udp sum ok] ")
+    if not c.q:
+        def port(n):
+            return sport == n or dport == n
+
+        first = _udp_first(sport, dport)
+        if first != "":
+            key = first if isinstance(first, str) else first[0]
+            pr = _UDP_PRINTERS.get(key)
+            if pr is not None:
+                pr(c, cp, length)
+                return
+            name = _UDP_TAG_NAMES[first] if isinstance(first, str) else _UDP_NAMES.get(first[0], "udp")
+            generic_print(c, name, name.upper(), length)
+            return
+    if ulen > length and not fragmented:
+        o.append("UDP, bad length %u > %u" % (ulen, length))
+    else:
+        o.append("UDP, length %u" % ulen)
+
+
+# The order in which tcpdump's udp_print() tests ports, for the ports we do not
+# decode ourselves (the first one that matches wins).
+_UDP_ORDER = [
+    (53,), (67, 68), (69,), (88,), (123,), (161, 162), (319, 320), (496,),
+    (500,), (514,), (520,), (521,), (525,), (546, 547), (646,), (654,), (698,), (701,),
+    (750,), (921,), (5353,), (4500,), (7500, 8500), (1701,), ("vat",), (2103, 2104),
+    ("rx",), (5359,), (6696, 6697), (8231,), ("wb",), (1645, 1812, 1646, 1813, 1700, 3799),
+    ("hsrp",), (3503,), ("bfd",), (1589,), (6343,), ("lwapp",), (12223,), (5060,), (8472,),
+    (4789,), ("geneve",), (4342,), (4790,), (17754,), (6635,), ("atalk",), (30490,),
+    ("bcmli",),
+]
+_UDP_NAMES = {
+    69: "tftp", 88: "krb", 123: "ntp", 137: "nbt", 138: "nbt", 161: "snmp", 162: "snmp",
+    319: "ptp", 320: "ptp", 496: "autorp", 500: "isakmp", 514: "syslog", 520: "rip",
+    521: "ripng", 525: "timed", 546: "dhcp6", 547: "dhcp6", 646: "ldp", 654: "aodv",
+    698: "olsr", 701: "lmp", 750: "krb", 921: "lwres", 5353: "mdns", 4500: "isakmp",
+    7500: "isakmp", 8500: "isakmp", 1701: "l2tp", 2103: "zephyr", 2104: "zephyr",
+    5359: "ahcp", 6696: "babel", 6697: "babel", 8231: "hncp", 1645: "radius", 1812: "radius",
+    1646: "radius", 1813: "radius", 1700: "radius", 3799: "radius", 3503: "lspping",
+    1589: "vqp", 6343: "sflow", 12223: "lwapp", 5060: "sip", 8472: "otv", 4789: "vxlan",
+    4342: "lisp", 4790: "vxlan_gpe", 17754: "zep", 6635: "mpls", 30490: "someip",
+}
+
+
+def _udp_match(item, sport, dport):
+    tag = item[0]
+    if tag == "vat":
+        return dport == 3456
+    if tag == "rx":
+        return 7000 <= sport <= 7009 or 7000 <= dport <= 7009
+    if tag == "wb":
+        return dport == 4567
+    if tag == "hsrp":
+        return dport == 1985
+    if tag == "bfd":
+        return dport in (3784, 4784, 6784, 3785)
+    if tag == "lwapp":
+        return dport == 12222 or sport == 12222
+    if tag == "geneve":
+        return dport == 6081
+    if tag == "atalk":
+        return False
+    if tag == "bcmli":
+        return sport == 49152
+    return sport in item or dport in item
+
+
+_UDP_CACHE: dict = {}
+
+
+def _udp_first(sport, dport):
+    key = (sport, dport)
+    r = _UDP_CACHE.get(key)
+    if r is None:
+        r = ""
+        for item in _UDP_ORDER:
+            if _udp_match(item, sport, dport):
+                r = item[0] if isinstance(item[0], str) else item
+                break
+        if len(_UDP_CACHE) < 100000:
+            _UDP_CACHE[key] = r
+    return r
+
+
+def _udp_earlier(sport, dport, port):
+    first = _udp_first(sport, dport)
+    if first == "":
+        return False
+    if isinstance(first, str):
+        return not (first == "geneve" and port == 6081)
+    return port not in first
+
+
+_UDP_PRINTERS = {}
+
+
+_UDP_TAG_NAMES = {"vat": "vat", "rx": "rx", "wb": "wb", "hsrp": "hsrp", "bfd": "bfd",
+                  "lwapp": "lwapp", "geneve": "geneve", "bcmli": "bcm-li"}
+
+
+def _udp_app_name(sport, dport):
+    first = _udp_first(sport, dport)
+    if first == "":
+        return None
+    if isinstance(first, str):
+        return _UDP_TAG_NAMES[first]
+    return _UDP_NAMES.get(first[0], "udp")
+
+
+def _udp_domain(c, cp, length):
+    domain_print(c, cp, length, False, False)
+
+
+def _udp_mdns(c, cp, length):
+    domain_print(c, cp, length, False, True)
+
+
+def _udp_tftp(c, cp, length):
+    c.proto = "tftp"
+    c.o.append(" %u" % length)
+
+
+def vxlan_print(c, bp, length):
+    c.proto = "vxlan"
+    o = c.o
+    if length < 8:
+        o.append(" (invalid)")
+        return
+    flags = g8(c, bp)
+    vni = g32(c, bp + 4) >> 8
+    o.append("VXLAN, flags [%s] (0x%02x), vni %u\n" % ("I" if flags & 0x08 else ".", flags, vni))
+    ether_print(c, bp + 8, length - 8)
+
+
+def geneve_print(c, bp, length):
+    c.proto = "geneve"
+    o = c.o
+    o.append("Geneve")
+    need(c, bp, 8)
+    vo = g8(c, bp)
+    ver = vo >> 6
+    if ver != 0:
+        o.append(" ERROR: unknown-version %u" % ver)
+        return
+    flags = g8(c, bp + 1)
+    prot = g16(c, bp + 2)
+    vni = g32(c, bp + 4)
+    reserved = vni & 0xFF
+    vni >>= 8
+    opts_len = (vo & 0x3F) * 4
+    fl = []
+    if flags & 0x80:
+        fl.append("O")
+    if flags & 0x40:
+        fl.append("C")
+    o.append(", Flags [%s]" % ("".join(fl) if fl else "none"))
+    o.append(", vni 0x%x" % vni)
+    if reserved:
+        o.append(", rsvd 0x%x" % reserved)
+    if c.e:
+        o.append(", proto %s (0x%04x)" % (T.ETHERTYPE_NAMES.get(prot, "unknown"), prot))
+    if opts_len:
+        o.append(", options [%u bytes]" % opts_len)
+    if length < 8 + opts_len:
+        o.append(" [bad opt len %u]" % opts_len)
+        return
+    bp += 8 + opts_len
+    length -= 8 + opts_len
+    o.append(": " if c.v < 1 else "\n\t")
+    if not ethertype_print(c, prot, bp, length, avail(c, bp)):
+        if prot == 0x6558:
+            ether_print(c, bp, length)
+        else:
+            o.append("geneve-proto-0x%x" % prot)
+
+
+def bootp_print(c, bp, length):
+    c.proto = "bootp"
+    o = c.o
+    o.append("BOOTP/DHCP")
+    op = g8(c, bp)
+    if op == 1:
+        o.append(", Request")
+        htype = g8(c, bp + 1)
+        hlen = g8(c, bp + 2)
+        if htype == 1 and hlen == 6:
+            o.append(" from %s" % etheraddr(c, bp + 28))
+    elif op == 2:
+        o.append(", Reply")
+        htype = g8(c, bp + 1)
+        hlen = g8(c, bp + 2)
+        if htype == 1 and hlen == 6:
+            o.append(" to %s" % etheraddr(c, bp + 28))
+    else:
+        o.append(", op-#%u" % op)
+    o.append(", length %u" % length)
+
+
+_NTP_MODES = {0: "Reserved", 1: "Symmetric Active", 2: "Symmetric Passive", 3: "Client",
+              4: "Server", 5: "Broadcast", 6: "Control Message", 7: "Reserved"}
+
+
+def ntp_print(c, bp, length):
+    c.proto = "ntp"
+    o = c.o
+    b = g8(c, bp)
+    version = (b >> 3) & 7
+    mode = b & 7
+    o.append("NTPv%u" % version)
+    if not c.v and mode in (1, 2, 3, 4, 5):
+        o.append(", %s" % _NTP_MODES[mode])
+        o.append(", length %u" % length)
+        return
+    o.append(", %s" % _NTP_MODES[mode])
+    o.append(", length %u" % length)
+
+
+# --------------------------------------------------------------------------
+# ICMP (print-icmp.c)
+
+def _icmp_tstamp(t):
+    msec = t % 1000
+    sec = t // 1000
+    mn = sec // 60
+    sec -= mn * 60
+    hrs = mn // 60
+    mn -= hrs * 60
+    return "%02u:%02u:%02u.%03u" % (hrs, mn, sec, msec)
+
+
+def icmp_print(c, bp, plen, iph, fragmented):
+    c.proto = "icmp"
+    o = c.o
+    t = g8(c, bp)
+    code = g8(c, bp + 1)
+    if t == 8 or t == 0:
+        s = "echo %s, id %u, seq %u" % ("request" if t == 8 else "reply", g16(c, bp + 4), g16(c, bp + 6))
+    elif t == 3:
+        idst = bp + 8 + 16
+        if code == 2:
+            s = "%s protocol %u unreachable" % (ipaddr(c, idst), g8(c, bp + 8 + 9))
+        elif code == 3:
+            g8(c, bp + 8 + 9)
+            hl = (g8(c, bp + 8) & 0xF) * 4
+            dport = g16(c, bp + 8 + hl + 2)
+            ipp = g8(c, bp + 8 + 9)
+            if ipp == 6:
+                s = "%s tcp port %u unreachable" % (ipaddr(c, idst), dport)
+            elif ipp == 17:
+                s = "%s udp port %u unreachable" % (ipaddr(c, idst), dport)
+            else:
+                s = "%s protocol %u port %u unreachable" % (ipaddr(c, idst), ipp, dport)
+        elif code == 4:
+            mtu = g16(c, bp + 6)
+            if mtu:
+                s = "%s unreachable - need to frag (mtu %u)" % (ipaddr(c, idst), mtu)
+            else:
+                s = "%s unreachable - need to frag" % ipaddr(c, idst)
+        elif code in T.ICMP_UNREACH_FMT:
+            s = T.ICMP_UNREACH_FMT[code] % ipaddr(c, idst)
+        else:
+            s = "%s unreachable - #%u" % (ipaddr(c, idst), code)
+    elif t == 5:
+        idst = bp + 8 + 16
+        fmt = {0: "redirect %s to net %s", 1: "redirect %s to host %s",
+               2: "redirect-tos %s to net %s", 3: "redirect-tos %s to host %s"}.get(code)
+        if fmt:
+            s = fmt % (ipaddr(c, idst), ipaddr(c, bp + 4))
+        else:
+            s = "redirect-#%u %s to %s" % (code, ipaddr(c, idst), ipaddr(c, bp + 4))
+    elif t == 9:
+        parts = ["router advertisement"]
+        need(c, bp + 4, 4)
+        parts.append(" lifetime ")
+        lt = g16(c, bp + 6)
+        if lt < 60:
+            parts.append("%u" % lt)
+        elif lt < 3600:
+            parts.append("%u:%02u" % (lt // 60, lt % 60))
+        else:
+            parts.append("%u:%02u:%02u" % (lt // 3600, (lt % 3600) // 60, lt % 60))
+        num = g8(c, bp + 4)
+        parts.append(" %u:" % num)
+        size = g8(c, bp + 5)
+        if size != 2:
+            parts.append(" [size %u]" % size)
+        else:
+            q = bp + 8
+            try:
+                while num > 0:
+                    need(c, q, 8)
+                    parts.append(" {%s %u}" % (ipaddr(c, q), g32(c, q + 4)))
+                    q += 8
+                    num -= 1
+            except Trunc:
+                o.append("".join(parts)[:0])
+                trunc(c)
+                return
+        s = "".join(parts)
+    elif t == 11:
+        need(c, bp + 8 + 16, 4)
+        if code == 0:
+            s = "time exceeded in-transit"
+        elif code == 1:
+            s = "ip reassembly time exceeded"
+        else:
+            s = "time exceeded-#%u" % code
+    elif t == 12:
+        if code:
+            s = "parameter problem - code %u" % code
+        else:
+            s = "parameter problem - octet %u" % g8(c, bp + 4)
+    elif t == 18:
+        s = "address mask is 0x%08x" % g32(c, bp + 8)
+    elif t == 13:
+        s = "time stamp query id %u seq %u" % (g16(c, bp + 4), g16(c, bp + 6))
+    elif t == 14:
+        need(c, bp + 16, 4)
+        s = "time stamp reply id %u seq %u: org %s, recv %s, xmit %s" % (
+            g16(c, bp + 4), g16(c, bp + 6), _icmp_tstamp(g32(c, bp + 8)),
+            _icmp_tstamp(g32(c, bp + 12)), _icmp_tstamp(g32(c, bp + 16)))
+    else:
+        s = T.ICMP_TYPE_NAMES.get(t, "type-#%u" % t)
+    o.append("ICMP %s, length %u" % (s, plen))
+    if c.v and not fragmented:
+        if tt(c, bp, plen):
+            sm = in_cksum(c.d[bp:bp + plen])
+            if sm != 0:
+                f = g16(c, bp + 2)
+                o.append(" (wrong icmp cksum %x (->%x)!)" % (f, cksum_shouldbe(f, sm)))
+    if c.v >= 1 and t in (3, 4, 5, 11, 12):
+        q = bp + 8
+        o.append("\n\t")
+        save = c.end
+        inner_len = g16(c, q + 2)
+        if q + inner_len < c.end:
+            c.end = q + inner_len
+        ip_print(c, q, inner_len)
+        c.end = save
+    c.proto = "icmp"
+
+
+# --------------------------------------------------------------------------
+# ICMPv6 (print-icmp6.c)
+
+def _get_upperlayer(c, oip):
+    d = c.d
+    if not tt(c, oip + 6, 1):
+        return None, None
+    nh = d[oip + 6]
+    hlen = 40
+    q = oip
+    while q < c.end:
+        q += hlen
+        if nh in (6, 17):
+            if tt(c, q + 2, 2):
+                return q, nh
+            return None, None
+        if nh in (0, 60, 43):
+            if not tt(c, q + 1, 1):
+                return None, None
+            nh = d[q]
+            hlen = (d[q + 1] + 1) << 3
+        elif nh == 44:
+            if not tt(c, q + 2, 2):
+                return None, None
+            if g16(c, q + 2) & 0xFFF8:
+                return None, None
+            nh = d[q]
+            hlen = 8
+        elif nh == 51:
+            if not tt(c, q + 1, 1):
+                return None, None
+            nh = d[q]
+            hlen = (d[q + 1] + 2) << 2
+        else:
+            return None, nh
+    return None, None
+
+
+def _lifetime(v):
+    return "infinity" if v == 0xFFFFFFFF else "%us" % v
+
+
+def icmp6_print(c, bp, length, iph, fragmented):
+    c.proto = "icmp6"
+    o = c.o
+    oip = bp + 8
+    if length == 0:
+        o.append("ICMP6, length 0 (invalid)")
+        return
+    if c.v and not fragmented:
+        if tt(c, bp, length):
+            f = g16(c, bp + 2)
+            ph = c.d[iph + 8:iph + 24] + _ip6_finddst(c, iph) + _S_I.pack(length) + b"\0\0\0\x3a"
+            s = in_cksum(ph, c.d[bp:bp + length])
+            if s != 0:
+                o.append("[bad icmp6 cksum 0x%04x -> 0x%04x!] " % (f, cksum_shouldbe(f, s)))
+            else:
+                o.append("[icmp6 sum ok] ")
+    t = g8(c, bp)
+    o.append("ICMP6, %s" % T.ICMP6_TYPE_NAMES.get(t, "unknown icmp6 type (%u)" % t))
+    if c.v and t in (133, 134, 136, 135, 137, 145, 147):
+        o.append(", length %u" % length)
+    code = g8(c, bp + 1)
+    try:
+        if t == 1:
+            o.append(", %s" % T.ICMP6_UNREACH_NAMES.get(code, "unknown unreach code (%u)" % code))
+            if code in (0, 1, 3):
+                o.append(" %s" % ip6addr(c, oip + 24))
+            elif code == 2:
+                o.append(" %s, source address %s" % (ip6addr(c, oip + 24), ip6addr(c, oip + 8)))
+            elif code == 4:
+                ouh, prot = _get_upperlayer(c, oip)
+                if ouh is None:
+                    raise _OptTrunc
+                dport = g16(c, ouh + 2)
+                if prot == 6:
+                    o.append(", %s tcp port %u" % (ip6addr(c, oip + 24), dport))
+                elif prot == 17:
+                    o.append(", %s udp port %u" % (ip6addr(c, oip + 24), dport))
+                else:
+                    o.append(", %s protocol %u port %u unreachable" % (ip6addr(c, oip + 24), prot, dport))
+            else:
+                if c.v <= 1:
+                    print_unknown_data(c, bp, "\n\t", length)
+                    return
+        elif t == 2:
+            o.append(", mtu %u" % g32(c, bp + 4))
+        elif t == 3:
+            if code == 0:
+                o.append(" for %s" % ip6addr(c, oip + 24))
+            elif code == 1:
+                o.append(" (reassembly)")
+            else:
+                o.append(", unknown code (%u)" % code)
+        elif t == 4:
+            need(c, oip + 24, 16)
+            names = {0: "erroneous", 1: "next header", 2: "option", 3: "incomplete header chain"}
+            if code in names:
+                o.append(", %s - octet %u" % (names[code], g32(c, bp + 4)))
+            else:
+                o.append(", code-#%u" % code)
+        elif t in (128, 129):
+            o.append(", id %u, seq %u" % (g16(c, bp + 4), g16(c, bp + 6)))
+        elif t == 130:
+            if length == 24:
+                _mld6_print(c, bp)
+            elif length >= 28:
+                o.append(" v2")
+                _mldv2_query_print(c, bp, length)
+            else:
+                o.append(" unknown-version (len %u) " % length)
+        elif t in (131, 132):
+            _mld6_print(c, bp)
+        elif t == 133:
+            if c.v:
+                if _icmp6_opt_print(c, bp + 8, length - 8) == -1:
+                    raise _OptTrunc
+        elif t == 134:
+            if c.v:
+                fl = g8(c, bp + 5)
+                flags = bittok(((0x80, "managed"), (0x40, "other stateful"), (0x20, "home agent"),
+                                (0x02, "ipv6 only")), "none", fl)
+                o.append("\n\thop limit %u, Flags [%s], pref %s, router lifetime %us, reachable time %ums, retrans timer %ums" % (
+                    g8(c, bp + 4), flags, ("medium", "high", "rsv", "low")[(fl & 0x18) >> 3],
+                    g16(c, bp + 6), g32(c, bp + 8), g32(c, bp + 12)))
+                if _icmp6_opt_print(c, bp + 16, length - 16) == -1:
+                    raise _OptTrunc
+        elif t == 135:
+            o.append(", who has %s" % ip6addr(c, bp + 8))
+            if c.v:
+                if _icmp6_opt_print(c, bp + 24, length - 24) == -1:
+                    raise _OptTrunc
+        elif t == 136:
+            o.append(", tgt is %s" % ip6addr(c, bp + 8))
+            if c.v:
+                o.append(", Flags [%s]" % bittok(((0x80000000, "router"), (0x40000000, "solicited"),
+                                                   (0x20000000, "override")), "none", g32(c, bp + 4)))
+                if _icmp6_opt_print(c, bp + 24, length - 24) == -1:
+                    raise _OptTrunc
+        elif t == 137:
+            o.append(", %s" % ip6addr(c, bp + 24))
+            o.append(" to %s" % ip6addr(c, bp + 8))
+            if c.v:
+                if _icmp6_opt_print(c, bp + 40, length - 40) == -1:
+                    raise _OptTrunc
+        elif t in (141, 142):
+            pass
+        elif t == 143:
+            if length < 8:
+                o.append(" [invalid len %u]" % length)
+            else:
+                ng = g16(c, bp + 6)
+                o.append(", %u group record(s)" % ng)
+                if c.v > 0:
+                    group = 8
+                    for _ in range(ng):
+                        if length < group + 20:
+                            o.append(" [invalid number of groups]")
+                            break
+                        o.append(" [gaddr %s" % ip6addr(c, bp + group + 4))
+                        rt = g8(c, bp + group)
+                        o.append(" %s" % T.MLDV2_REPORT_NAMES.get(rt, " [v2-report-#%u]" % rt))
+                        nsrcs = g16(c, bp + group + 2)
+                        if length < group + 20 + nsrcs * 16:
+                            o.append(" [invalid number of sources %u]" % nsrcs)
+                            break
+                        if c.v == 1:
+                            o.append(", %u source(s)" % nsrcs)
+                        else:
+                            o.append(" {")
+                            for j in range(nsrcs):
+                                o.append(" %s" % ip6addr(c, bp + group + 20 + j * 16))
+                            o.append(" }")
+                        group += 20 + nsrcs * 16
+                        o.append("]")
+        elif t in (146, 144):
+            o.append(", id 0x%04x" % g16(c, bp + 4))
+        elif t in (139, 140, 138, 145, 147, 155, 200, 201):
+            pass
+        else:
+            o.append(", length %u" % length)
+            if c.v <= 1:
+                print_unknown_data(c, bp, "\n\t", length)
+            return
+    except _OptTrunc:
+        trunc(c)
+        return
+    if not c.v:
+        o.append(", length %u" % length)
+
+
+def _mld6_print(c, bp):
+    if bp + 24 > c.end:
+        return
+    c.o.append("max resp delay: %u " % g16(c, bp + 4))
+    c.o.append("addr: %s" % ip6addr(c, bp + 8))
+
+
+def _mldv2_query_print(c, bp, length):
+    o = c.o
+    if length < 28:
+        o.append(" [invalid len %u]" % length)
+        return
+    mrc = g16(c, bp + 4)
+    if mrc < 32768:
+        mrt = mrc
+    else:
+        mrt = ((mrc & 0x0FFF) | 0x1000) << (((mrc & 0x7000) >> 12) + 3)
+    if c.v:
+        o.append(" [max resp delay=%u]" % mrt)
+    o.append(" [gaddr %s" % ip6addr(c, bp + 8))
+    if c.v:
+        b24 = g8(c, bp + 24)
+        if b24 & 0x08:
+            o.append(" sflag")
+        if b24 & 0x07:
+            o.append(" robustness=%u" % (b24 & 7))
+        b25 = g8(c, bp + 25)
+        if b25 < 128:
+            qqi = b25
+        else:
+            qqi = ((b25 & 0x0F) | 0x10) << (((b25 & 0x70) >> 4) + 3)
+        o.append(" qqi=%u" % qqi)
+    nsrcs = g16(c, bp + 26)
+    if nsrcs > 0:
+        if length < 28 + nsrcs * 16:
+            o.append(" [invalid number of sources]")
+        elif c.v > 1:
+            o.append(" {")
+            for i in range(nsrcs):
+                o.append(" %s" % ip6addr(c, bp + 28 + i * 16))
+            o.append(" }")
+        else:
+            o.append(", %u source(s)" % nsrcs)
+    o.append("]")
+
+
+def _icmp6_opt_print(c, bp, resid):
+    o = c.o
+    cp = bp
+    ep = c.end
+    while cp < ep:
+        if not tt(c, cp + 1, 1):
+            return -1
+        if resid <= 0:
+            return 0
+        ot = g8(c, cp)
+        ol = g8(c, cp + 1)
+        if ol == 0:
+            return -1
+        if cp + (ol << 3) > ep:
+            return -1
+        o.append("\n\t  %s option (%u), length %u (%u): " % (
+            T.ICMP6_OPT_NAMES.get(ot, "unknown"), ot, ol << 3, ol))
+        if ot in (1, 2):
+            o.append(":".join("%02x" % b for b in c.d[cp + 2:cp + (ol << 3)]))
+        elif ot == 3:
+            o.append("%s/%u%s, Flags [%s], valid time %s" % (
+                ip6addr(c, cp + 16), g8(c, cp + 2), "badlen" if ol != 4 else "",
+                bittok(((0x80, "onlink"), (0x40, "auto"), (0x20, "router")), "none", g8(c, cp + 3)),
+                _lifetime(g32(c, cp + 4))))
+            o.append(", pref. time %s" % _lifetime(g32(c, cp + 8)))
+        elif ot == 4:
+            print_unknown_data(c, bp, "\n\t    ", ol << 3)
+        elif ot == 5:
+            o.append(" %u%s" % (g32(c, cp + 4), "bad option length" if ol != 1 else ""))
+        elif ot == 25:
+            o.append(" lifetime %us," % g32(c, cp + 4))
+            for i in range((ol - 1) // 2):
+                o.append(" addr: %s" % ip6addr(c, cp + 8 + 16 * i))
+        elif ot == 7:
+            o.append(" %ums" % g32(c, cp + 4))
+        elif ot == 8:
+            o.append(" preference %u, lifetime %u" % (g16(c, cp + 4), g16(c, cp + 6)))
+        else:
+            if c.v <= 1:
+                print_unknown_data(c, cp + 2, "\n\t  ", (ol << 3) - 2)
+                return 0
+        if c.v > 1:
+            print_unknown_data(c, cp + 2, "\n\t    ", (ol << 3) - 2)
+        cp += ol << 3
+        resid -= ol << 3
+    return 0
+
+
+# --------------------------------------------------------------------------
+# DNS (print-domain.c)
+
+class _DnsFail(Exception):
+    pass
+
+
+def _ns_nskip(c, cp):
+    if not tt(c, cp, 1):
+        return None
+    i = c.d[cp]
+    cp += 1
+    while i:
+        tm = i & 0xC0
+        if tm == 0xC0:
+            return cp + 1
+        if tm == 0x40:
+            if (i & 0x3F) != 0x01:
+                return None
+            if not tt(c, cp, 1):
+                return None
+            bitlen = c.d[cp] or 256
+            cp += 1
+            cp += (bitlen + 7) // 8
+        elif tm == 0x80:
+            return None
+        else:
+            cp += i
+        if not tt(c, cp, 1):
+            return None
+        i = c.d[cp]
+        cp += 1
+    return cp
+
+
+def _labellen(c, cp):
+    if not tt(c, cp, 1):
+        return -1
+    i = c.d[cp]
+    tm = i & 0xC0
+    if tm == 0x40:
+        elt = i & 0x3F
+        if elt != 0x01:
+            c.o.append("<ELT %d>" % elt)
+            return -1
+        if not tt(c, cp + 1, 1):
+            return -1
+        bitlen = c.d[cp + 1] or 256
+        return (bitlen + 7) // 8 + 1
+    if tm in (0xC0, 0x00):
+        return i
+    c.o.append("<BAD LABEL TYPE>")
+    return -1
+
+
+def _blabel_print(c, cp):
+    o = c.o
+    if not tt(c, cp, 1):
+        return None
+    bitlen = c.d[cp] or 256
+    slen = (bitlen + 3) // 4
+    lim = cp + 1 + slen
+    o.append("\\[x")
+    bitp = cp + 1
+    b = bitlen
+    while bitp < lim and b > 7:
+        o.append("%02x" % g8(c, bitp))
+        b -= 8
+        bitp += 1
+    if b > 4:
+        tc = g8(c, bitp)
+        o.append("%02x" % (tc & (0xFF << (8 - b)) & 0xFF))
+    elif b > 0:
+        tc = g8(c, bitp)
+        o.append("%1x" % (((tc >> 4) & 0x0F) & (0x0F << (4 - b)) & 0xF))
+    o.append("/%u]" % bitlen)
+    return lim
+
+
+def fqdn_print(c, cp, bp):
+    o = c.o
+    l = _labellen(c, cp)
+    if l == -1:
+        return None
+    if not tt(c, cp, 1):
+        return None
+    max_offset = cp - bp
+    i = c.d[cp]
+    cp += 1
+    rp = None
+    compress = False
+    if (i & 0xC0) != 0xC0:
+        rp = cp + l
+    name_chars = 0
+    if i != 0:
+        while i and cp < c.end:
+            tm = i & 0xC0
+            if tm == 0xC0:
+                if not compress:
+                    rp = cp + 1
+                    compress = True
+                if not tt(c, cp, 1):
+                    return None
+                offset = ((i << 8) | c.d[cp]) & 0x3FFF
+                if offset >= max_offset:
+                    o.append("<BAD PTR>")
+                    return None
+                max_offset = offset
+                cp = bp + offset
+                if not tt(c, cp, 1):
+                    return None
+                i = c.d[cp]
+                l = _labellen(c, cp)
+                if l == -1:
+                    return None
+                cp += 1
+                continue
+            if tm == 0x40:
+                elt = i & 0x3F
+                if elt == 0x01:
+                    if _blabel_print(c, cp) is None:
+                        return None
+                else:
+                    o.append("<ELT %u>" % elt)
+                    return None
+            elif tm == 0x80:
+                o.append("<BAD LABEL TYPE>")
+                return None
+            else:
+                if name_chars + l <= 255:
+                    nd_printn(c, cp, l)
+                elif name_chars < 255:
+                    nd_printn(c, cp, 255 - name_chars)
+                name_chars += l
+            cp += l
+            if name_chars <= 255:
+                o.append(".")
+            name_chars += 1
+            if not tt(c, cp, 1):
+                return None
+            i = c.d[cp]
+            l = _labellen(c, cp)
+            if l == -1:
+                return None
+            cp += 1
+            if not compress:
+                rp += l + 1
+        if name_chars > 255:
+            o.append("<DOMAIN NAME TOO LONG>")
+    else:
+        o.append(".")
+    return rp
+
+
+def _ns_qprint(c, cp, bp, is_mdns):
+    np_ = cp
+    cp = _ns_nskip(c, cp)
+    if cp is None or not tt(c, cp, 4):
+        return None
+    o = c.o
+    i = g16(c, cp)
+    cp += 2
+    o.append(" %s" % T.DNS_TYPE_NAMES.get(i, "Type%u" % i))
+    i = g16(c, cp)
+    cp += 2
+    cls = (i & ~0x8000) if is_mdns else i
+    if cls != 1:
+        o.append(" %s" % T.DNS_CLASS_NAMES.get(cls, "(Class %u)" % cls))
+    if is_mdns:
+        o.append(" (QU)" if i & 0x8000 else " (QM)")
+    o.append("? ")
+    cp = fqdn_print(c, np_, bp)
+    return cp + 4 if cp is not None else None
+
+
+def _ns_cprint(c, cp):
+    if not tt(c, cp, 1):
+        return None
+    i = c.d[cp]
+    cp += 1
+    nd_printn(c, cp, i)
+    return cp + i
+
+
+def _ns_rprint(c, cp, bp, is_mdns):
+    o = c.o
+    if c.v:
+        o.append(" ")
+        cp = fqdn_print(c, cp, bp)
+        if cp is None:
+            return None
+    else:
+        cp = _ns_nskip(c, cp)
+    if cp is None or not tt(c, cp, 10):
+        return c.end
+    typ = g16(c, cp)
+    cp += 2
+    i = g16(c, cp)
+    cp += 2
+    cls = (i & ~0x8000) if is_mdns else i
+    if cls != 1 and typ != 41:
+        o.append(" %s" % T.DNS_CLASS_NAMES.get(cls, "(Class %u)" % cls))
+    if is_mdns and i & 0x8000:
+        o.append(" (Cache flush)")
+    opt_flags = 0
+    if typ == 41:
+        cp += 2
+        opt_flags = g16(c, cp)
+        cp += 2
+    elif c.v > 2:
+        o.append(" [%s]" % _relts(g32(c, cp)))
+        cp += 4
+    else:
+        cp += 4
+    ln = g16(c, cp)
+    cp += 2
+    rp = cp + ln
+    o.append(" %s" % T.DNS_TYPE_NAMES.get(typ, "Type%u" % typ))
+    if rp > c.end:
+        return None
+    if typ == 1:
+        if not tt(c, cp, 4):
+            return None
+        o.append(" %s" % ipaddr(c, cp))
+    elif typ in (2, 5, 12, 39):
+        o.append(" ")
+        if fqdn_print(c, cp, bp) is None:
+            return None
+    elif typ == 6:
+        if not c.v:
+            return rp
+        o.append(" ")
+        cp = fqdn_print(c, cp, bp)
+        if cp is None:
+            return None
+        o.append(" ")
+        cp = fqdn_print(c, cp, bp)
+        if cp is None:
+            return None
+        if not tt(c, cp, 20):
+            return None
+        for k in range(5):
+            o.append(" %u" % g32(c, cp + 4 * k))
+    elif typ == 15:
+        o.append(" ")
+        if not tt(c, cp, 2):
+            return None
+        if fqdn_print(c, cp + 2, bp) is None:
+            return None
+        o.append(" %u" % g16(c, cp))
+    elif typ == 16:
+        while cp < rp:
+            o.append(" \"")
+            cp = _ns_cprint(c, cp)
+            if cp is None:
+                return None
+            o.append("\"")
+    elif typ == 33:
+        o.append(" ")
+        if not tt(c, cp, 6):
+            return None
+        if fqdn_print(c, cp + 6, bp) is None:
+            return None
+        o.append(":%u %u %u" % (g16(c, cp + 4), g16(c, cp), g16(c, cp + 2)))
+    elif typ == 28:
+        if not tt(c, cp, 16):
+            return None
+        o.append(" %s" % ip6addr(c, cp))
+    elif typ == 38:
+        if not tt(c, cp, 1):
+            return None
+        pbit = c.d[cp]
+        pbyte = (pbit & ~7) // 8
+        if pbit > 128:
+            o.append(" %u(bad plen)" % pbit)
+        else:
+            if pbit < 128:
+                need(c, cp + 1, 16 - pbyte)
+                a = bytes(pbyte) + c.d[cp + 1:cp + 1 + 16 - pbyte]
+                o.append(" %u %s" % (pbit, _inet_ntop(_AF6, a)))
+            if pbit > 0:
+                o.append(" ")
+                if fqdn_print(c, cp + 1 + 16 - pbyte, bp) is None:
+                    return None
+    elif typ == 256:
+        if not tt(c, cp, ln):
+            return None
+        o.append(" %u %u " % (g16(c, cp), g16(c, cp + 2)))
+        nd_printn(c, cp + 4, ln - 4)
+    elif typ == 41:
+        o.append(" UDPsize=%u" % cls)
+        if opt_flags & 0x8000:
+            o.append(" DO")
+        if cp < rp:
+            o.append(" [")
+            while cp < rp:
+                cp = _eopt_print(c, cp)
+                if cp is None:
+                    return None
+                if cp < rp:
+                    o.append(",")
+            o.append("]")
+    elif typ == 250:
+        if cp + ln > c.end:
+            return None
+        if not c.v:
+            return rp
+        o.append(" ")
+        cp = fqdn_print(c, cp, bp)
+        if cp is None:
+            return None
+        cp += 6
+        o.append(" fudge=%u" % g16(c, cp))
+        cp += 2
+        o.append(" maclen=%u" % g16(c, cp))
+        cp += 2 + g16(c, cp)
+        o.append(" origid=%u" % g16(c, cp))
+        cp += 2
+        o.append(" error=%u" % g16(c, cp))
+        cp += 2
+        o.append(" otherlen=%u" % g16(c, cp))
+    return rp
+
+
+def _eopt_print(c, cp):
+    o = c.o
+    if not tt(c, cp, 2):
+        return None
+    opt = g16(c, cp)
+    cp += 2
+    o.append(T.EDNS_OPT_NAMES.get(opt, "Opt%u" % opt))
+    if not tt(c, cp, 2):
+        return None
+    dl = g16(c, cp)
+    cp += 2
+    if not tt(c, cp, dl):
+        return None
+    if dl > 0:
+        o.append(" ")
+        data = c.d[cp:cp + dl]
+        if opt == 8:
+            if dl < 4:
+                o.append(" (invalid)")
+            else:
+                fam = (data[0] << 8) | data[1]
+                src_len = data[2]
+                scope_len = data[3]
+                bits = 32 if fam == 1 else 128 if fam == 2 else 0
+                if not bits or dl - 4 > bits // 8 or src_len > bits or scope_len > bits or (src_len + 7) // 8 != dl - 4:
+                    o.append(" (invalid)")
+                else:
+                    padded = data[4:] + bytes(bits // 8 - (dl - 4))
+                    a = _inet_ntoa(padded) if fam == 1 else _inet_ntop(_AF6, padded)
+                    o.append("%s/%d/%d" % (a, src_len, scope_len))
+        elif opt == 10:
+            if dl < 8 or (8 < dl < 16) or dl > 40:
+                o.append(" (invalid)")
+            else:
+                o.append(data[:8].hex() + (" " + data[8:].hex() if dl > 8 else ""))
+        elif opt == 11:
+            if dl != 2:
+                o.append(" (invalid)")
+            else:
+                o.append("%0.1f sec" % (((data[0] << 8) | data[1]) / 10.0))
+        elif opt == 9:
+            if dl != 4:
+                o.append(" (invalid)")
+            else:
+                o.append("%u sec" % int.from_bytes(data, "big"))
+        elif opt == 12:
+            o.append("(%u)" % dl)
+        elif opt == 14:
+            if dl % 2:
+                o.append(" (invalid)")
+            else:
+                o.append(" ".join("%u" % ((data[k] << 8) | data[k + 1]) for k in range(0, dl, 2)))
+        else:
+            o.append(data.hex())
+    return cp + dl
+
+
+def domain_print(c, bp, length, over_tcp, is_mdns):
+    c.proto = "domain"
+    o = c.o
+    if over_tcp:
+        if length < 2:
+            o.append(" [DNS over TCP: length %u < 2] (invalid)" % length)
+            return
+        length -= 2
+        pl = g16(c, bp)
+        if pl != length:
+            o.append(" [prefix length(%u) != length(%u)] (invalid)" % (pl, length))
+            return
+        bp += 2
+        o.append(" ")
+    if length < 12:
+        o.append("domain [length %u < 12] (invalid)" % length)
+        return
+    need(c, bp, 12)
+    ident, flags, qd, an, ns, ar = struct.unpack_from("!HHHHHH", c.d, bp)
+    end = c.end
+    cp = bp + 12
+    rcode = flags & 0xF
+    try:
+        for _ in range(qd):
+            cp = _ns_nskip(c, cp)
+            if cp is None:
+                raise _DnsFail
+            cp += 4
+            if cp >= end:
+                raise _DnsFail
+        for _ in range(an + ns):
+            cp = _ns_nskip(c, cp)
+            if cp is None:
+                raise _DnsFail
+            cp += 8
+            if cp + 2 > end:
+                raise _DnsFail
+            cp += 2 + g16(c, cp)
+            if cp >= end:
+                raise _DnsFail
+        for _ in range(ar):
+            cp = _ns_nskip(c, cp)
+            if cp is None:
+                raise _DnsFail
+            if cp + 2 > end:
+                raise _DnsFail
+            typ = g16(c, cp)
+            cp += 4
+            if cp + 1 > end:
+                raise _DnsFail
+            if typ == 41:
+                rcode |= g8(c, cp) << 4
+                raise _DnsFail
+            cp += 4
+            if cp + 2 > end:
+                raise _DnsFail
+            cp += 2 + g16(c, cp)
+            if cp >= end:
+                raise _DnsFail
+    except _DnsFail:
+        pass
+    opcode = (flags >> 11) & 0xF
+    try:
+        if flags & 0x8000:
+            rc = T.DNS_RCODES[rcode] if rcode < len(T.DNS_RCODES) else " Resp%u" % (rcode & 0xFFF)
+            o.append("%u%s%s%s%s%s%s" % (ident, T.DNS_OPS[opcode], rc,
+                                         "*" if flags & 0x0400 else "",
+                                         "" if flags & 0x0080 else "-",
+                                         "|" if flags & 0x0200 else "",
+                                         "$" if flags & 0x0020 else ""))
+            if qd != 1:
+                o.append(" [%uq]" % qd)
+            cp = bp + 12
+            for i in range(qd):
+                if i != 0:
+                    o.append(",")
+                if c.v > 1:
+                    o.append(" q:")
+                    cp = _ns_qprint(c, cp, bp, is_mdns)
+                    if cp is None:
+                        raise _DnsFail
+                else:
+                    cp = _ns_nskip(c, cp)
+                    if cp is None:
+                        raise _DnsFail
+                    cp += 4
+            o.append(" %u/%u/%u" % (an, ns, ar))
+            if an:
+                cp = _ns_rprint(c, cp, bp, is_mdns)
+                if cp is None:
+                    raise _DnsFail
+                an -= 1
+                while cp < c.end and an:
+                    o.append(",")
+                    cp = _ns_rprint(c, cp, bp, is_mdns)
+                    if cp is None:
+                        raise _DnsFail
+                    an -= 1
+            if an:
+                raise _DnsFail
+            if c.v > 1:
+                cp = _dns_section(c, cp, bp, is_mdns, ns, " ns:")
+                cp = _dns_section(c, cp, bp, is_mdns, ar, " ar:")
+        else:
+            o.append("%u%s%s%s" % (ident, T.DNS_OPS[opcode], "+" if flags & 0x0100 else "",
+                                   "%" if flags & 0x0010 else ""))
+            b2 = flags
+            if b2 & 0x6CF:
+                o.append(" [b2&3=0x%x]" % b2)
+            if opcode == 1:
+                if qd:
+                    o.append(" [%uq]" % qd)
+                if an != 1:
+                    o.append(" [%ua]" % an)
+            else:
+                if an:
+                    o.append(" [%ua]" % an)
+                if qd != 1:
+                    o.append(" [%uq]" % qd)
+            if ns:
+                o.append(" [%un]" % ns)
+            if ar:
+                o.append(" [%uau]" % ar)
+            cp = bp + 12
+            if qd:
+                cp = _ns_qprint(c, cp, bp, is_mdns)
+                if cp is None:
+                    raise _DnsFail
+                qd -= 1
+                while cp < c.end and qd:
+                    cp = _ns_qprint(c, cp, bp, is_mdns)
+                    if cp is None:
+                        raise _DnsFail
+                    qd -= 1
+            if qd:
+                raise _DnsFail
+            if c.v > 1:
+                if an:
+                    cp = _ns_rprint(c, cp, bp, is_mdns)
+                    if cp is None:
+                        raise _DnsFail
+                    an -= 1
+                    while cp < c.end and an:
+                        o.append(",")
+                        cp = _ns_rprint(c, cp, bp, is_mdns)
+                        if cp is None:
+                            raise _DnsFail
+                        an -= 1
+                if an:
+                    raise _DnsFail
+                cp = _dns_section(c, cp, bp, is_mdns, ns, " ns:")
+                cp = _dns_section(c, cp, bp, is_mdns, ar, " ar:")
+        o.append(" (%u)" % length)
+    except _DnsFail:
+        trunc(c)
+
+
+def _dns_section(c, cp, bp, is_mdns, count, label):
+    o = c.o
+    if cp < c.end and count:
+        o.append(label)
+        cp = _ns_rprint(c, cp, bp, is_mdns)
+        if cp is None:
+            raise _DnsFail
+        count -= 1
+        while cp < c.end and count:
+            o.append(",")
+            cp = _ns_rprint(c, cp, bp, is_mdns)
+            if cp is None:
+                raise _DnsFail
+            count -= 1
+    if count:
+        raise _DnsFail
+    return cp
+
+
+_UDP_PRINTERS.update({
+    53: _udp_domain, 67: bootp_print, 69: _udp_tftp, 123: ntp_print, 646: ldp_print,
+    4789: vxlan_print, "geneve": geneve_print, 5353: _udp_mdns,
+})
