@@ -368,6 +368,9 @@ def ethertype_print(c, t, p, length, caplen, src=None, dst=None):
     if t == 0x8863 or t == 0x8864:
         pppoe_print(c, p, length)
         return True
+    if t == 0x88A2:
+        aoe_print(c, p, length)
+        return True
     if t == 0x88CC:
         c.proto = "lldp"
         c.o.append("LLDP, length %u" % length)
@@ -381,6 +384,32 @@ def ethertype_print(c, t, p, length, caplen, src=None, dst=None):
         generic_print(c, name, T.ETHERTYPE_NAMES.get(t, name), length)
         return True
     return False
+
+
+_AOE_FLAGS = ((0x08, "Response"), (0x04, "Error"), (0x02, "MBZ-1"), (0x01, "MBZ-0"))
+
+
+def aoe_print(c, cp, length):
+    """aoe_print() (print-aoe.c), the part shown without -v."""
+    c.proto = "aoe"
+    o = c.o
+    o.append("AoE length %u" % length)
+    if length < 1:
+        o.append(" (invalid)")
+        need(c, cp, length)
+        return
+    ver = g8(c, cp) >> 4
+    o.append(", Ver %u" % ver)
+    if ver != 1:
+        return
+    if length < 10:
+        o.append(" (invalid)")
+        need(c, cp, length)
+        return
+    flags = g8(c, cp) & 0x0F
+    o.append(", Flags: [%s]" % bittok(_AOE_FLAGS, "none", flags))
+    if c.v:
+        o.append("")  # the -v details are not reproduced
 
 
 def generic_print(c, proto, label, length):
@@ -1178,6 +1207,8 @@ def ip_demux_print(c, p, length, ver, fragmented, ttl_hl, nh, iph):
             vrrp_print(c, p, length, iph, ttl_hl)
         elif nh == 89:
             ospf_print(c, p, length, ver)
+        elif nh == 88:
+            eigrp_print(c, p, length)
         elif nh == 103:
             pim_print(c, p, length, ver)
         elif nh == 143:
@@ -1202,7 +1233,7 @@ def ip_demux_print(c, p, length, ver, fragmented, ttl_hl, nh, iph):
 
 
 _IP_FALLBACK = {
-    9: ("igrp", "igrp"), 88: ("eigrp", "EIGRP"), 8: ("egp", "EGP"), 46: ("rsvp", "RSVP"),
+    9: ("igrp", "igrp"), 8: ("egp", "EGP"), 46: ("rsvp", "RSVP"),
     55: ("mobile", "mobile"), 113: ("pgm", "PGM"),
 }
 
@@ -1409,78 +1440,237 @@ _GRE_FLAGS = ((0x8000, "checksum"), (0x4000, "routing"), (0x2000, "key"), (0x100
               (0x0800, "strictsourceroute"), (0x0080, "ack"))
 
 
+class _GreTrunc(Exception):
+    pass
+
+
 def gre_print(c, p, length):
+    """gre_print() (print-gre.c)."""
     c.proto = "gre"
     o = c.o
-    if length < 2:
-        o.append("[|gre]")
-        return
-    flags = g16(c, p)
-    ver = flags & 7
-    o.append("GREv%u" % ver)
-    if ver != 0 and ver != 1:
-        o.append(" ERROR: unknown-version")
-        return
-    if ver == 1:
-        generic_print(c, "gre", "", length)
-        del o[-1]
-        o.append(", length %u" % length)
-        return
+    try:
+        if not tt(c, p, 2):
+            raise _GreTrunc
+        if length < 2:
+            raise _GreTrunc
+        vers = g16(c, p) & 7
+        o.append("GREv%u" % vers)
+        if vers == 0:
+            _gre0(c, p, length)
+        elif vers == 1:
+            _gre1(c, p, length)
+        else:
+            o.append(" ERROR: unknown-version")
+    except _GreTrunc:
+        trunc(c)
+
+
+def _gre_need(c, p, n, ln):
+    if not tt(c, p, n) or ln < n:
+        raise _GreTrunc
+
+
+def _gre0(c, bp, length):
+    o = c.o
+    ln = length
+    flags = g16(c, bp)
     if c.v:
         o.append(", Flags [%s]" % bittok(_GRE_FLAGS, "none", flags))
-    q = p + 2
-    length -= 2
-    if length < 2:
-        o.append("[|gre]")
-        return
-    prot = g16(c, q)
-    q += 2
-    length -= 2
+    ln -= 2
+    bp += 2
+    _gre_need(c, bp, 2, ln)
+    prot = g16(c, bp)
+    ln -= 2
+    bp += 2
     if flags & 0xC000:
-        if length < 2:
-            o.append("[|gre]")
-            return
+        _gre_need(c, bp, 2, ln)
         if c.v:
-            o.append(", sum 0x%x" % g16(c, q))
-        q += 2
-        length -= 2
-        if length < 2:
-            o.append("[|gre]")
-            return
-        o.append(", off 0x%x" % g16(c, q))
-        q += 2
-        length -= 2
+            o.append(", sum 0x%x" % g16(c, bp))
+        bp += 2
+        ln -= 2
+        _gre_need(c, bp, 2, ln)
+        o.append(", off 0x%x" % g16(c, bp))
+        bp += 2
+        ln -= 2
     if flags & 0x2000:
-        if length < 4:
-            o.append("[|gre]")
-            return
-        o.append(", key=0x%x" % g32(c, q))
-        q += 4
-        length -= 4
+        _gre_need(c, bp, 4, ln)
+        o.append(", key=0x%x" % g32(c, bp))
+        bp += 4
+        ln -= 4
     if flags & 0x1000:
-        if length < 4:
-            o.append("[|gre]")
-            return
-        o.append(", seq %u" % g32(c, q))
-        q += 4
-        length -= 4
+        _gre_need(c, bp, 4, ln)
+        o.append(", seq %u" % g32(c, bp))
+        bp += 4
+        ln -= 4
     if flags & 0x4000:
-        generic_print(c, "gre", "", length)
-        del o[-1]
-        o.append(" [routing]")
-        return
+        while True:
+            _gre_need(c, bp, 4, ln)
+            af = g16(c, bp)
+            sreoff = g8(c, bp + 2)
+            srelen = g8(c, bp + 3)
+            bp += 4
+            ln -= 4
+            if af == 0 and srelen == 0:
+                break
+            if not _gre_sre(c, af, sreoff, srelen, bp, ln):
+                raise _GreTrunc
+            if ln < srelen:
+                raise _GreTrunc
+            bp += srelen
+            ln -= srelen
+    if c.e:
+        o.append(", proto %s (0x%04x)" % (T.ETHERTYPE_NAMES.get(prot, "unknown"), prot))
     o.append(", length %u" % length)
-    o.append(": ")
+    o.append(": " if c.v < 1 else "\n\t")
     if prot == 0x0800:
-        ip_print(c, q, length)
+        ip_print(c, bp, ln)
     elif prot == 0x86DD:
-        ip6_print(c, q, length)
-    elif prot in (0x8847, 0x8848):
-        mpls_print(c, q, length)
+        ip6_print(c, bp, ln)
+    elif prot == 0x8847:
+        mpls_print(c, bp, ln)
+    elif prot == 0x8137:
+        generic_print(c, "ipx", "IPX", ln)
+    elif prot == 0x809B:
+        generic_print(c, "atalk", "AT", ln)
+    elif prot == 0x00FE:
+        generic_print(c, "isoclns", "OSI", ln)
     elif prot == 0x6558:
-        ether_print(c, q, length)
+        ether_print(c, bp, ln)
     else:
         o.append("gre-proto-0x%x" % prot)
+
+
+def _gre1(c, bp, length):
+    o = c.o
+    ln = length
+    flags = g16(c, bp)
+    ln -= 2
+    bp += 2
+    if c.v:
+        o.append(", Flags [%s]" % bittok(_GRE_FLAGS, "none", flags))
+    _gre_need(c, bp, 2, ln)
+    prot = g16(c, bp)
+    ln -= 2
+    bp += 2
+    if flags & 0x2000:
+        _gre_need(c, bp, 4, ln)
+        o.append(", call %u" % (g32(c, bp) & 0xFFFF))
+        ln -= 4
+        bp += 4
+    if flags & 0x1000:
+        _gre_need(c, bp, 4, ln)
+        o.append(", seq %u" % g32(c, bp))
+        bp += 4
+        ln -= 4
+    if flags & 0x0080:
+        _gre_need(c, bp, 4, ln)
+        o.append(", ack %u" % g32(c, bp))
+        bp += 4
+        ln -= 4
+    if not flags & 0x1000:
+        o.append(", no-payload")
+    if c.e:
+        o.append(", proto %s (0x%04x)" % (T.ETHERTYPE_NAMES.get(prot, "unknown"), prot))
+    o.append(", length %u" % length)
+    if not flags & 0x1000:
+        return
+    o.append(": " if c.v < 1 else "\n\t")
+    if prot == 0x880B:
+        ppp_print(c, bp, ln)
+    else:
+        o.append("gre-proto-0x%x" % prot)
+
+
+def _gre_sre(c, af, sreoff, srelen, bp, ln):
+    o = c.o
+    if af == 0x0800:
+        o.append(", (rtaf=ip")
+        ret = _gre_sre_list(c, sreoff, srelen, bp, ln, 4)
+        o.append(")")
+        return ret
+    if af == 0xFFFE:
+        o.append(", (rtaf=asn")
+        ret = _gre_sre_list(c, sreoff, srelen, bp, ln, 2)
+        o.append(")")
+        return ret
+    o.append(", (rtaf=0x%x)" % af)
+    return True
+
+
+def _gre_sre_list(c, sreoff, srelen, bp, ln, unit):
+    o = c.o
+    if sreoff & (unit - 1):
+        o.append(", badoffset=%u" % sreoff)
+        return True
+    if srelen & (unit - 1):
+        o.append(", badlength=%u" % srelen)
+        return True
+    if sreoff >= srelen:
+        o.append(", badoff/len=%u/%u" % (sreoff, srelen))
+        return True
+    up = bp
+    while srelen:
+        if not tt(c, bp, unit) or ln < unit:
+            return False
+        mark = "*" if bp - up == sreoff else ""
+        if unit == 4:
+            o.append(" %s%s" % (mark, ipaddr(c, bp)))
+        else:
+            o.append(" %s%x" % (mark, g16(c, bp)))
+        bp += unit
+        ln -= unit
+        srelen -= unit
+    return True
+
+
+_HSRP_OPS = {0: "hello", 1: "coup", 2: "resign"}
+_HSRP_STATES = {0: "initial", 1: "learn", 2: "listen", 4: "speak", 8: "standby", 16: "active"}
+
+
+def hsrp_print(c, bp, length):
+    c.proto = "hsrp"
+    o = c.o
+    version = g8(c, bp)
+    o.append("HSRPv%u" % version)
+    if version != 0:
+        return
+    o.append("-")
+    op = g8(c, bp + 1)
+    o.append("%s " % _HSRP_OPS.get(op, "unknown (%u)" % op))
+    o.append("%u: " % length)
+    st = g8(c, bp + 2)
+    o.append("state=%s " % _HSRP_STATES.get(st, "Unknown (%u)" % st))
+    o.append("group=%u " % g8(c, bp + 6))
+    rsv = g8(c, bp + 7)
+    if rsv:
+        o.append("[reserved=%u!] " % rsv)
+    o.append("addr=%s" % ipaddr(c, bp + 16))
+    if c.v:
+        o.append(" hellotime=%s holdtime=%s priority=%u" % (
+            _relts(g8(c, bp + 3)), _relts(g8(c, bp + 4)), g8(c, bp + 5)))
+        need(c, bp + 8, 8)
+        auth = c.d[bp + 8:bp + 16]
+        z = auth.find(b"\0")
+        if z >= 0:
+            auth = auth[:z]
+        o.append(' auth="%s"' % "".join(fn_print_char(b) for b in auth))
+
+
+_EIGRP_OPS = {1: "Update", 3: "Query", 4: "Reply", 5: "Hello", 6: "IPX SAP", 7: "Probe"}
+
+
+def eigrp_print(c, bp, length):
+    c.proto = "eigrp"
+    o = c.o
+    if not tt(c, bp, 20):
+        trunc(c)
+        return
+    ver = g8(c, bp)
+    if ver != 2:
+        o.append("EIGRP version %u packet not supported" % ver)
+        return
+    op = g8(c, bp + 1)
+    o.append("EIGRP %s, length: %u" % (_EIGRP_OPS.get(op, "unknown (%u)" % op), length))
 
 
 # --------------------------------------------------------------------------
@@ -4020,5 +4210,5 @@ def _dns_section(c, cp, bp, is_mdns, count, label):
 
 _UDP_PRINTERS.update({
     53: _udp_domain, 67: bootp_print, 69: _udp_tftp, 123: ntp_print, 646: ldp_print,
-    4789: vxlan_print, "geneve": geneve_print, 5353: _udp_mdns,
+    4789: vxlan_print, "geneve": geneve_print, 5353: _udp_mdns, "hsrp": hsrp_print,
 })
