@@ -49,9 +49,35 @@ def _labels_at(items: list[Item], i: int) -> set[str]:
     return names
 
 
+def _drop_unreachable(items: list[Item]) -> list[Item]:
+    """Remove instructions no path reaches (the verifier rejects them)."""
+    positions: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if isinstance(item, Label):
+            positions[item.name] = i
+    reachable: set[int] = set()
+    todo = [0]
+    while todo:
+        i = todo.pop()
+        while i < len(items) and i not in reachable:
+            reachable.add(i)
+            item = items[i]
+            if isinstance(item, Insn):
+                if item.target is not None:
+                    todo.append(positions[item.target])
+                if item.code in (Class.JMP | JmpOp.JA, Class.JMP | JmpOp.EXIT):
+                    break
+            i += 1
+    return [item for i, item in enumerate(items) if isinstance(item, Label) or i in reachable]
+
+
 def assemble(items: list[Item]) -> list[Insn]:
     """Resolve labels into jump offsets; returns plain instructions."""
-    items = _peephole(items)
+    while True:
+        before = len(items)
+        items = _drop_unreachable(_peephole(items))
+        if len(items) == before:
+            break
     where: dict[str, int] = {}
     count = 0
     for item in items:

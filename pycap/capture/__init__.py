@@ -1,5 +1,5 @@
 """Live capture: AF_PACKET sockets with a TPACKET_V3 ring and an eBPF filter."""
 
-from pycap.capture.live import Capture, CaptureStats, Frame
+from pycap.capture.live import Capture, CaptureStats, Frame, interface_linktype
 
-__all__ = ["Capture", "CaptureStats", "Frame"]
+__all__ = ["Capture", "CaptureStats", "Frame", "interface_linktype"]

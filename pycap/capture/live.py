@@ -252,3 +252,24 @@ def _release_views(frames: list[Frame]) -> None:
                 frame.data.release()
             except BufferError:
                 pass  # the consumer re-exported it; it keeps the mapping alive
+
+
+def interface_linktype(interface: str) -> LinkType:
+    """The link type a capture on ``interface`` will have, without capturing
+    (the filter must be compiled for it before the capture socket exists)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        arphrd = sockopt.interface_arphrd(probe, interface) if _exists(interface) else None
+    if arphrd is None:
+        raise CaptureError(f"{interface}: No such device exists")
+    try:
+        return _LINKTYPES[arphrd]
+    except KeyError:
+        raise CaptureError(f"{interface}: unsupported hardware type {arphrd}") from None
+
+
+def _exists(interface: str) -> bool:
+    try:
+        socket.if_nametoindex(interface)
+        return True
+    except OSError:
+        return False

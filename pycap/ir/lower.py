@@ -14,7 +14,7 @@ from pycap.errors import FilterError, Span, UnsupportedFilterError
 from pycap.filter import ast
 from pycap.filter.names import IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, PROTO_UNDEF, NameResolver
 from pycap.ir.link import ETHERTYPE_IP, ETHERTYPE_IPV6, Link, link_for
-from pycap.ir.nodes import (FALSE, TRUE, Ctx, Imm, Pred, Value, WireLen, all_of, alu, any_of, cmp,
+from pycap.ir.nodes import (FALSE, TRUE, Cmp, Const, Ctx, Imm, Pred, Value, WireLen, all_of, alu, any_of, cmp,
                             eq, load, negate)
 
 ETHERTYPE_ARP, ETHERTYPE_REVARP = 0x0806, 0x8035
@@ -539,6 +539,10 @@ class Lowerer:
         right, rchecks = self.arith(node.right)
         op, negated = RELATIONS[node.op]
         test = cmp(op, left, right)
+        if isinstance(test, Const) and _reads_packet(node):
+            # libpcap folds ``x & 0`` but does not then prove the comparison
+            # constant: keep it as a run-time test, as its program does
+            test = Cmp(op, left, right)
         return all_of(lchecks, rchecks, negate(test) if negated else test)
 
     def arith(self, node: ast.Arith) -> tuple[Value, Pred]:
@@ -665,6 +669,18 @@ class Lowerer:
             return eq(4, 4, index)
         desc = "Ethernet" if self.link.is_ethernet else self.link.description
         raise FilterError(f"ifindex not supported on {desc} when reading savefiles", span)
+
+
+def _reads_packet(node: ast.Relation) -> bool:
+    def walk(a: ast.Arith) -> bool:
+        if isinstance(a, ast.Index):
+            return True
+        if isinstance(a, ast.BinOp):
+            return walk(a.left) or walk(a.right)
+        if isinstance(a, ast.Negate):
+            return walk(a.operand)
+        return False
+    return walk(node.left) or walk(node.right)
 
 
 def parse_mac(text: str) -> bytes:

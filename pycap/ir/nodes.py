@@ -162,22 +162,19 @@ def eq(offset: int | Value, size: int, value: int, mask: int | None = None) -> P
 
 
 def all_of(*items: Pred) -> Pred:
-    """Conjunction, simplified the way libpcap's optimizer would: ``x and not x``
-    and a leading false are proven false; a false after tests that touch the
-    packet stays (those tests still run, and libpcap does not prove it)."""
+    """Conjunction, simplified the way libpcap's optimizer would: a false
+    operand or ``x and not x`` make it false."""
     out: list[Pred] = []
     seen: list[Pred] = []
     for item in items:
         if item == TRUE:
             continue
         if item == FALSE:
-            return FALSE if not out else All(tuple(out) + (FALSE,))
+            return FALSE
         if negate(item) in seen:
             return FALSE
         seen.append(item)
         for part in (item.items if isinstance(item, All) else (item,)):
-            if part == FALSE:
-                return All(tuple(out) + (FALSE,)) if out else FALSE
             out.append(part)
     if not out:
         return TRUE

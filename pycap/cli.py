@@ -1,0 +1,270 @@
+"""pycap's command line: tcpdump's options, exit codes and signals.
+
+Errors are printed as one line (``pycap: message``), plus the expression and
+a caret line for filter errors, and exit 1; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+from typing import Sequence
+
+from pycap import __version__
+from pycap.errors import FilterError, PycapError, UsageError
+
+PROG = "pycap"
+TIMESTAMPS = {0: "default", 1: "none", 2: "epoch", 3: "delta", 4: "date", 5: "since_first"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:   # one line, exit 1, like tcpdump's usage errors
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, add_help=False, allow_abbrev=False,
+                description="Capture packets with tcpdump's filter language compiled to eBPF.")
+    p.add_argument("-h", "--help", action="store_true", help="show this help and exit")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.add_argument("-i", "--interface", metavar="IFACE", help="capture on IFACE")
+    p.add_argument("-r", dest="read", metavar="FILE", action="append",
+                   help="read packets from a pcap/pcapng file (- for stdin); repeatable")
+    p.add_argument("-V", dest="read_list", metavar="LIST",
+                   help="read the savefiles named in LIST, one per line")
+    p.add_argument("-w", dest="write", metavar="FILE", help="write packets to FILE (- for stdout)")
+    p.add_argument("--pcapng", action="store_true", help="write pcapng instead of pcap")
+    p.add_argument("--print", dest="print_", action="store_true",
+                   help="print packets even when writing with -w")
+    p.add_argument("-c", dest="count", type=int, metavar="N", help="stop after N packets")
+    p.add_argument("-s", dest="snaplen", type=int, metavar="N",
+                   help="snapshot length, enforced in the kernel (0 = 262144)")
+    p.add_argument("-n", dest="numeric", action="count", default=0,
+                   help="don't convert addresses or ports to names")
+    p.add_argument("-d", dest="dump", action="count", default=0,
+                   help="print the compiled eBPF program (-dd: C array, -ddd: decimal) and exit")
+    p.add_argument("-y", dest="linktype", metavar="LINKTYPE",
+                   help="link type for -d without an interface (EN10MB, LINUX_SLL, LINUX_SLL2, RAW)")
+    p.add_argument("-D", dest="list_interfaces", action="store_true", help="list interfaces")
+    p.add_argument("-p", dest="no_promisc", action="store_true", help="don't use promiscuous mode")
+    p.add_argument("-Q", dest="direction", choices=("in", "out", "inout"), default="inout",
+                   help="direction of packets to capture")
+    p.add_argument("-B", dest="buffer_kib", type=int, metavar="KIB", default=2048,
+                   help="kernel ring size in KiB")
+    p.add_argument("--immediate-mode", action="store_true", help="deliver packets at once")
+    p.add_argument("-U", dest="packet_buffered", action="store_true",
+                   help="flush output after every packet")
+    p.add_argument("-t", dest="tstamp", action="count", default=0,
+                   help="-t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first")
+    p.add_argument("-e", dest="link_header", action="store_true", help="print link-level headers")
+    p.add_argument("-q", dest="quiet", action="store_true", help="quieter output")
+    p.add_argument("-v", dest="verbose", action="count", default=0, help="more detail (-vv, -vvv)")
+    p.add_argument("-x", dest="hex", action="count", default=0, help="hex dump (-xx with link header)")
+    p.add_argument("-X", dest="hexascii", action="count", default=0,
+                   help="hex and ASCII dump (-XX with link header)")
+    p.add_argument("-A", dest="ascii", action="count", default=0, help="ASCII dump")
+    p.add_argument("-#", "--number", dest="number", action="store_true", help="number the packets")
+    p.add_argument("--time-stamp-precision", choices=("micro", "nano"), default="micro")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("-F", dest="filter_file", metavar="FILE", help="read the expression from FILE")
+    p.add_argument("expression", nargs=argparse.REMAINDER, help="pcap-filter(7) expression")
+    return p
+
+
+def _expression(args: argparse.Namespace) -> str:
+    if args.filter_file:
+        try:
+            with open(args.filter_file, encoding="utf-8") as f:
+                text = f.read()
+        except OSError as err:
+            raise UsageError(f"{args.filter_file}: {err.strerror}") from None
+        return " ".join(line.split("#", 1)[0] for line in text.splitlines()).strip()
+    return " ".join(args.expression).strip()
+
+
+def _render_options(args: argparse.Namespace):
+    from pycap.render import RenderOptions
+    hexmode = None
+    if args.hexascii:
+        hexmode = "XX" if args.hexascii > 1 else "X"
+    elif args.hex:
+        hexmode = "xx" if args.hex > 1 else "x"
+    elif args.ascii:
+        hexmode = "AA" if args.ascii > 1 else "A"
+    return RenderOptions(numeric=True, timestamp=TIMESTAMPS.get(args.tstamp, "since_first"),
+                         link_header=args.link_header, verbose=args.verbose, quiet=args.quiet,
+                         nanosecond=args.time_stamp_precision == "nano", hex=hexmode)
+
+
+def _snaplen(args: argparse.Namespace) -> int:
+    if args.snaplen is None or args.snaplen == 0:
+        return 262144
+    if args.snaplen < 0:
+        raise UsageError(f"invalid snaplen {args.snaplen}")
+    return min(args.snaplen, 262144)
+
+
+def _job(args: argparse.Namespace):
+    from pycap.pipeline import Job
+    if args.count is not None and args.count <= 0:
+        raise UsageError(f"invalid packet count {args.count}")
+    return Job(expression=_expression(args), snaplen=_snaplen(args), count=args.count or 0,
+               write=args.write, pcapng=True if args.pcapng else None,
+               print_packets=args.write is None or args.print_,
+               render_options=_render_options(args), color=args.color, number=args.number,
+               packet_buffered=args.packet_buffered, promisc=not args.no_promisc,
+               direction=args.direction, buffer_kib=args.buffer_kib,
+               immediate=args.immediate_mode)
+
+
+def _dump_program(args: argparse.Namespace) -> int:
+    from pycap.compiler import compile_filter
+    from pycap.linktype import LinkType, parse_linktype
+    linktype: int = LinkType.EN10MB
+    if args.linktype:
+        try:
+            linktype = parse_linktype(args.linktype)
+        except ValueError:
+            raise UsageError(f"{args.linktype}: unknown data link type") from None
+    elif args.read:
+        from pycap.savefile import open_savefile
+        with open_savefile(args.read[0]) as reader:
+            linktype = reader.linktype
+    elif args.interface:
+        from pycap.capture import interface_linktype
+        linktype = interface_linktype(args.interface)
+    compiled = compile_filter(_expression(args), linktype, _snaplen(args))
+    if args.dump == 1:
+        print(compiled.disassemble())
+    elif args.dump == 2:
+        for insn in compiled.insns:
+            print(f"{{ 0x{insn.code:02x}, {insn.dst}, {insn.src}, {insn.off}, {_s32(insn.imm)} }},")
+    else:
+        print(len(compiled.insns))
+        for insn in compiled.insns:
+            print(f"{insn.code} {insn.dst} {insn.src} {insn.off} {_s32(insn.imm)}")
+    return 0
+
+
+def _s32(value: int) -> int:
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _list_interfaces() -> int:
+    for index, name in sorted(socket.if_nameindex()):
+        flags = []
+        try:
+            with open(f"/sys/class/net/{name}/operstate", encoding="ascii") as f:
+                state = f.read().strip()
+            flags.append("Up" if state in ("up", "unknown") else "Down")
+        except OSError:
+            pass
+        if name == "lo":
+            flags.append("Loopback")
+        print(f"{index}.{name}" + (f" [{', '.join(flags)}]" if flags else ""))
+    print(f"{len(socket.if_nameindex()) + 1}.any (Pseudo-device that captures on all interfaces)")
+    return 0
+
+
+def _install_signals(stop) -> None:
+    def handler(signum, frame):
+        stop.set()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
+
+
+def _print_summary(outcome, live: bool) -> None:
+    err = sys.stderr
+    if live or outcome.stats_known:
+        err.write(f"{outcome.captured} packets captured\n"
+                  f"{outcome.received} packets received by filter\n"
+                  f"{outcome.dropped} packets dropped by kernel\n")
+    err.flush()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pycap import pipeline
+    job = _job(args)
+    stop = pipeline.StopFlag()
+    _install_signals(stop)
+    paths = list(args.read or [])
+    if args.read_list:
+        try:
+            with open(args.read_list, encoding="utf-8") as f:
+                paths += [line.strip() for line in f if line.strip()]
+        except OSError as err:
+            raise UsageError(f"{args.read_list}: {err.strerror}") from None
+    if paths:
+        pipeline.run_offline(job, paths, stop)
+        return 0
+    interface = args.interface or _default_interface()
+
+    def listening(line: str) -> None:
+        if job.print_packets and not args.verbose:
+            sys.stderr.write(f"{PROG}: verbose output suppressed, use -v[v]... "
+                             f"for full protocol decode\n")
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    outcome = pipeline.run_live(job, interface, stop, listening)
+    _print_summary(outcome, live=True)
+    return 0
+
+
+def _default_interface() -> str:
+    for _, name in sorted(socket.if_nameindex()):
+        if name != "lo":
+            return name
+    raise UsageError("no suitable device found")
+
+
+def report(err: PycapError) -> None:
+    """The user-facing text of an error: one line, plus the caret for filters."""
+    sys.stderr.write(f"{PROG}: {err}\n")
+    if isinstance(err, FilterError):
+        for line in err.caret_lines():
+            sys.stderr.write(f"    {line}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["demo"]:
+            from pycap.demo import run_demo
+            return run_demo(argv[1:])
+        args = build_parser().parse_args(argv)
+        if args.help:
+            build_parser().print_help()
+            return 0
+        if args.version:
+            print(f"{PROG} version {__version__}")
+            return 0
+        if args.list_interfaces:
+            return _list_interfaces()
+        if args.dump:
+            return _dump_program(args)
+        return _run(args)
+    except PycapError as err:
+        report(err)
+        return err.exit_code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _silence_stdout() -> None:
+    """After EPIPE on stdout, point it at /dev/null so interpreter shutdown
+    does not print a second error while flushing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""IR lowering, optimizer, codegen and assembler, without the kernel."""
+
+import pytest
+
+from pycap.bpf.asm import assemble, decode, disassemble, encode
+from pycap.bpf.isa import Insn, Label, ja, jmp32_imm, mov32_imm, exit_insn, JmpOp, R0
+from pycap.compiler import compile_filter
+from pycap.errors import FilterError, UnsupportedFilterError
+from pycap.ir import nodes as ir
+from pycap.ir.interp import matches
+from pycap.ir.opt import optimize
+
+ETH_IP_TCP_443 = bytes.fromhex(
+    "020000000002" "020000000001" "0800"
+    "450000280001000040060000" "0a000001" "0a000002"
+    "c35001bb000000000000000050022000" "00000000")
+
+
+def test_tcp_port_443_matches_and_rejects():
+    f = compile_filter("tcp port 443")
+    assert matches(f.predicate, ETH_IP_TCP_443)
+    assert not matches(compile_filter("udp port 443").predicate, ETH_IP_TCP_443)
+
+
+def test_truncated_packet_is_rejected_by_out_of_bounds_load():
+    f = compile_filter("tcp port 443")
+    assert not matches(f.predicate, ETH_IP_TCP_443[:36])
+
+
+def test_len_uses_wire_length():
+    f = compile_filter("greater 1000")
+    assert matches(f.predicate, ETH_IP_TCP_443, wire_len=1500)
+    assert not matches(f.predicate, ETH_IP_TCP_443)
+
+
+def test_contradiction_rejects_all_packets():
+    with pytest.raises(FilterError, match="expression rejects all packets"):
+        compile_filter("ip and ip6")
+
+
+def test_tautology_is_folded():
+    assert compile_filter("ip or not ip").predicate == ir.TRUE
+
+
+def test_fact_propagation():
+    is_ip = ir.eq(12, 2, 0x800)
+    is_ip6 = ir.eq(12, 2, 0x86DD)
+    assert optimize(ir.All((is_ip, is_ip6))) == ir.FALSE
+    assert optimize(ir.Any((ir.Negation(is_ip), ir.Negation(is_ip6)))) == ir.TRUE
+
+
+@pytest.mark.parametrize("expr,message", [
+    ("tcp port 99999", "illegal port number 99999 > 65535"),
+    ("host 10.0.0.0/8", "Mask syntax for networks only"),
+    ("net 10.0.0.1/8", 'non-network bits set in "10.0.0.1/8"'),
+    ("ip[2:2] / 0 = 0", "division by zero"),
+    ("ip[0:3] = 1", "data size must be 1, 2, or 4"),
+    ("ip6 host 10.0.0.1", "'ip6' modifier applied to ip host"),
+    ("tcp host fe80::1", "'tcp' modifier applied to ip6 host"),
+    ("port 10.0.0.1", "'port' modifier applied to ip host"),
+    ("udp port ssh-nonexistent", "unknown port 'ssh-nonexistent'"),
+])
+def test_semantic_errors(expr, message):
+    with pytest.raises(FilterError) as info:
+        compile_filter(expr)
+    assert info.value.message == message
+    assert info.value.caret_lines()[0] == expr
+
+
+def test_unsupported_is_said_plainly():
+    with pytest.raises(UnsupportedFilterError, match="pycap does not support"):
+        compile_filter("protochain 6")
+
+
+def test_snaplen_is_the_accept_value():
+    f = compile_filter("", snaplen=64)
+    assert [i for i in f.insns if i.code == 0xB4][0].imm == 64
+
+
+def test_encode_decode_round_trip():
+    f = compile_filter("tcp[tcpflags] & (tcp-syn|tcp-ack) != 0 and net 10.0.0.0/8")
+    blob = f.bytecode
+    assert encode(decode(blob)) == blob
+    assert len(disassemble(decode(blob)).splitlines()) == len(f.insns)
+
+
+def test_assembler_inverts_and_drops_jumps():
+    items = [jmp32_imm(JmpOp.JEQ, 7, 1, "yes"), ja("no"), Label("yes"), mov32_imm(R0, 1),
+             exit_insn(), Label("no"), mov32_imm(R0, 0), exit_insn()]
+    insns = assemble(items)
+    assert insns[0].op == JmpOp.JNE and insns[0].off == 2
+    assert len(insns) == 5
+
+
+def test_assembler_removes_unreachable_code():
+    items = [ja("end"), mov32_imm(R0, 5), Label("end"), mov32_imm(R0, 0), exit_insn()]
+    assert [i.imm for i in assemble(items)] == [0, 0]
