@@ -258,6 +258,15 @@ def ether_print(c, off, length, caplen=None):
     o = c.o
     if caplen is None:
         caplen = avail(c, off)
+    if not c.e and caplen >= 14 and length >= 14:
+        d = c.d
+        lt = (d[off + 12] << 8) | d[off + 13]
+        if lt == 0x0800:
+            ip_print(c, off + 14, length - 14)
+            return 14
+        if lt == 0x86DD:
+            ip6_print(c, off + 14, length - 14)
+            return 14
     if caplen < 14:
         trunc(c)
         return caplen
@@ -371,6 +380,9 @@ def ethertype_print(c, t, p, length, caplen, src=None, dst=None):
     if t == 0x88A2:
         aoe_print(c, p, length)
         return True
+    if t == 0x88F7:
+        ptp_print(c, p, length)
+        return True
     if t == 0x88CC:
         c.proto = "lldp"
         c.o.append("LLDP, length %u" % length)
@@ -410,6 +422,92 @@ def aoe_print(c, cp, length):
     o.append(", Flags: [%s]" % bittok(_AOE_FLAGS, "none", flags))
     if c.v:
         o.append("")  # the -v details are not reproduced
+
+
+_PTP_MSG = {0x0: "sync msg", 0x1: "delay req msg", 0x2: "peer delay req msg",
+            0x3: "peer delay resp msg", 0x8: "follow up msg", 0x9: "delay resp msg",
+            0xA: "pdelay resp fup msg", 0xB: "announce msg", 0xC: "signaling msg",
+            0xD: "management msg"}
+_PTP_CONTROL = {0: "Sync", 1: "Delay_Req", 2: "Follow_Up", 3: "Delay_Resp", 4: "Management", 5: "Other"}
+_PTP_FLAGS = ((0x1, "l1 61"), (0x2, "l1 59"), (0x4, "utc reasonable"), (0x8, "timescale"),
+              (0x10, "time tracable"), (0x20, "frequency tracable"), (0x100, "alternate master"),
+              (0x200, "two step"), (0x400, "unicast"), (0x1000, "profile specific 1"),
+              (0x2000, "profile specific 2"), (0x4000, "security mask"), (0x18C0, "unknown"))
+
+
+def _g48(c, o):
+    need(c, o, 6)
+    return int.from_bytes(c.d[o:o + 6], "big")
+
+
+def ptp_print(c, bp, length):
+    """ptp_print() (print-ptp.c, 4.99)."""
+    c.proto = "ptp"
+    o = c.o
+    vers = g16(c, bp) & 0xFF
+    o.append("PTPv%u" % vers)
+    if vers == 1:
+        o.append(" (not implemented)")
+        return
+    if vers != 2:
+        return
+    foct = g8(c, bp)
+    o.append(", v1 compat : %s" % ("yes" if foct & 0x10 else "no"))
+    mt = foct & 0x0F
+    o.append(", msg type : %s" % _PTP_MSG.get(mt, "Reserved"))
+    o.append(", length : %u" % g16(c, bp + 2))
+    o.append(", domain : %u" % (g16(c, bp + 4) >> 8))
+    o.append(", reserved1 : %u" % (g16(c, bp + 4) & 0xFF))
+    o.append(", Flags [%s]" % bittok(_PTP_FLAGS, "none", g16(c, bp + 6)))
+    o.append(", NS correction : %u" % _g48(c, bp + 8))
+    o.append(", sub NS correction : %u" % g16(c, bp + 14))
+    o.append(", reserved2 : %u" % g32(c, bp + 16))
+    o.append(", clock identity : 0x%x" % _g64(c, bp + 20))
+    o.append(", port id : %u" % g16(c, bp + 28))
+    o.append(", seq id : %u" % g16(c, bp + 30))
+    ctl = g8(c, bp + 32)
+    o.append(", control : %u (%s)" % (ctl, _PTP_CONTROL.get(ctl, "Reserved")))
+    o.append(", log message interval : %u" % (g16(c, bp + 32) & 0xFF))
+    q = bp + 34
+    if mt in (0x0, 0x1):
+        _ptp_ts(c, q, "originTimeStamp")
+    elif mt == 0x2:
+        _ptp_ts_id(c, q, "preciseOriginTimeStamp")
+    elif mt in (0x3, 0x9):
+        _ptp_ts_id(c, q, "receiveTimeStamp")
+    elif mt == 0x8:
+        _ptp_ts(c, q, "preciseOriginTimeStamp")
+    elif mt == 0xA:
+        _ptp_ts_id(c, q, "preciseOriginTimeStamp")
+    elif mt == 0xB:
+        o.append(", originTimeStamp : %u seconds %u nanoseconds" % (_g48(c, q), g32(c, q + 6)))
+        o.append(", origin cur utc :%u" % g16(c, q + 10))
+        o.append(", rsvd : %u" % g8(c, q + 12))
+        o.append(", gm priority_1 : %u" % g8(c, q + 13))
+        o.append(", gm clock class : %u" % g8(c, q + 14))
+        o.append(", gm clock accuracy : %u" % g8(c, q + 15))
+        o.append(", gm clock variance : %u" % g16(c, q + 16))
+        o.append(", gm priority_2 : %u" % g8(c, q + 18))
+        o.append(", gm clock id : 0x%x" % _g64(c, q + 19))
+        o.append(", steps removed : %u" % g16(c, q + 27))
+        o.append(", time source : 0x%x" % g8(c, q + 29))
+    elif mt == 0xC:
+        o.append(", port identity : 0x%x" % _g64(c, q))
+        o.append(", port id : %u" % g16(c, q + 8))
+    elif mt == 0xD:
+        o.append(", port identity : 0x%x" % _g64(c, q))
+        o.append(", port id : %u" % g16(c, q + 8))
+        v = g8(c, q)
+        o.append(", , start boundary hops  %u, , boundary hops  %u, , flags  0x%x, , reserved  0x%x" % (v, v, v, v))
+
+
+def _ptp_ts(c, q, name):
+    c.o.append(", %s : %u seconds, %u nanoseconds" % (name, _g48(c, q), g32(c, q + 6)))
+
+
+def _ptp_ts_id(c, q, name):
+    _ptp_ts(c, q, name)
+    c.o.append(", port identity : 0x%x, port id : %u" % (_g64(c, q + 10), g16(c, q + 18)))
 
 
 def generic_print(c, proto, label, length):
@@ -1914,13 +2012,19 @@ def tcp_print(c, p, length, iph, fragmented):
         return
     sport = (d[p] << 8) | d[p + 1]
     dport = (d[p + 2] << 8) | d[p + 3]
-    own = d[iph + 6] == 6 if is6 else d[iph + 9] == 6
-    if own:
-        s, t = _addr_pair(c, iph, is6)
-        o.append("%s.%u > %s.%u: " % (s, sport, t, dport))
+    # the IP header itself was bounds-checked by ip_print()/ip6_print()
+    if is6:
+        if d[iph + 6] == 6:
+            o.append("%s.%u > %s.%u: " % (_inet_ntop(_AF6, d[iph + 8:iph + 24]), sport,
+                                          _inet_ntop(_AF6, d[iph + 24:iph + 40]), dport))
+        else:
+            o.append("%u > %u: " % (sport, dport))
+    elif d[iph + 9] == 6:
+        o.append("%s.%u > %s.%u: " % (_inet_ntoa(d[iph + 12:iph + 16]), sport,
+                                      _inet_ntoa(d[iph + 16:iph + 20]), dport))
     else:
         o.append("%u > %u: " % (sport, dport))
-    if not tt(c, p, 20):
+    if p + 20 > c.end:
         trunc(c)
         return
     _, _, seq, ack, offx, flags, win, tsum, urp = _S_TCP.unpack_from(d, p)
@@ -1984,17 +2088,24 @@ def tcp_print(c, p, length, iph, fragmented):
             else:
                 o.append(" (correct)")
     length -= hlen
-    if c.v > 1 or length > 0 or flags & 0x07:
-        o.append(", seq %u" % seq)
-        if length > 0:
-            o.append(":%u" % ((seq + length) & U32))
-    if flags & 0x10:
-        o.append(", ack %u" % ack)
-    o.append(", win %u" % win)
+    if length > 0:
+        if flags & 0x10:
+            o.append(", seq %u:%u, ack %u, win %u" % (seq, (seq + length) & U32, ack, win))
+        else:
+            o.append(", seq %u:%u, win %u" % (seq, (seq + length) & U32, win))
+    elif c.v > 1 or flags & 0x07:
+        if flags & 0x10:
+            o.append(", seq %u, ack %u, win %u" % (seq, ack, win))
+        else:
+            o.append(", seq %u, win %u" % (seq, win))
+    elif flags & 0x10:
+        o.append(", ack %u, win %u" % (ack, win))
+    else:
+        o.append(", win %u" % win)
     if flags & 0x20:
         o.append(", urg %u" % urp)
     if hlen > 20:
-        fast = _tcp_options_fast(d, p + 20, hlen - 20, rev, thseq, thack) if p + hlen <= c.end else None
+        fast = _tcp_options_fast(c, d, p + 20, hlen - 20, rev, thseq, thack, flags) if p + hlen <= c.end else None
         if fast is not None:
             o.append(fast)
         else:
@@ -2079,7 +2190,7 @@ def _ip6_finddst(c, iph):
 _S_II = struct.Struct("!II")
 
 
-def _tcp_options_fast(d, cp, hlen, rev, thseq, thack):
+def _tcp_options_fast(c, d, cp, hlen, rev, thseq, thack, flags):
     """The common options (all captured, well-formed) without the general machinery.
 
     Returns None whenever anything unusual shows up; the caller then runs
@@ -2116,6 +2227,19 @@ def _tcp_options_fast(d, cp, hlen, rev, thseq, thack):
                 s_, e_ = _S_II.unpack_from(d, i)
                 blocks.append("{%u:%u}" % ((s_ - base) & U32, (e_ - base) & U32))
             parts.append("sack %u %s" % ((ln - 2) // 8, "".join(blocks)))
+        elif opt == 30 and ln >= 3:
+            saved = c.o
+            c.o = ["mptcp"]
+            try:
+                ok = _mptcp_print(c, cp, ln, flags)
+                piece = "".join(c.o)
+            except Trunc:
+                ok = False
+            finally:
+                c.o = saved
+            if not ok:
+                return None
+            parts.append(piece)
         else:
             return None
         cp += ln
@@ -4211,4 +4335,5 @@ def _dns_section(c, cp, bp, is_mdns, count, label):
 _UDP_PRINTERS.update({
     53: _udp_domain, 67: bootp_print, 69: _udp_tftp, 123: ntp_print, 646: ldp_print,
     4789: vxlan_print, "geneve": geneve_print, 5353: _udp_mdns, "hsrp": hsrp_print,
+    319: ptp_print,
 })

@@ -138,8 +138,15 @@ class Renderer:
 
     def render(self, data: bytes, wire_len: int, linktype: int, timestamp_ns: int) -> str:
         """tcpdump's text for one packet (no trailing newline)."""
-        data = bytes(data)
+        if type(data) is not bytes:
+            data = bytes(data)
         caplen = len(data)
+        if not (0 < caplen <= wire_len <= D.MAXIMUM_SNAPLEN):
+            return self._invalid(caplen, wire_len)
+        return self._render(data, caplen, wire_len, linktype, timestamp_ns)
+
+    @staticmethod
+    def _invalid(caplen: int, wire_len: int) -> str:
         bad = []
         if caplen == 0:
             bad.append(" caplen==0")
@@ -151,9 +158,10 @@ class Renderer:
             bad.append(" caplen(%u) > %u" % (caplen, D.MAXIMUM_SNAPLEN))
         if wire_len > D.MAXIMUM_SNAPLEN:
             bad.append(" len(%u) > %u" % (wire_len, D.MAXIMUM_SNAPLEN))
-        if bad:
-            return "[Invalid header:" + ",".join(bad) + "]"
-        ts = self.format_timestamp(timestamp_ns)
+        return "[Invalid header:" + ",".join(bad) + "]"
+
+    def _render(self, data: bytes, caplen: int, wire_len: int, linktype: int, timestamp_ns: int) -> str:
+        ts = self.format_timestamp(timestamp_ns) if self.opts.timestamp != "none" else ""
         c = D.Ctx(data, caplen, self._v, self._e, self._q, self._tcp, self._suppress)
         try:
             _LINK_PRINTERS.get(linktype, _unknown_link)(c, wire_len, linktype)
