@@ -108,8 +108,9 @@ class Lowerer:
         return self.link.proto_is(ETHERTYPE_IPV6)
 
     def ip_first_fragment(self) -> Pred:
-        """gen_ipfrag: the fragment offset is 0."""
-        return eq(self.pl(6), 2, 0, 0x1FFF)
+        """gen_ipfrag: the fragment offset is 0 (a ``jset``, as in libpcap, so the
+        optimizer treats it as a different test from ``ip[6:2] & 0x1fff = 0``)."""
+        return negate(cmp("set", load(self.pl(6), 2), Imm(0x1FFF)))
 
     def ip_header_len(self) -> Value:
         return alu("mul", alu("and", load(self.pl(0), 1), Imm(0x0F)), Imm(4))
@@ -316,7 +317,7 @@ class Lowerer:
     def _addr_dir_error(self, span: Span) -> Callable[[str], FilterError]:
         def bad(direction: str) -> FilterError:
             text, verb = _plural(direction)
-            plural = "qualifiers" if verb == "are" else "qualifier"
+            plural = "qualifiers" if verb == "are" else "a qualifier"
             return FilterError(f"{text} {verb} not valid {plural} for addresses other than "
                                f"802.11 MAC addresses", span)
         return bad
@@ -339,6 +340,8 @@ class Lowerer:
             return self._dir_pair(direction, one, self._addr_dir_error(span))
         if proto == "link":
             raise FilterError(f"link-layer modifier applied to ip6 {kind}", span)
+        if proto == "atalk":
+            raise FilterError(f"AppleTalk modifier applied to ip6 {kind}", span)
         raise FilterError(f"'{proto}' modifier applied to ip6 {kind}", span)
 
     # ---- ports --------------------------------------------------------------------------
@@ -347,7 +350,7 @@ class Lowerer:
 
         def bad(direction: str) -> FilterError:
             text, verb = _plural(direction)
-            plural = "qualifiers" if verb == "are" else "qualifier"
+            plural = "qualifiers" if verb == "are" else "a qualifier"
             return FilterError(f"{text} {verb} not valid {plural} for {what}", span)
         return bad
 
@@ -407,7 +410,8 @@ class Lowerer:
         if addr == "portrange":
             return self.portrange_name(name, q, span)
         if addr == "gateway":
-            raise FilterError(f"unknown ether host '{name}'", span)
+            # libpcap 1.10 as Debian builds it has no gateway support at all
+            raise FilterError("'gateway' not supported in this configuration", span)
         if addr in ("proto", "protochain"):
             number = self.lookup_proto(name, proto, span)
             if number < 0:

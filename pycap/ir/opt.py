@@ -52,23 +52,67 @@ def propagate_facts(p: ir.Pred, facts: Facts = NO_FACTS) -> ir.Pred:
         return ir.negate(propagate_facts(p.item, facts))
     if isinstance(p, ir.All):
         out = []
-        for item in p.items:
+        for i, item in enumerate(p.items):
             item = propagate_facts(item, facts)
             out.append(item)
             if item == ir.FALSE:
                 break
+            rest = p.items[i + 1:]
+            if isinstance(item, ir.Any) and rest and _each_case_false(item, rest, facts):
+                return ir.FALSE
             facts = _learn(facts, item, True)
         return ir.all_of(*out)
     if isinstance(p, ir.Any):
         out = []
-        for item in p.items:
+        for i, item in enumerate(p.items):
             item = propagate_facts(item, facts)
+            rest = p.items[i + 1:]
+            if isinstance(item, ir.All) and rest and _rest_true_after(item.items[0], rest, facts):
+                item = item.items[0]   # (a and b) or r, where a makes r true: just a
             out.append(item)
             if item == ir.TRUE:
                 break
             facts = _learn(facts, item, False)
         return ir.any_of(*out)
     return p
+
+
+def _rest_true_after(first: ir.Pred, rest: tuple, facts: Facts) -> bool:
+    remainder = ir.Any(rest) if len(rest) > 1 else rest[0]
+    return propagate_facts(remainder, _learn(facts, first, True)) == ir.TRUE
+
+
+def _each_case_false(cases: ir.Any, rest: tuple, facts: Facts) -> bool:
+    """Whether ``rest`` is false whichever alternative of ``cases`` held
+    (``tcp and udp``: each protocol test contradicts the other's)."""
+    remainder = ir.All(rest) if len(rest) > 1 else rest[0]
+    worlds = _worlds(cases, facts, limit=32)
+    return worlds is not None and all(propagate_facts(remainder, w) == ir.FALSE for w in worlds)
+
+
+def _worlds(p: ir.Pred, facts: Facts, limit: int) -> list[Facts] | None:
+    """The fact sets under which ``p`` holds, one per way it can hold (its
+    disjunctive normal form); None when there would be more than ``limit``."""
+    if isinstance(p, ir.Any):
+        out: list[Facts] = []
+        for item in p.items:
+            sub = _worlds(item, facts, limit)
+            if sub is None or len(out) + len(sub) > limit:
+                return None
+            out.extend(sub)
+        return out
+    if isinstance(p, ir.All):
+        worlds = [facts]
+        for item in p.items:
+            grown: list[Facts] = []
+            for w in worlds:
+                sub = _worlds(item, w, limit)
+                if sub is None or len(grown) + len(sub) > limit:
+                    return None
+                grown.extend(sub)
+            worlds = grown
+        return worlds
+    return [_learn(facts, p, True)]
 
 
 def optimize(p: ir.Pred) -> ir.Pred:
