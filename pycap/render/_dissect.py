@@ -22,7 +22,6 @@ _inet_ntoa = socket.inet_ntoa
 _S_HH = struct.Struct("!HH")
 _S_IPV4 = struct.Struct("!BBHHHBBH4s4s")
 _S_TCP = struct.Struct("!HHIIBBHHH")
-_S_UDP = struct.Struct("!HHHH")
 _S_I = struct.Struct("!I")
 _S_H = struct.Struct("!H")
 
@@ -128,7 +127,7 @@ def cksum_sum(buf):
     """One's-complement sum (not complemented) of ``buf`` as big-endian words."""
     if len(buf) & 1:
         buf = buf + b"\0"
-    s = sum(memoryview(buf).cast("H")) if False else sum(struct.unpack("!%dH" % (len(buf) // 2), buf))
+    s = sum(struct.unpack("!%dH" % (len(buf) // 2), buf))
     while s >> 16:
         s = (s & 0xFFFF) + (s >> 16)
     return s
@@ -152,13 +151,6 @@ def cksum_shouldbe(field, computed):
 
 # --------------------------------------------------------------------------
 # hex / ascii helpers (print-ascii.c)
-
-def _isgraph(b):
-    return 0x21 <= b <= 0x7E
-
-
-_ASCII_MAP = "".join(chr(i) if 0x21 <= i <= 0x7E else "." for i in range(256))
-
 
 def hex_and_ascii(c, ident, o, length, oset=0):
     """hex_and_ascii_print(); raises Trunc (after printing) if cut short."""
@@ -529,9 +521,8 @@ _LLC_SAP_NAMES = {
 
 _LLC_CMD_NAMES = {
     0x03: "ui", 0x6F: "sabme", 0x43: "disc", 0x63: "ua", 0x0F: "dm", 0x87: "frmr",
-    0xAF: "xid", 0xE3: "test", 0x0F & 0x00: "",
+    0xAF: "xid", 0xE3: "test",
 }
-_LLC_CMD_NAMES.pop(0, None)
 _LLC_SUPERVISORY = {0: "Receiver Ready", 1: "Receiver not Ready", 2: "Reject"}
 
 
@@ -947,7 +938,7 @@ def mpls_print(c, p, length):
         else:
             pt = "eth"
     if pt == 4:
-        o.append(" " if c.v else " ")
+        o.append(" ")
         ip_print(c, p, length)
     elif pt == 6:
         o.append(" ")
@@ -1012,7 +1003,7 @@ def pppoe_print(c, p, length):
                 if tag_len:
                     need(c, q, tag_len)
                     data = c.d[q:q + tag_len]
-                    if all(0x20 <= b < 0x7F for b in data) if False else _pppoe_printable(data):
+                    if _pppoe_printable(data):
                         o.append(" \"" + data.decode("latin-1")[:80] + "\"")
                     else:
                         o.append(" 0x" + data[:80].hex().upper())
@@ -1140,7 +1131,6 @@ def _ip_printts(c, p, length):
     o = c.o
     o.append(" TS{")
     flg = g8(c, p + 3)
-    hoplen = 8 if (flg & 0xF) != 1 and (flg & 0xF) != 0 else 4
     hoplen = 4 if (flg & 0xF) == 0 else 8
     if (length - 4) & (hoplen - 1):
         o.append("[bad length %u]" % length)
@@ -1446,9 +1436,6 @@ def igmp_print(c, p, length):
         o.append("igmp leave %s" % ipaddr(c, p + 4))
     elif t == 0x13:
         o.append("igmp dvmrp")
-        generic_print(c, "dvmrp", "", length)
-        del o[-1]
-        o.append(" [|dvmrp]" if False else "")
     elif t == 0x14:
         o.append("igmp pimv1")
     elif t == 0x1E:
@@ -3232,29 +3219,11 @@ def _udp_first(sport, dport):
     return r
 
 
-def _udp_earlier(sport, dport, port):
-    first = _udp_first(sport, dport)
-    if first == "":
-        return False
-    if isinstance(first, str):
-        return not (first == "geneve" and port == 6081)
-    return port not in first
-
-
 _UDP_PRINTERS = {}
 
 
 _UDP_TAG_NAMES = {"vat": "vat", "rx": "rx", "wb": "wb", "hsrp": "hsrp", "bfd": "bfd",
                   "lwapp": "lwapp", "geneve": "geneve", "bcmli": "bcm-li"}
-
-
-def _udp_app_name(sport, dport):
-    first = _udp_first(sport, dport)
-    if first == "":
-        return None
-    if isinstance(first, str):
-        return _UDP_TAG_NAMES[first]
-    return _UDP_NAMES.get(first[0], "udp")
 
 
 def _udp_domain(c, cp, length):
@@ -3443,8 +3412,7 @@ def icmp_print(c, bp, plen, iph, fragmented):
                     q += 8
                     num -= 1
             except Trunc:
-                o.append("".join(parts)[:0])
-                trunc(c)
+                trunc(c)  # tcpdump prints nothing of the message then
                 return
         s = "".join(parts)
     elif t == 11:

@@ -242,21 +242,3 @@ TCP_OPT_NAMES = {
     7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: "", 19: "md5", 20: "scps",
     28: "uto", 29: "tcp-ao", 30: "mptcp", 34: "tfo", 254: "exp",
 }
-
-# Ports on which tcpdump 4.99 hands a UDP payload to an application printer
-# that pycap does not (yet) reproduce; used to name the protocol in the
-# fallback text.
-UDP_APP_PORTS: dict[int, str] = {
-    88: "krb", 750: "krb", 137: "nbt", 138: "nbt", 161: "snmp", 162: "snmp",
-    319: "ptp", 320: "ptp", 496: "autorp", 500: "isakmp", 514: "syslog", 520: "rip",
-    521: "ripng", 525: "timed", 546: "dhcp6", 547: "dhcp6", 646: "ldp", 654: "aodv",
-    698: "olsr", 701: "lmp", 921: "lwres", 4500: "isakmp", 7500: "isakmp",
-    8500: "isakmp", 1701: "l2tp", 2103: "zephyr", 2104: "zephyr", 5353: "mdns",
-    5359: "ahcp", 6696: "babel", 6697: "babel", 8231: "hncp", 1645: "radius",
-    1812: "radius", 1646: "radius", 1813: "radius", 1700: "radius", 3799: "radius",
-    4784: "bfd", 3784: "bfd", 6784: "bfd", 3785: "bfd",
-    1589: "vqp", 6343: "sflow", 12222: "lwapp", 12223: "lwapp", 5060: "sip", 8472: "otv",
-    4789: "vxlan", 6081: "geneve", 4341: "lisp", 4342: "lisp", 4790: "vxlan-gpe",
-    17754: "zep", 6635: "mpls", 30490: "someip", 49152: "bcm-li", 3503: "lspping",
-    1985: "hsrp", 4567: "wb", 3456: "vat",
-}

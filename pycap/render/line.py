@@ -131,6 +131,7 @@ class Renderer:
         delta = abs(delta)
         per = 1_000_000_000 if nano else 1_000_000
         sec, frac = divmod(delta, per)
+        sec %= 86400  # tcpdump formats the difference with gmtime(): whole days drop out
         return "%s%02d:%02d:%02d.%0*u " % (sign, sec // 3600, (sec % 3600) // 60, sec % 60,
                                            9 if nano else 6, frac)
 
