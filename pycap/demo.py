@@ -76,9 +76,9 @@ def run(out=sys.stdout, keep: str | None = None) -> DemoResult:
     captured = []
     with VethPair("demo") as pair:
         say(f"namespaces {pair.a.netns} ({pair.a.ipv4}) <-> {pair.b.netns} ({pair.b.ipv4})")
-        with enter_netns(pair.b.netns):
-            cap_cm = Capture(pair.b.ifname, load_program(compiled.bytecode, name="pycap_demo"),
-                             snaplen=SNAPLEN, immediate=True)
+        with load_program(compiled.bytecode, name="pycap_demo") as program:
+            with enter_netns(pair.b.netns):
+                cap_cm = Capture(pair.b.ifname, program, snaplen=SNAPLEN, immediate=True)
         with cap_cm as cap:
             say(f"listening on {pair.b.ifname} in {pair.b.netns}")
             _send_traffic(pair)

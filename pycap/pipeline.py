@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
 from pycap.compiler import MAX_SNAPLEN, CompiledFilter, compile_filter
-from pycap.errors import KernelError
+from pycap.errors import CaptureError, KernelError, SavefileError
 from pycap.ir.interp import matches
 from pycap.linktype import link_info
 
@@ -116,7 +116,7 @@ def run_live(job: Job, interface: str, stop: StopFlag,
     linktype = interface_linktype(interface)
     compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask)
     outcome = Outcome(stats_known=True)
-    with load_program(compiled.bytecode, name="pycap_filter") as program, \
+    with _load_live_program(compiled, interface) as program, \
             Capture(interface, program, snaplen=compiled.snaplen, promisc=job.promisc,
                     direction=job.direction, buffer_kib=job.buffer_kib,
                     immediate=job.immediate) as cap:
@@ -139,6 +139,19 @@ def run_live(job: Job, interface: str, stop: StopFlag,
             outcome.captured, outcome.received, outcome.dropped = (
                 sink.count, stats.received, stats.dropped)
     return outcome
+
+
+def _load_live_program(compiled: CompiledFilter, interface: str):
+    import errno
+    import os
+    from pycap.kernel.bpf import load_program
+    try:
+        return load_program(compiled.bytecode, name="pycap_filter")
+    except KernelError as err:
+        if err.errno in (errno.EPERM, errno.EACCES) and not err.verifier_log:
+            raise CaptureError(f"{interface}: You don't have permission to perform this capture "
+                               f"on that device (bpf: {os.strerror(err.errno)})") from None
+        raise
 
 
 class OfflineFilter:
@@ -183,6 +196,9 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
         for path in paths:
             with open_savefile(path) as reader:
                 linktype = reader.linktype
+                if sink is not None and sink.writer is not None and active is not None \
+                        and active[0] != linktype:
+                    raise SavefileError(f"{path}: new dlt does not match original")
                 if active is None or active[0] != linktype:
                     if active is not None:
                         active[1].close()
@@ -190,7 +206,10 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
                                               offline=True, netmask=job.netmask)
                     active = (linktype, OfflineFilter(compiled, use_kernel))
                 if sink is None:
-                    sink = _Sink(job, linktype, reader.snaplen or MAX_SNAPLEN,
+                    # one input: keep its snap length; several: the largest possible,
+                    # so no record of a later file is cut
+                    snaplen = (reader.snaplen or MAX_SNAPLEN) if len(paths) == 1 else MAX_SNAPLEN
+                    sink = _Sink(job, linktype, snaplen,
                                  nanosecond=reader.nanosecond, out=sys.stdout)
                 accept = active[1]
                 for record in reader:

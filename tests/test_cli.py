@@ -1,0 +1,147 @@
+"""The command line as a user meets it: output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import corpus
+
+ETHER_CAPTURE = str(corpus.CORPUS / "pcaps" / "synthetic-ether.pcap")
+
+
+def pycap(*args: str, input: bytes | None = None, unprivileged: bool = False,
+          timeout: float = 60) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pycap.cli", *args]
+    if unprivileged:   # root's uid but no capabilities: no BPF, no packet sockets
+        cmd = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", *cmd]
+    env = dict(os.environ, TZ="UTC", PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    return subprocess.run(cmd, input=input, capture_output=True, timeout=timeout, env=env)
+
+
+def assert_one_clean_error(proc: subprocess.CompletedProcess, text: str) -> None:
+    err = proc.stderr.decode()
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert err.splitlines()[0] == f"pycap: {text}"
+
+
+def test_dump_program():
+    proc = pycap("-d", "tcp port 443")
+    assert proc.returncode == 0
+    lines = proc.stdout.decode().splitlines()
+    assert lines[0].startswith("(000)") and lines[-1].endswith("exit")
+
+
+def test_dump_c_array_and_decimal():
+    c_array = pycap("-dd", "ip").stdout.decode().splitlines()
+    decimal = pycap("-ddd", "ip").stdout.decode().splitlines()
+    assert all(line.startswith("{ 0x") and line.endswith("},") for line in c_array)
+    assert int(decimal[0]) == len(c_array) == len(decimal) - 1
+
+
+def test_dump_for_another_link_type():
+    raw = pycap("-d", "-y", "RAW", "ip").stdout.decode()
+    assert "skb[12]" not in raw   # no ethertype on raw IP
+
+
+def test_read_filter_and_print():
+    proc = pycap("-r", ETHER_CAPTURE, "-n", "-t", "arp")
+    assert proc.returncode == 0
+    lines = proc.stdout.decode().splitlines()
+    assert lines and all(line.startswith("ARP") for line in lines)
+    assert len(lines) == len(corpus.expected("synthetic-ether.pcap")["arp"])
+
+
+def test_read_write_round_trip(tmp_path):
+    out = tmp_path / "tcp.pcap"
+    proc = pycap("-r", ETHER_CAPTURE, "-w", str(out), "tcp")
+    assert proc.returncode == 0
+    again = pycap("-r", str(out), "-n", "-t")
+    assert len(again.stdout.decode().splitlines()) == \
+        len(corpus.expected("synthetic-ether.pcap")["tcp"])
+
+
+def test_read_from_stdin_and_count():
+    data = Path(ETHER_CAPTURE).read_bytes()
+    proc = pycap("-r", "-", "-c", "3", "-t", "-n", input=data)
+    assert proc.returncode == 0
+    assert len(proc.stdout.decode().splitlines()) == 3
+
+
+def test_malformed_expression_gets_a_caret():
+    proc = pycap("-r", ETHER_CAPTURE, "tcp port 99999")
+    assert_one_clean_error(proc, "illegal port number 99999 > 65535")
+    lines = proc.stderr.decode().splitlines()
+    assert lines[1].strip() == "tcp port 99999" and lines[2].strip() == "^^^^^"
+
+
+def test_syntax_error():
+    assert_one_clean_error(pycap("-d", "host and"), "can't parse filter expression: syntax error")
+
+
+def test_missing_file():
+    assert_one_clean_error(pycap("-r", "/nonexistent.pcap"),
+                           "/nonexistent.pcap: No such file or directory")
+
+
+def test_truncated_savefile_keeps_what_was_read(tmp_path):
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(Path(ETHER_CAPTURE).read_bytes()[:1000])
+    out = tmp_path / "out.pcap"
+    proc = pycap("-r", str(cut), "-w", str(out))
+    assert proc.returncode != 0 and b"Traceback" not in proc.stderr
+    assert b"truncated dump file" in proc.stderr
+    listed = pycap("-r", str(out), "-t", "-n")
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) > 0
+
+
+def test_not_a_savefile(tmp_path):
+    junk = tmp_path / "junk.pcap"
+    junk.write_bytes(b"this is not a capture file at all")
+    proc = pycap("-r", str(junk))
+    assert proc.returncode != 0 and b"Traceback" not in proc.stderr
+    assert b"unknown file format" in proc.stderr
+
+
+def test_unknown_interface():
+    assert_one_clean_error(pycap("-i", "nosuchif0", "tcp"), "nosuchif0: No such device exists")
+
+
+def test_bad_flag():
+    proc = pycap("--no-such-flag")
+    assert proc.returncode != 0 and b"Traceback" not in proc.stderr
+
+
+def test_bad_count():
+    assert_one_clean_error(pycap("-r", ETHER_CAPTURE, "-c", "0"), "invalid packet count 0")
+
+
+@pytest.mark.kernel
+def test_no_permission():
+    from tests.kernelsupport import require_kernel
+    require_kernel()
+    proc = pycap("-i", "lo", "tcp", unprivileged=True)
+    assert_one_clean_error(proc, "lo: You don't have permission to perform this capture on "
+                                 "that device (bpf: Operation not permitted)")
+
+
+def test_offline_works_unprivileged():
+    """Without BPF privileges the IR interpreter gives the same verdicts."""
+    proc = pycap("-r", ETHER_CAPTURE, "-w", "-", "udp", unprivileged=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == pycap("-r", ETHER_CAPTURE, "-w", "-", "udp").stdout
+
+
+def test_write_to_stdout_pipe():
+    proc = pycap("-r", ETHER_CAPTURE, "-w", "-", "icmp")
+    assert proc.returncode == 0 and proc.stdout[:4] == b"\xd4\xc3\xb2\xa1"
+
+
+def test_list_interfaces():
+    proc = pycap("-D")
+    assert proc.returncode == 0 and b".lo" in proc.stdout
