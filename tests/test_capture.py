@@ -310,7 +310,7 @@ def test_permission_denied_wording(kernel, tmp_path):
               "try:\n    Capture('lo', None)\n"
               "except CaptureError as e:\n    print(e)\n")
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+    proc = subprocess.run(["setpriv", "--bounding-set=-all", "--inh-caps=-all",
                            sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=30, cwd=repo, env={**os.environ, "PYTHONPATH": repo})
     assert proc.stdout.strip() == ("lo: You don't have permission to perform this capture on "
