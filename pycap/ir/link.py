@@ -1,67 +1,78 @@
-"""Link-layer facts for code generation: where the ethertype and the network
-header are, and how ``ether proto X`` is tested on each link type
-(libpcap's gen_linktype)."""
+"""Link-layer state for code generation: where the link-level protocol field
+and the network header are, and how ``ether proto X`` is tested
+(libpcap's gen_linktype).
+
+libpcap keeps these offsets in mutable compiler state that ``vlan``,
+``mpls`` and ``pppoes`` move forward *as they are parsed*, so every
+primitive to their right, whatever the parentheses, sees shifted offsets.
+``Link`` is a frozen value; the lowerer replaces it when such a primitive is
+lowered, which reproduces that behaviour exactly.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from pycap.ir.nodes import FALSE, TRUE, Imm, Pred, all_of, any_of, cmp, eq, load, negate
-from pycap.errors import UnsupportedFilterError
+from pycap.errors import FilterError, Span, UnsupportedFilterError
+from pycap.ir.nodes import FALSE, Imm, Pred, all_of, any_of, cmp, eq, load, negate
 from pycap.linktype import LinkType, link_info
 
 ETHERMTU = 1500
 ETHERTYPE_IP, ETHERTYPE_IPV6 = 0x0800, 0x86DD
+ETHERTYPE_MPLS, ETHERTYPE_PPPOED, ETHERTYPE_PPPOES = 0x8847, 0x8863, 0x8864
+ETHERTYPE_8021Q, ETHERTYPE_8021AD, ETHERTYPE_QINQ = 0x8100, 0x88A8, 0x9100
 LINUX_SLL_P_802_2 = 0x0004
 LLCSAP_IPX, ETHERTYPE_IPX = 0xE0, 0x8137
 ETHERTYPE_ATALK, ETHERTYPE_AARP = 0x809B, 0x80F3
 LLC_SAPS_WITH_DOUBLE_CHECK = (0xFE, 0x06, 0xF0)   # ISONS, IP, NETBEUI
+PPP_MPLS_UCAST = 0x0281
+# libpcap's ethertype_to_ppptype
+PPP_TYPES = {0x0800: 0x0021, 0x86DD: 0x0057, 0x6003: 0x0027, 0x809B: 0x0029, 0x0600: 0x0025,
+             0x8137: 0x002B, 0xFE: 0x0023, 0x42: 0x0031, 0xE0: 0x002B, 0x8847: 0x0281}
+DLT_PPP_DESCRIPTION = "PPP"
 
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    linktype: LinkType
-    name: str
+    linktype: LinkType | None   # None once pppoes switched the link layer to PPP
     description: str
-    off_linktype: int | None   # None: no link-level protocol field (RAW)
-    off_linkpl: int            # start of the network-layer header
+    off_linkhdr: int            # start of the (current) link-layer header
+    off_linktype: int | None    # None: no link-level protocol field (RAW)
+    off_linkpl: int             # start of the link-layer payload
+    off_nl: int = 0             # network header relative to the payload
+    off_nl_nosnap: int = 0      # ... when the payload has an 802.2 header without SNAP
+    label_depth: int = 0        # MPLS labels seen so far
+    vlan_depth: int = 0
 
     @property
     def is_ethernet(self) -> bool:
         return self.linktype is LinkType.EN10MB
 
     @property
-    def is_cooked(self) -> bool:
-        return self.linktype in (LinkType.LINUX_SLL, LinkType.LINUX_SLL2)
+    def is_ppp(self) -> bool:
+        return self.linktype is None
 
-    def proto_is(self, ll_proto: int) -> Pred:
+    def proto_is(self, ll_proto: int, span: Span | None = None) -> Pred:
         """The packet's link-level protocol is ``ll_proto`` (gen_linktype)."""
+        if self.label_depth > 0:
+            return self._mpls_proto_is(ll_proto, span)
+        if self.is_ppp:
+            return eq(self.off_linktype, 2, PPP_TYPES.get(ll_proto, ll_proto))  # type: ignore[arg-type]
         if self.linktype is LinkType.RAW:
             if ll_proto == ETHERTYPE_IP:
-                return eq(0, 1, 0x40, 0xF0)
+                return eq(self.off_linkpl, 1, 0x40, 0xF0)
             if ll_proto == ETHERTYPE_IPV6:
-                return eq(0, 1, 0x60, 0xF0)
+                return eq(self.off_linkpl, 1, 0x60, 0xF0)
             return FALSE
         off = self.off_linktype
         assert off is not None
         if self.is_ethernet:
-            if ll_proto == LLCSAP_IPX:
-                return self._ether_ipx(off)
-            if ll_proto in (ETHERTYPE_ATALK, ETHERTYPE_AARP):
-                return self._ether_appletalk(off, ll_proto)
-            if ll_proto in LLC_SAPS_WITH_DOUBLE_CHECK:
-                return all_of(negate(cmp("gt", load(off, 2), Imm(ETHERMTU))),
-                              eq(off + 2, 2, (ll_proto << 8) | ll_proto))
-            if ll_proto <= ETHERMTU:
-                return all_of(negate(cmp("gt", load(off, 2), Imm(ETHERMTU))),
-                              eq(off + 2, 1, ll_proto))
-            return eq(off, 2, ll_proto)
+            return self._ether_proto_is(off, ll_proto)
         if self.linktype is LinkType.LINUX_SLL2:
             return eq(off, 2, ll_proto)   # libpcap 1.10 compares the protocol field only
         if ll_proto in (LLCSAP_IPX, ETHERTYPE_ATALK, ETHERTYPE_AARP):
             raise UnsupportedFilterError("pycap does not support IPX/AppleTalk on Linux cooked "
-                                         "captures yet")
-        # Linux cooked v1/v2
+                                         "captures yet", span)
         if ll_proto in LLC_SAPS_WITH_DOUBLE_CHECK:
             return all_of(eq(off, 2, LINUX_SLL_P_802_2),
                           eq(self.off_linkpl, 2, (ll_proto << 8) | ll_proto))
@@ -69,6 +80,28 @@ class Link:
             return all_of(eq(off, 2, LINUX_SLL_P_802_2), eq(self.off_linkpl, 1, ll_proto))
         return eq(off, 2, ll_proto)
 
+    def _ether_proto_is(self, off: int, ll_proto: int) -> Pred:
+        if ll_proto == LLCSAP_IPX:
+            return self._ether_ipx(off)
+        if ll_proto in (ETHERTYPE_ATALK, ETHERTYPE_AARP):
+            return self._ether_appletalk(off, ll_proto)
+        if ll_proto in LLC_SAPS_WITH_DOUBLE_CHECK:
+            return all_of(self.is_8023(), eq(self.off_linkpl, 2, (ll_proto << 8) | ll_proto))
+        if ll_proto <= ETHERMTU:
+            return all_of(self.is_8023(), eq(off + 2, 1, ll_proto))
+        return eq(off, 2, ll_proto)
+
+    def _mpls_proto_is(self, ll_proto: int, span: Span | None) -> Pred:
+        """gen_mpls_linktype: bottom of stack, then the IP version nibble."""
+        version = {ETHERTYPE_IP: 0x40, ETHERTYPE_IPV6: 0x60}.get(ll_proto)
+        if version is None:
+            raise FilterError("unsupported protocol over mpls", span)
+        start = self.off_linkpl + self.off_nl
+        return all_of(eq(start - 2, 1, 0x01, 0x01), eq(start, 1, version, 0xF0))
+
+    def is_8023(self) -> Pred:
+        """The type/length field is a length: an 802.3 frame."""
+        return negate(cmp("gt", load(self.off_linktype, 2), Imm(ETHERMTU)))  # type: ignore[arg-type]
 
     def snap(self, org: int, ptype: int) -> Pred:
         """gen_snap: an 802.2 SNAP header (AA AA 03) with this OUI and protocol id,
@@ -78,22 +111,32 @@ class Link:
                       eq(llc, 4, 0xAAAA0300 | (org >> 16)))
 
     def _ether_ipx(self, off: int) -> Pred:
-        is_8023 = negate(cmp("gt", load(off, 2), Imm(ETHERMTU)))
         llc = self.off_linkpl
         inner = any_of(eq(llc, 1, LLCSAP_IPX), eq(llc, 2, 0xFFFF), self.snap(0, ETHERTYPE_IPX))
-        return any_of(eq(off, 2, ETHERTYPE_IPX), all_of(is_8023, inner))
+        return any_of(eq(off, 2, ETHERTYPE_IPX), all_of(self.is_8023(), inner))
 
     def _ether_appletalk(self, off: int, ll_proto: int) -> Pred:
-        is_8023 = negate(cmp("gt", load(off, 2), Imm(ETHERMTU)))
         org = 0x080007 if ll_proto == ETHERTYPE_ATALK else 0
-        return any_of(eq(off, 2, ll_proto), all_of(is_8023, self.snap(org, ll_proto)))
+        return any_of(eq(off, 2, ll_proto), all_of(self.is_8023(), self.snap(org, ll_proto)))
+
+    # ---- encapsulations that move the offsets -------------------------------------
+    def after_vlan(self) -> "Link":
+        return replace(self, off_linktype=self.off_linktype + 4,  # type: ignore[operator]
+                       off_linkpl=self.off_linkpl + 4, vlan_depth=self.vlan_depth + 1)
+
+    def after_mpls(self) -> "Link":
+        return replace(self, off_nl=self.off_nl + 4, off_nl_nosnap=self.off_nl_nosnap + 4,
+                       label_depth=self.label_depth + 1)
+
+    def after_pppoes(self) -> "Link":
+        ppp = self.off_linkpl + self.off_nl + 6
+        return replace(self, linktype=None, description=DLT_PPP_DESCRIPTION, off_linkhdr=ppp,
+                       off_linktype=ppp, off_linkpl=ppp + 2, off_nl=0, off_nl_nosnap=0)
 
 
 def link_for(linktype: int) -> Link:
     info = link_info(linktype)
     lt = info.linktype
     off_linktype = {LinkType.EN10MB: 12, LinkType.LINUX_SLL: 14, LinkType.LINUX_SLL2: 0}.get(lt)
-    return Link(lt, info.name, info.description, off_linktype, info.header_len)
-
-
-__all__ = ["Link", "link_for", "ETHERTYPE_IP", "ETHERTYPE_IPV6", "TRUE"]
+    nosnap = 3 if lt is LinkType.EN10MB else 0   # libpcap's init_linktype
+    return Link(lt, info.description, 0, off_linktype, info.header_len, 0, nosnap)

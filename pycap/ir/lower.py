@@ -13,11 +13,25 @@ from typing import Callable
 from pycap.errors import FilterError, Span, UnsupportedFilterError
 from pycap.filter import ast
 from pycap.filter.names import IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, PROTO_UNDEF, NameResolver
-from pycap.ir.link import ETHERTYPE_IP, ETHERTYPE_IPV6, Link, link_for
+from pycap.ir.link import (ETHERMTU, ETHERTYPE_8021AD, ETHERTYPE_8021Q, ETHERTYPE_IP,
+                           ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_PPPOED, ETHERTYPE_PPPOES,
+                           ETHERTYPE_QINQ, PPP_MPLS_UCAST, Link, link_for)
+from pycap.linktype import LinkType
 from pycap.ir.nodes import (FALSE, TRUE, Cmp, Const, Ctx, Imm, Pred, Value, WireLen, all_of, alu, any_of, cmp,
                             eq, load, negate)
 
 ETHERTYPE_ARP, ETHERTYPE_REVARP = 0x0806, 0x8035
+ETHERTYPE_DN = 0x6003
+LLCSAP_ISONS = 0xFE
+ISO8473_CLNP, ISO9542_ESIS, ISO10589_ISIS = 0x81, 0x82, 0x83
+ISO_PROTOS = {"clnp": ISO8473_CLNP, "esis": ISO9542_ESIS, "isis": ISO10589_ISIS}
+# IS-IS PDU types: L1/L2 LAN IIH 15/16, PTP IIH 17, L1/L2 LSP 18/20, CSNP 24/25, PSNP 26/27
+ISIS_PDU_TYPES = {"l1": (18, 24, 26, 15, 17), "l2": (20, 25, 27, 16, 17),
+                  "iih": (16, 15, 17), "lsp": (20, 18), "snp": (27, 26, 25, 24),
+                  "csnp": (25, 24), "psnp": (27, 26)}
+LLC_S_SUBTYPES = {"rr": 0x01, "rnr": 0x05, "rej": 0x09}
+LLC_U_SUBTYPES = {"ui": 0x03, "ua": 0x63, "disc": 0x43, "dm": 0x0F, "sabme": 0x6F,
+                  "test": 0xE3, "xid": 0xAF, "frmr": 0x87}
 ETHER_PROTO_NAMES = {
     "aarp": 0x80F3, "arp": 0x0806, "atalk": 0x809B, "decnet": 0x6003, "ip": 0x0800,
     "ip6": 0x86DD, "lat": 0x6004, "loopback": 0x9000, "mopdl": 0x6001, "moprc": 0x6002,
@@ -64,6 +78,7 @@ class Lowerer:
     def __init__(self, linktype: int, names: NameResolver | None = None,
                  netmask: int = 0, wire_len: Value = WireLen()):
         self.link: Link = link_for(linktype)
+        self.base: Link = self.link          # the capture's own link header, never shifted
         self.names = names or NameResolver()
         self.netmask = netmask
         self.wire_len = wire_len
@@ -99,13 +114,13 @@ class Lowerer:
     # ---- helpers -----------------------------------------------------------------
     def pl(self, off: int) -> int:
         """Offset of byte ``off`` of the network-layer header."""
-        return self.link.off_linkpl + off
+        return self.link.off_linkpl + self.link.off_nl + off
 
-    def is_ip(self) -> Pred:
-        return self.link.proto_is(ETHERTYPE_IP)
+    def is_ip(self, span: Span | None = None) -> Pred:
+        return self.link.proto_is(ETHERTYPE_IP, span)
 
-    def is_ip6(self) -> Pred:
-        return self.link.proto_is(ETHERTYPE_IPV6)
+    def is_ip6(self, span: Span | None = None) -> Pred:
+        return self.link.proto_is(ETHERTYPE_IPV6, span)
 
     def ip_first_fragment(self) -> Pred:
         """gen_ipfrag: the fragment offset is 0 (a ``jset``, as in libpcap, so the
@@ -136,6 +151,14 @@ class Lowerer:
             next_is_v = eq(self.pl(6), 1, v)
             via_fragment = all_of(eq(self.pl(6), 1, 44), eq(self.pl(40), 1, v))
             return all_of(self.is_ip6(), any_of(next_is_v, via_fragment))
+        if proto == "iso":
+            return all_of(self.link.proto_is(LLCSAP_ISONS, span),
+                          eq(self.link.off_linkpl + self.link.off_nl_nosnap, 1, v))
+        if proto == "isis":
+            return all_of(self.gen_proto(ISO10589_ISIS, "iso", span),
+                          eq(self.link.off_linkpl + self.link.off_nl_nosnap + 4, 1, v))
+        if proto == "clnp":
+            raise FilterError("'clnp proto' is not supported", span)
         if proto in ("arp", "rarp"):
             raise FilterError(f"{proto} does not encapsulate another protocol", span)
         if proto in BOGUS_PROTO_QUALS:
@@ -150,6 +173,10 @@ class Lowerer:
         if proto in ("ip", "ip6", "arp", "rarp", "decnet", "sca", "lat", "mopdl", "moprc",
                      "stp", "netbeui", "iso", "ipx", "atalk", "aarp"):
             return self.link.proto_is(ETHERTYPE_OF_PROTO[proto])
+        if proto in ISO_PROTOS:
+            return self.gen_proto(ISO_PROTOS[proto], "iso", span)
+        if proto in ISIS_PDU_TYPES:
+            return any_of(*(self.gen_proto(t, "isis", span) for t in ISIS_PDU_TYPES[proto]))
         if proto == "link":
             raise FilterError("link layer applied in wrong context", span)
         if proto == "radio":
@@ -194,12 +221,13 @@ class Lowerer:
         bits = 32
         if text is not None:
             if proto == "decnet":
-                raise self.unsupported("DECnet addresses", span)
-            v, bits = self.atoin(text, span)
+                v = self.atodn(text, span)
+            else:
+                v, bits = self.atoin(text, span)
         addr = q.addr
         if addr in (None, "host", "net"):
             if proto == "decnet":
-                raise self.unsupported("DECnet addresses", span)
+                return self.dnhostop(v, direction, span)
             if proto == "link":
                 raise FilterError("illegal link layer address", span)
             mask = 0xFFFFFFFF
@@ -290,7 +318,9 @@ class Lowerer:
             return self.hostop(addr, mask, direction, ETHERTYPE_REVARP, 14, 24, span)
         if proto == "ip6":
             raise FilterError(f"'ip6' modifier applied to ip {kind}", span)
-        if proto in ("decnet", "atalk", "aarp", "sca", "lat", "moprc", "mopdl", "ipx", "iso"):
+        if proto == "decnet":
+            return self.dnhostop(addr, direction, span)
+        if proto in ("atalk", "aarp", "sca", "lat", "moprc", "mopdl", "ipx", "iso"):
             return self._non_ip_host(proto, kind, span)
         raise FilterError(f"'{proto}' modifier applied to {kind}", span)
 
@@ -298,9 +328,33 @@ class Lowerer:
     def _non_ip_host(proto: str, kind: str, span: Span) -> Pred:
         names = {"atalk": "AppleTalk", "aarp": "AARP", "sca": "SCA", "lat": "LAT",
                  "moprc": "MOPRC", "mopdl": "MOPDL", "ipx": "IPX", "iso": "ISO"}
-        if proto == "decnet":
-            raise UnsupportedFilterError("pycap does not support DECnet hosts yet", span)
         raise FilterError(f"{names[proto]} host filtering not implemented", span)
+
+    @staticmethod
+    def atodn(text: str, span: Span) -> int:
+        """__pcap_atodn: ``area.node`` (sscanf "%d.%d"), no range checks in 1.10."""
+        import re
+        m = re.match(r"\s*([+-]?\d+)\.([+-]?\d+)", text)
+        if not m:
+            raise FilterError(f"malformed decnet address '{text}'", span)
+        area, node = int(m.group(1)), int(m.group(2))
+        return ((area << 10) & 0xFC00) | (node & 0x3FF)
+
+    def dnhostop(self, addr: int, direction: str | None, span: Span) -> Pred:
+        """gen_dnhostop: a DECnet node in the long or short routing header,
+        with or without padding."""
+        swapped = ((addr & 0xFF) << 8) | ((addr >> 8) & 0xFF)   # libpcap's ntohs on x86
+
+        def one(which: str) -> Pred:
+            off_sh, off_lh = (3, 15) if which == "src" else (1, 7)
+            cases = [(eq(self.pl(2), 2, 0x8106, 0xFF07), 2 + 1 + off_lh),
+                     (eq(self.pl(2), 1, 0x06, 0x07), 2 + off_lh),
+                     (eq(self.pl(2), 2, 0x8102, 0xFF07), 2 + 1 + off_sh),
+                     (eq(self.pl(2), 1, 0x02, 0x07), 2 + off_sh)]
+            # libpcap's gen_or puts each new case first
+            alternatives = [all_of(test, eq(self.pl(off), 2, swapped)) for test, off in cases]
+            return all_of(self.link.proto_is(ETHERTYPE_DN, span), any_of(*reversed(alternatives)))
+        return self._dir_pair(direction, one, self._addr_dir_error(span))
 
     def _dir_pair(self, direction: str | None, make: Callable[[str], Pred],
                   bad: Callable[[str], FilterError]) -> Pred:
@@ -527,7 +581,7 @@ class Lowerer:
 
     def ether_hostop(self, mac: bytes, direction: str | None, span: Span) -> Pred:
         def one(which: str) -> Pred:
-            base = 6 if which == "src" else 0
+            base = self.link.off_linkhdr + (6 if which == "src" else 0)
             return all_of(eq(base + 2, 4, int.from_bytes(mac[2:], "big")),
                           eq(base, 2, int.from_bytes(mac[:2], "big")))
 
@@ -577,7 +631,7 @@ class Lowerer:
         offset, checks = self.arith(node.offset)
         proto = node.proto
         if proto == "link":
-            return load(offset, node.size), checks
+            return load(alu("add", offset, Imm(self.link.off_linkhdr)), node.size), checks
         if proto in NETWORK_INDEX:
             where = alu("add", offset, Imm(self.pl(0)))
             guard = self.proto_abbrev(proto, node.span)
@@ -613,11 +667,88 @@ class Lowerer:
             return self.direction(kind == "outbound", span)
         if kind == "ifindex":
             return self.ifindex(node.args[0], span)
+        if kind == "vlan":
+            return self.vlan(node.args[0] if node.args else None, span)
+        if kind == "mpls":
+            return self.mpls(node.args[0] if node.args else None, span)
+        if kind == "pppoed":
+            return self.link.proto_is(ETHERTYPE_PPPOED, span)
+        if kind == "pppoes":
+            return self.pppoes(node.args[0] if node.args else None, span)
+        if kind == "llc":
+            return self.llc(node.args[0] if node.args else None, span)
         if kind in ("ifname", "rset", "rnr", "srnr", "reason", "action"):
             names = {"ifname": "ifname", "rset": "ruleset", "rnr": "rnr", "srnr": "srnr",
                      "reason": "reason", "action": "action"}
             raise FilterError(f"{names[kind]} supported only on PF linktype", span)
         raise self.unsupported(f"'{kind}'", span)
+
+    def vlan(self, vid: int | None, span: Span) -> Pred:
+        """gen_vlan (savefile form): an 802.1Q/802.1ad/QinQ tag, optionally with
+        this VLAN ID; everything lowered afterwards looks 4 bytes further."""
+        if self.link.label_depth > 0:
+            raise FilterError("no VLAN match after MPLS", span)
+        if not self.link.is_ethernet:
+            raise FilterError(f"no VLAN support for {self.link.description}", span)
+        if vid is not None and vid > 0x0FFF:
+            raise FilterError(f"VLAN tag {vid} greater than maximum 4095", span)
+        tpid = any_of(self.link.proto_is(ETHERTYPE_8021Q), self.link.proto_is(ETHERTYPE_8021AD),
+                      self.link.proto_is(ETHERTYPE_QINQ))
+        test = tpid if vid is None else all_of(tpid, eq(self.pl(0), 2, vid, 0x0FFF))
+        self.link = self.link.after_vlan()
+        return test
+
+    def mpls(self, label: int | None, span: Span) -> Pred:
+        """gen_mpls: an MPLS label (stack); later primitives look past it."""
+        if self.link.label_depth > 0:
+            test = eq(self.pl(-2), 1, 0, 0x01)          # bottom-of-stack bit clear
+        elif self.link.is_ethernet:
+            test = self.link.proto_is(ETHERTYPE_MPLS)
+        elif self.link.is_ppp:
+            test = eq(self.link.off_linktype, 2, PPP_MPLS_UCAST)  # type: ignore[arg-type]
+        else:
+            raise FilterError(f"no MPLS support for {self.link.description}", span)
+        if label is not None:
+            if label > 0xFFFFF:
+                raise FilterError(f"MPLS label {label} greater than maximum 1048575", span)
+            test = all_of(test, eq(self.pl(0), 4, label << 12, 0xFFFFF000))
+        self.link = self.link.after_mpls()
+        return test
+
+    def pppoes(self, session: int | None, span: Span) -> Pred:
+        """gen_pppoes: a PPPoE session frame; later primitives see its PPP payload."""
+        test = self.link.proto_is(ETHERTYPE_PPPOES, span)
+        if session is not None:
+            if session > 0xFFFF:
+                raise FilterError(f"PPPoE session number {session} greater than maximum 65535",
+                                  span)
+            test = all_of(test, eq(self.pl(0), 4, session, 0x0000FFFF))
+        self.link = self.link.after_pppoes()
+        return test
+
+    def llc(self, word: str | None, span: Span) -> Pred:
+        """gen_llc and friends: 802.2 LLC frames, by frame format or command."""
+        if not self.link.is_ethernet:
+            name = "PPP" if self.link.is_ppp else self.link.description
+            raise FilterError(f"'llc' not supported for {name}", span)
+        llc = self.link.off_linkpl
+        is_llc = all_of(self.link.is_8023(), negate(eq(llc, 2, 0xFFFF)))
+        if word is None:
+            return is_llc
+        lower = word.lower()
+        if lower == "i":
+            control = negate(cmp("set", load(llc + 2, 1), Imm(0x01)))
+        elif lower == "s":
+            control = eq(llc + 2, 1, 0x01, 0x03)
+        elif lower == "u":
+            control = eq(llc + 2, 1, 0x03, 0x03)
+        elif lower in LLC_S_SUBTYPES:
+            control = eq(llc + 2, 1, LLC_S_SUBTYPES[lower], 0x0F)
+        elif lower in LLC_U_SUBTYPES:
+            control = eq(llc + 2, 1, LLC_U_SUBTYPES[lower], 0xEF)
+        else:
+            raise FilterError(f'unknown LLC type name "{word}"', span)
+        return all_of(is_llc, control)
 
     def broadcast(self, proto: str | None, span: Span) -> Pred:
         if proto in (None, "link"):
@@ -635,7 +766,7 @@ class Lowerer:
             if not self.link.is_ethernet:
                 raise FilterError("link-layer multicast filters supported only on ethernet/FDDI/"
                                   "token ring/ARCNET/802.11/ATM LANE/Fibre Channel", span)
-            return cmp("set", load(0, 1), Imm(1))
+            return cmp("set", load(self.link.off_linkhdr, 1), Imm(1))
         if proto == "ip":
             return all_of(self.is_ip(), cmp("ge", load(self.pl(16), 1), Imm(224)))
         if proto == "ip6":
@@ -644,7 +775,7 @@ class Lowerer:
                           "ARCNET/802.11/ATM LANE/Fibre Channel", span)
 
     def byteop(self, idx: int, op: str, value: int) -> Pred:
-        field = load(idx, 1)
+        field = load(self.link.off_linkhdr + idx, 1)
         if op == "=":
             return cmp("eq", field, Imm(value))
         if op == "<":
@@ -655,8 +786,8 @@ class Lowerer:
         return negate(cmp("eq", combined, Imm(0)))
 
     def direction(self, outbound: bool, span: Span) -> Pred:
-        lt = self.link.linktype.name
-        if self.link.linktype.name == "LINUX_SLL":
+        lt = self.base.linktype.name  # type: ignore[union-attr]
+        if lt == "LINUX_SLL":
             test = eq(0, 2, 4)
         elif lt == "LINUX_SLL2":
             test = eq(10, 1, 4)
@@ -664,14 +795,14 @@ class Lowerer:
             raise FilterError("inbound/outbound not supported on Ethernet when reading savefiles",
                               span)
         else:
-            raise FilterError(f"inbound/outbound not supported on {self.link.description} "
+            raise FilterError(f"inbound/outbound not supported on {self.base.description} "
                               f"when reading savefiles", span)
         return test if outbound else negate(test)
 
     def ifindex(self, index: int, span: Span) -> Pred:
-        if self.link.linktype.name == "LINUX_SLL2":
+        if self.base.linktype is LinkType.LINUX_SLL2:
             return eq(4, 4, index)
-        desc = "Ethernet" if self.link.is_ethernet else self.link.description
+        desc = "Ethernet" if self.base.is_ethernet else self.base.description
         raise FilterError(f"ifindex not supported on {desc} when reading savefiles", span)
 
 
