@@ -109,6 +109,8 @@ class _Emitter:
             self.emit(isa.ja(no))
         elif isinstance(p, ir.Negation):
             self.pred(p.item, no, yes)
+        elif isinstance(p, ir.ProtoChain):
+            self.protochain(p, yes, no)
         elif isinstance(p, ir.All):
             for item in p.items[:-1]:
                 nxt = self.label()
@@ -123,6 +125,40 @@ class _Emitter:
             self.pred(p.items[-1], yes, no)
         else:
             raise AssertionError(p)
+
+
+    def protochain(self, p: ir.ProtoChain, yes: str, no: str) -> None:
+        """gen_protochain's loop as a bounded eBPF loop: w7 = current protocol,
+        w8 = offset of the current header from the network header, w9 = steps."""
+        again, advance6, end = self.label(), self.label(), self.label()
+        a, x, steps = R7, R8, R9
+        if p.version == 4:
+            self.emit(isa.ld_abs(1, p.base + 9), isa.mov32_reg(a, R0),
+                      isa.ld_abs(1, p.base), isa.mov32_reg(x, R0),
+                      isa.alu32_imm(AluOp.AND, x, 0x0F), isa.alu32_imm(AluOp.MUL, x, 4))
+        else:
+            self.emit(isa.ld_abs(1, p.base + 6), isa.mov32_reg(a, R0), isa.mov32_imm(x, 40))
+        self.emit(isa.mov32_imm(steps, 0), Label(again),
+                  isa.jmp32_imm(JmpOp.JGE, steps, ir.PROTOCHAIN_MAX_STEPS, no),
+                  isa.alu32_imm(AluOp.ADD, steps, 1),
+                  isa.jmp32_imm(JmpOp.JEQ, a, p.proto, end),
+                  isa.jmp32_imm(JmpOp.JEQ, a, ir.IPPROTO_NONE, end))
+        if p.version == 6:
+            for ext in ir.IPV6_EXTENSION_HEADERS:
+                self.emit(isa.jmp32_imm(JmpOp.JEQ, a, ext, advance6))
+        # AH: next protocol at +0, length at +1; the new offset is (len + 2) * 4
+        self.emit(isa.jmp32_imm(JmpOp.JNE, a, ir.IPPROTO_AH, end),
+                  isa.ld_ind(1, x, p.base), isa.mov32_reg(a, R0),
+                  isa.ld_ind(1, x, p.base + 1), isa.mov32_reg(x, R0),
+                  isa.alu32_imm(AluOp.ADD, x, 2), isa.alu32_imm(AluOp.MUL, x, 4),
+                  isa.ja(again))
+        if p.version == 6:
+            self.emit(Label(advance6),
+                      isa.ld_ind(1, x, p.base), isa.mov32_reg(a, R0),
+                      isa.ld_ind(1, x, p.base + 1),
+                      isa.alu32_imm(AluOp.ADD, R0, 1), isa.alu32_imm(AluOp.MUL, R0, 8),
+                      isa.alu32_reg(AluOp.ADD, x, R0), isa.ja(again))
+        self.emit(Label(end), isa.jmp32_imm(JmpOp.JEQ, a, p.proto, yes), isa.ja(no))
 
 
 def generate(pred: ir.Pred, snaplen: int, wire_len_field: str = "len") -> list[Insn]:

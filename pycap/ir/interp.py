@@ -39,9 +39,39 @@ def _value(v: ir.Value, data: bytes, wire_len: int, ctx: dict[str, int]) -> int:
     raise AssertionError(v)
 
 
+def _byte(data: bytes, off: int) -> int:
+    if off >= len(data):
+        raise _Reject
+    return data[off]
+
+
+def _protochain(p: ir.ProtoChain, data: bytes) -> bool:
+    """gen_protochain's loop, step for step (including its AH length quirk:
+    after AH the offset is the AH length alone, not added to the old one)."""
+    base = p.base
+    if p.version == 4:
+        a, x = _byte(data, base + 9), (_byte(data, base) & 0x0F) * 4
+    else:
+        a, x = _byte(data, base + 6), 40
+    for _ in range(ir.PROTOCHAIN_MAX_STEPS):
+        if a == p.proto or a == ir.IPPROTO_NONE:
+            break
+        if p.version == 6 and a in ir.IPV6_EXTENSION_HEADERS:
+            a, x = _byte(data, base + x), (x + (_byte(data, base + x + 1) + 1) * 8) & ir.MASK32
+            continue
+        if a != ir.IPPROTO_AH:
+            break
+        a, x = _byte(data, base + x), ((_byte(data, base + x + 1) + 2) * 4) & ir.MASK32
+    else:
+        return False
+    return a == p.proto
+
+
 def _pred(p: ir.Pred, data: bytes, wire_len: int, ctx: dict[str, int]) -> bool:
     if isinstance(p, ir.Const):
         return p.value
+    if isinstance(p, ir.ProtoChain):
+        return _protochain(p, data)
     if isinstance(p, ir.Cmp):
         return ir.cmp_eval(p.op, _value(p.left, data, wire_len, ctx),
                            _value(p.right, data, wire_len, ctx))

@@ -17,7 +17,7 @@ from pycap.ir.link import (ETHERMTU, ETHERTYPE_8021AD, ETHERTYPE_8021Q, ETHERTYP
                            ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_PPPOED, ETHERTYPE_PPPOES,
                            ETHERTYPE_QINQ, PPP_MPLS_UCAST, Link, link_for)
 from pycap.linktype import LinkType
-from pycap.ir.nodes import (FALSE, TRUE, Cmp, Const, Ctx, Imm, Pred, Value, WireLen, all_of, alu, any_of, cmp,
+from pycap.ir.nodes import (FALSE, TRUE, Cmp, Const, Ctx, Imm, ProtoChain, Pred, Value, WireLen, all_of, alu, any_of, cmp,
                             eq, load, negate)
 
 ETHERTYPE_ARP, ETHERTYPE_REVARP = 0x0806, 0x8035
@@ -165,6 +165,16 @@ class Lowerer:
             raise FilterError(f"'{proto} proto' is bogus", span)
         raise self.unsupported(f"'{proto} proto'", span)
 
+    def protochain(self, v: int, proto: str | None, span: Span) -> Pred:
+        """gen_protochain: ``[ip|ip6] protochain v``."""
+        if proto is None:
+            return any_of(self.protochain(v, "ip", span), self.protochain(v, "ip6", span))
+        if proto not in ("ip", "ip6"):
+            raise FilterError("bad protocol applied for 'protochain'", span)
+        version = 4 if proto == "ip" else 6
+        guard = self.is_ip(span) if version == 4 else self.is_ip6(span)
+        return all_of(guard, ProtoChain(version, v & 0xFFFFFFFF, self.pl(0)))
+
     def proto_abbrev(self, proto: str, span: Span) -> Pred:
         """gen_proto_abbrev: a protocol name alone."""
         if proto in IP_PROTO_OF:
@@ -256,7 +266,7 @@ class Lowerer:
                 raise FilterError("direction applied to 'proto'", span)
             return self.gen_proto(v, proto, span)
         if addr == "protochain":
-            raise self.unsupported("'protochain'", span)
+            return self.protochain(v, proto, span)
         raise FilterError("can't parse filter expression: syntax error", span)
 
     @staticmethod
@@ -471,7 +481,7 @@ class Lowerer:
             if number < 0:
                 raise FilterError(f"unknown protocol: {name}", span)
             if addr == "protochain":
-                raise self.unsupported("'protochain'", span)
+                return self.protochain(number, proto, span)
             if direction is not None:
                 raise FilterError("direction applied to 'proto'", span)
             return self.gen_proto(number, proto, span)

@@ -83,10 +83,28 @@ class Const:
     value: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ProtoChain:
+    """libpcap's ``protochain``: follow the header chain from the IPv4 (or IPv6)
+    header, through AH (and IPv6 extension headers), and test whether it
+    reaches protocol ``proto``.  ``base`` is the network header's offset.
+    A loop, so the backends implement it directly rather than through the
+    other nodes."""
+
+    version: int        # 4 or 6
+    proto: int
+    base: int
+
+
+PROTOCHAIN_MAX_STEPS = 256   # libpcap has no bound (and loops forever on AH cycles); pycap stops here
+IPPROTO_NONE, IPPROTO_AH = 59, 51
+IPV6_EXTENSION_HEADERS = (0, 60, 43, 44)   # hop-by-hop, destination, routing, fragment
+
+
 TRUE = Const(True)
 FALSE = Const(False)
 
-Pred = Union[Cmp, All, Any, Negation, Const]
+Pred = Union[Cmp, All, Any, Negation, Const, ProtoChain]
 
 
 def alu_eval(op: str, a: int, b: int) -> int | None:

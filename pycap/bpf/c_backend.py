@@ -1,0 +1,199 @@
+"""IR -> C for a BCC (or clang/libbpf) socket filter.
+
+The second backend: the same predicate the eBPF codegen lowers, written as one
+C function that BCC compiles with clang (``pycap --backend bcc``), or that a
+user takes into a BCC or libbpf program of their own (``pycap -d c``).
+
+The semantics are the IR's, kept by construction:
+
+* every value is a ``u32`` (loads are cast, immediates that do not fit an
+  ``int`` are written in hex, so C's usual conversions stay unsigned 32-bit);
+* packet loads use ``load_byte``/``load_half``/``load_word`` (LLVM's
+  ``BPF_LD_ABS``/``BPF_LD_IND``), whose out-of-bounds rule is classic BPF's:
+  the program ends and returns 0.  LLVM treats them as reading memory but
+  not as speculatable, so it never hoists a load out of the ``&&``/``||``
+  that guards it -- a hoisted load could reject a packet the filter accepts;
+* a variable offset above ``PYCAP_MAX_OFFSET`` and a division by zero return
+  0 from the filter function (GNU statement expressions in ``bpf/pycap.h``);
+* shift counts are masked with 31, as the eBPF ALU32 (and the interpreter) do;
+* ``&&``/``||``/``!`` keep the IR's left-to-right short-circuit order, which
+  decides which loads run and so which packets a failed load rejects.  Inside
+  one comparison C leaves the order of the two sides open; that cannot change
+  a verdict, because every way out of evaluating a side rejects.
+
+Templates and the header live in the top-level ``bpf/`` directory.  This
+module only builds text: no BCC, no kernel.
+"""
+
+from __future__ import annotations
+
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from pycap.ir import nodes as ir
+
+MAX_OFFSET = 0x40000           # as in pycap.bpf.codegen and PYCAP_MAX_OFFSET
+WIRE_LEN = {"len": "skb->len", "cb0": "skb->cb[0]"}
+CTX_FIELDS = ("pkt_type", "ifindex", "vlan_present", "vlan_tci", "protocol", "mark", "len")
+_ALU_C = {"add": "+", "sub": "-", "mul": "*", "and": "&", "or": "|", "xor": "^",
+          "lsh": "<<", "rsh": ">>"}
+_CMP_C = {"eq": "==", "gt": ">", "ge": ">="}
+_NEG_CMP_C = {"eq": "!=", "gt": "<=", "ge": "<"}
+_LOAD = {1: "8", 2: "16", 4: "32"}
+INDENT = "    "
+
+
+def template_dir() -> Path:
+    """The ``bpf/`` directory: beside the package in a source tree (editable
+    install), under ``<prefix>/share/pycap/bpf`` in an installed wheel."""
+    here = Path(__file__).resolve().parents[2] / "bpf"
+    if (here / "pycap.h").is_file():
+        return here
+    return Path(sysconfig.get_path("data")) / "share" / "pycap" / "bpf"
+
+
+def _read(name: str) -> str:
+    return (template_dir() / name).read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------- expressions
+
+
+def _imm(value: int) -> str:
+    value &= ir.MASK32
+    return str(value) if value < 10 else f"{value:#x}"
+
+
+def _const(v: ir.Value) -> int | None:
+    return v.value if isinstance(v, ir.Imm) else None
+
+
+def _u32(v: ir.Value, text: str) -> str:
+    """An immediate left operand gets a cast, so ``1 << x`` is unsigned 32-bit."""
+    return f"(u32){text}" if isinstance(v, ir.Imm) else text
+
+
+@dataclass(frozen=True)
+class CWriter:
+    """Writes IR values and predicates as C; ``wire_len`` is the C expression
+    for ``ir.WireLen`` (``skb->len`` live, ``skb->cb[0]`` for savefile records)."""
+
+    wire_len: str = WIRE_LEN["len"]
+
+    def value(self, v: ir.Value) -> str:
+        """A C expression of type ``u32`` for ``v`` (``skb`` is the context)."""
+        if isinstance(v, ir.Imm):
+            return _imm(v.value)
+        if isinstance(v, ir.Load):
+            return self._load(v)
+        if isinstance(v, ir.WireLen):
+            return self.wire_len
+        if isinstance(v, ir.Ctx):
+            if v.field not in CTX_FIELDS:
+                raise ValueError(f"no __sk_buff field {v.field!r}")
+            return f"skb->{v.field}"
+        if isinstance(v, ir.Alu):
+            return self._alu(v)
+        raise AssertionError(v)
+
+    def _load(self, v: ir.Load) -> str:
+        size = _LOAD[v.size]
+        offset = _const(v.offset)
+        if offset is None:
+            return f"PYCAP_LDX{size}(skb, {self.value(v.offset)})"
+        if offset >= MAX_OFFSET:
+            return "PYCAP_REJECT()"
+        return f"PYCAP_LD{size}(skb, {offset})"
+
+    def _alu(self, v: ir.Alu) -> str:
+        left = _u32(v.left, self.value(v.left))
+        if v.op == "neg":
+            return f"(u32)-{left}" if left.startswith("(") else f"(u32)-({left})"
+        divisor = _const(v.right)
+        if v.op in ("div", "mod"):
+            if divisor == 0:
+                return "PYCAP_REJECT()"
+            if divisor is not None:
+                return f"({left} {'/' if v.op == 'div' else '%'} {_imm(divisor)})"
+            return f"PYCAP_{v.op.upper()}({left}, {self.value(v.right)})"
+        if v.op in ("lsh", "rsh"):
+            count = _imm(divisor & 31) if divisor is not None else f"({self.value(v.right)} & 31)"
+            return f"({left} {_ALU_C[v.op]} {count})"
+        return f"({left} {_ALU_C[v.op]} {self.value(v.right)})"
+
+    def predicate(self, p: ir.Pred, depth: int = 1) -> str:
+        """A C condition for ``p``; ``depth`` indents continued lines."""
+        if isinstance(p, ir.Const):
+            return "1" if p.value else "0"
+        if isinstance(p, ir.Cmp):
+            left, right = _u32(p.left, self.value(p.left)), self.value(p.right)
+            if p.op == "set":
+                return f"({left} & {right}) != 0"
+            return f"{left} {_CMP_C[p.op]} {right}"
+        if isinstance(p, ir.Negation):
+            if isinstance(p.item, ir.Cmp):   # !(a == b) reads better as a != b
+                return self._negated_cmp(p.item)
+            return f"!({self.predicate(p.item, depth + 1)})"
+        if isinstance(p, (ir.All, ir.Any)):
+            joiner = f"\n{INDENT * (depth + 1)}{'&&' if isinstance(p, ir.All) else '||'} "
+            return joiner.join(self._operand(item, depth + 1) for item in p.items)
+        if isinstance(p, ir.ProtoChain):   # a loop: a helper in pycap.h
+            return (f"pycap_protochain(skb, {p.version}, {p.proto}, {p.base}, "
+                    f"{ir.PROTOCHAIN_MAX_STEPS})")
+        raise AssertionError(p)
+
+    def _negated_cmp(self, p: ir.Cmp) -> str:
+        left, right = _u32(p.left, self.value(p.left)), self.value(p.right)
+        if p.op == "set":
+            return f"({left} & {right}) == 0"
+        return f"{left} {_NEG_CMP_C[p.op]} {right}"
+
+    def _operand(self, p: ir.Pred, depth: int) -> str:
+        text = self.predicate(p, depth)
+        return f"({text})" if isinstance(p, (ir.All, ir.Any)) else text
+
+
+# ------------------------------------------------------------------------- programs
+
+
+@dataclass(frozen=True)
+class CFunction:
+    """One socket filter as a C function named ``name``."""
+
+    name: str
+    predicate: ir.Pred
+    snaplen: int
+    wire_len_field: str = "len"      # "len" live, "cb0" for savefile records
+    expression: str = ""
+    linktype: str = "EN10MB"
+
+    def source(self) -> str:
+        writer = CWriter(WIRE_LEN[self.wire_len_field])
+        return Template(_read("socket_filter.c.tmpl")).substitute(
+            name=self.name, expression=_comment(self.expression or "(empty expression)"),
+            linktype=self.linktype, snaplen=self.snaplen,
+            wire_len=writer.wire_len, predicate=writer.predicate(self.predicate))
+
+
+def _comment(text: str) -> str:
+    return text.replace("*/", "* /")
+
+
+def c_program(functions: list[CFunction]) -> str:
+    """A self-contained C source: pycap.h inlined, then every function.
+    One BCC compile builds them all; ``load_func`` picks each by name."""
+    from pycap import __version__
+    if not functions:
+        raise ValueError("no functions")
+    return Template(_read("program.c.tmpl")).substitute(
+        version=__version__, first=functions[0].name, header=_read("pycap.h"),
+        functions="\n".join(f.source() for f in functions))
+
+
+def generate_c(predicate: ir.Pred, snaplen: int, wire_len_field: str = "len", *,
+               name: str = "pycap_filter", expression: str = "",
+               linktype: str = "EN10MB") -> str:
+    """The C source of one socket filter, ready for ``BPF(text=...)``."""
+    return c_program([CFunction(name, predicate, snaplen, wire_len_field, expression, linktype)])
