@@ -39,15 +39,21 @@ class CompiledFilter:
 
 
 def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: int = MAX_SNAPLEN,
-                   *, offline: bool = False, netmask: int = 0,
+                   *, offline: bool = False, netmask: int = 0, cooked_live: bool = False,
                    names: NameResolver | None = None) -> CompiledFilter:
     """Compile a pcap-filter expression to an eBPF socket filter.
 
-    ``offline`` programs read the original packet length from ``cb[0]``
-    (savefile records whose captured part is shorter than the packet).
+    Live programs (the default) use what the kernel knows about a packet:
+    ``inbound``/``outbound``/``ifindex`` and the offloaded VLAN tag come from
+    ``struct __sk_buff``.  ``offline`` programs have savefile semantics, as
+    tcpdump's ``-r``, and read the original packet length from ``cb[0]``
+    (records whose captured part is shorter than the packet).
+    ``cooked_live`` is for SOCK_DGRAM captures (``-i any``, linktype
+    LINUX_SLL or LINUX_SLL2): the program sees the network header at offset 0.
     Raises FilterError (with a span into ``expression``) on bad input.
     """
-    lowerer = Lowerer(linktype, names=names, netmask=netmask)
+    lowerer = Lowerer(linktype, names=names, netmask=netmask, live=not offline,
+                      cooked_live=cooked_live)
     try:
         tree = parse(expression, on_primitive=lowerer.on_primitive)
         predicate = optimize(lowerer.lower(tree))

@@ -69,7 +69,7 @@ def test_semantic_errors(expr, message):
 
 def test_unsupported_is_said_plainly():
     with pytest.raises(UnsupportedFilterError, match="pycap does not support"):
-        compile_filter("protochain 6")
+        compile_filter("geneve")
 
 
 def test_snaplen_is_the_accept_value():
@@ -95,3 +95,19 @@ def test_assembler_inverts_and_drops_jumps():
 def test_assembler_removes_unreachable_code():
     items = [ja("end"), mov32_imm(R0, 5), Label("end"), mov32_imm(R0, 0), exit_insn()]
     assert [i.imm for i in assemble(items)] == [0, 0]
+
+
+def test_live_primitives_read_the_skb():
+    """On a live Linux capture these come from struct __sk_buff, not the frame."""
+    assert compile_filter("inbound").predicate == ir.negate(
+        ir.Cmp("eq", ir.Ctx("pkt_type"), ir.Imm(4)))
+    assert compile_filter("ifindex 7").predicate == ir.Cmp("eq", ir.Ctx("ifindex"), ir.Imm(7))
+    with pytest.raises(FilterError, match="not supported on Ethernet when reading savefiles"):
+        compile_filter("inbound", offline=True)
+
+
+def test_cooked_live_uses_skb_protocol():
+    f = compile_filter("ip6", linktype=276, cooked_live=True)
+    assert f.predicate == ir.Cmp("eq", ir.Ctx("protocol"), ir.Imm(0xDD86))
+    with pytest.raises(UnsupportedFilterError, match="-i any"):
+        compile_filter("link[0] = 1", linktype=276, cooked_live=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from pycap.errors import FilterError, Span, UnsupportedFilterError
-from pycap.ir.nodes import FALSE, Imm, Pred, all_of, any_of, cmp, eq, load, negate
+from pycap.ir.nodes import FALSE, Ctx, Imm, Pred, all_of, any_of, cmp, eq, load, negate
 from pycap.linktype import LinkType, link_info
 
 ETHERMTU = 1500
@@ -43,6 +43,8 @@ class Link:
     off_nl_nosnap: int = 0      # ... when the payload has an 802.2 header without SNAP
     label_depth: int = 0        # MPLS labels seen so far
     vlan_depth: int = 0
+    cooked_live: bool = False   # SOCK_DGRAM (-i any): no link header in the packet;
+                                # its fields come from struct __sk_buff
 
     @property
     def is_ethernet(self) -> bool:
@@ -58,6 +60,10 @@ class Link:
             return self._mpls_proto_is(ll_proto, span)
         if self.is_ppp:
             return eq(self.off_linktype, 2, PPP_TYPES.get(ll_proto, ll_proto))  # type: ignore[arg-type]
+        if self.cooked_live:
+            # __sk_buff.protocol holds the big-endian protocol in a u32
+            swapped = ((ll_proto & 0xFF) << 8) | ((ll_proto >> 8) & 0xFF)
+            return cmp("eq", Ctx("protocol"), Imm(swapped))
         if self.linktype is LinkType.RAW:
             if ll_proto == ETHERTYPE_IP:
                 return eq(self.off_linkpl, 1, 0x40, 0xF0)
@@ -134,9 +140,16 @@ class Link:
                        off_linktype=ppp, off_linkpl=ppp + 2, off_nl=0, off_nl_nosnap=0)
 
 
-def link_for(linktype: int) -> Link:
+def link_for(linktype: int, cooked_live: bool = False) -> Link:
+    """The link layout of a capture or savefile; ``cooked_live`` for a
+    SOCK_DGRAM capture (``-i any``), where the kernel filter sees the network
+    header at offset 0 and the cooked header exists only in user space."""
     info = link_info(linktype)
     lt = info.linktype
+    if cooked_live:
+        if lt not in (LinkType.LINUX_SLL, LinkType.LINUX_SLL2):
+            raise ValueError("cooked_live needs LINUX_SLL or LINUX_SLL2")
+        return Link(lt, info.description, -info.header_len, None, 0, 0, 0, cooked_live=True)
     off_linktype = {LinkType.EN10MB: 12, LinkType.LINUX_SLL: 14, LinkType.LINUX_SLL2: 0}.get(lt)
     nosnap = 3 if lt is LinkType.EN10MB else 0   # libpcap's init_linktype
     return Link(lt, info.description, 0, off_linktype, info.header_len, 0, nosnap)

@@ -8,6 +8,7 @@ checked against the reference.  Everything here is pure.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from typing import Callable
 
 from pycap.errors import FilterError, Span, UnsupportedFilterError
@@ -21,6 +22,7 @@ from pycap.ir.nodes import (FALSE, TRUE, Cmp, Const, Ctx, Imm, ProtoChain, Pred,
                             eq, load, negate)
 
 ETHERTYPE_ARP, ETHERTYPE_REVARP = 0x0806, 0x8035
+PACKET_OUTGOING = 4
 ETHERTYPE_DN = 0x6003
 LLCSAP_ISONS = 0xFE
 ISO8473_CLNP, ISO9542_ESIS, ISO10589_ISIS = 0x81, 0x82, 0x83
@@ -76,8 +78,10 @@ class Lowerer:
     handed to the parser so errors surface in libpcap's order."""
 
     def __init__(self, linktype: int, names: NameResolver | None = None,
-                 netmask: int = 0, wire_len: Value = WireLen()):
-        self.link: Link = link_for(linktype)
+                 netmask: int = 0, wire_len: Value = WireLen(), live: bool = False,
+                 cooked_live: bool = False):
+        self.live = live or cooked_live
+        self.link: Link = link_for(linktype, cooked_live)
         self.base: Link = self.link          # the capture's own link header, never shifted
         self.names = names or NameResolver()
         self.netmask = netmask
@@ -634,10 +638,17 @@ class Lowerer:
             return self.index(node)
         raise AssertionError(node)
 
+    def _require_link_header(self, what: str, span: Span) -> None:
+        if self.link.off_linkhdr < 0:
+            raise UnsupportedFilterError(f"{what} reads the Linux cooked header, which a kernel "
+                                         f"filter on -i any cannot see", span)
+
     def index(self, node: ast.Index) -> tuple[Value, Pred]:
         """gen_load: ``proto[offset:size]``."""
         if node.size not in (1, 2, 4):
             raise FilterError("data size must be 1, 2, or 4", node.span)
+        if node.proto == "link":
+            self._require_link_header("'link[...]'", node.span)
         offset, checks = self.arith(node.offset)
         proto = node.proto
         if proto == "link":
@@ -672,7 +683,7 @@ class Lowerer:
         if kind == "multicast":
             return self.multicast(node.proto, span)
         if kind == "byte":
-            return self.byteop(*node.args)
+            return self.byteop(*node.args, span=span)
         if kind in ("inbound", "outbound"):
             return self.direction(kind == "outbound", span)
         if kind == "ifindex":
@@ -702,6 +713,14 @@ class Lowerer:
             raise FilterError(f"no VLAN support for {self.link.description}", span)
         if vid is not None and vid > 0x0FFF:
             raise FilterError(f"VLAN tag {vid} greater than maximum 4095", span)
+        if self.live and self.link.vlan_depth == 0:
+            # Linux strips the (outer) tag on receive and keeps it in the skb:
+            # test the metadata, and the frame itself stays untagged
+            self.link = replace(self.link, vlan_depth=1)
+            present = cmp("eq", Ctx("vlan_present"), Imm(1))
+            if vid is None:
+                return present
+            return all_of(present, cmp("eq", alu("and", Ctx("vlan_tci"), Imm(0x0FFF)), Imm(vid)))
         tpid = any_of(self.link.proto_is(ETHERTYPE_8021Q), self.link.proto_is(ETHERTYPE_8021AD),
                       self.link.proto_is(ETHERTYPE_QINQ))
         test = tpid if vid is None else all_of(tpid, eq(self.pl(0), 2, vid, 0x0FFF))
@@ -784,7 +803,8 @@ class Lowerer:
         raise FilterError("only IP multicast filters supported on ethernet/FDDI/token ring/"
                           "ARCNET/802.11/ATM LANE/Fibre Channel", span)
 
-    def byteop(self, idx: int, op: str, value: int) -> Pred:
+    def byteop(self, idx: int, op: str, value: int, span: Span | None = None) -> Pred:
+        self._require_link_header("'byte'", span)  # type: ignore[arg-type]
         field = load(self.link.off_linkhdr + idx, 1)
         if op == "=":
             return cmp("eq", field, Imm(value))
@@ -797,7 +817,9 @@ class Lowerer:
 
     def direction(self, outbound: bool, span: Span) -> Pred:
         lt = self.base.linktype.name  # type: ignore[union-attr]
-        if lt == "LINUX_SLL":
+        if self.live and (self.base.cooked_live or self.base.is_ethernet):
+            test = cmp("eq", Ctx("pkt_type"), Imm(PACKET_OUTGOING))
+        elif lt == "LINUX_SLL":
             test = eq(0, 2, 4)
         elif lt == "LINUX_SLL2":
             test = eq(10, 1, 4)
@@ -810,6 +832,8 @@ class Lowerer:
         return test if outbound else negate(test)
 
     def ifindex(self, index: int, span: Span) -> Pred:
+        if self.live and (self.base.cooked_live or self.base.is_ethernet):
+            return cmp("eq", Ctx("ifindex"), Imm(index))
         if self.base.linktype is LinkType.LINUX_SLL2:
             return eq(4, 4, index)
         desc = "Ethernet" if self.base.is_ethernet else self.base.description
