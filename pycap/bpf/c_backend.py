@@ -6,13 +6,16 @@ user takes into a BCC or libbpf program of their own (``pycap -d c``).
 
 The semantics are the IR's, kept by construction:
 
-* every value is a ``u32`` (loads are cast, immediates that do not fit an
-  ``int`` are written in hex, so C's usual conversions stay unsigned 32-bit);
+* every value is a number below 2**32: loads are the kernel's zero-extended
+  64-bit results, and the operations that can leave 32 bits (add, sub, mul,
+  lsh, neg) are truncated with ``(u32)``; immediates are written in hex past
+  9, so a large one is an unsigned constant, never a signed ``long``;
 * packet loads use ``load_byte``/``load_half``/``load_word`` (LLVM's
   ``BPF_LD_ABS``/``BPF_LD_IND``), whose out-of-bounds rule is classic BPF's:
-  the program ends and returns 0.  LLVM treats them as reading memory but
-  not as speculatable, so it never hoists a load out of the ``&&``/``||``
-  that guards it -- a hoisted load could reject a packet the filter accepts;
+  the program ends and returns 0.  LLVM does not speculate them, so no load
+  leaves the ``&&``/``||`` that guards it, but it does delete one whose value
+  does not matter (``byte 1 | 256 != 0``); ``pycap_keep`` (an empty volatile
+  asm) makes every evaluated load run;
 * a variable offset above ``PYCAP_MAX_OFFSET`` and a division by zero return
   0 from the filter function (GNU statement expressions in ``bpf/pycap.h``);
 * shift counts are masked with 31, as the eBPF ALU32 (and the interpreter) do;
@@ -71,8 +74,26 @@ def _const(v: ir.Value) -> int | None:
 
 
 def _u32(v: ir.Value, text: str) -> str:
-    """An immediate left operand gets a cast, so ``1 << x`` is unsigned 32-bit."""
+    """An immediate left operand gets a cast, so ``1 == x`` is unsigned."""
     return f"(u32){text}" if isinstance(v, ir.Imm) else text
+
+
+def _wrap(text: str) -> str:
+    return text if text.startswith(("(", "PYCAP_", "skb->")) and _balanced(text) else f"({text})"
+
+
+def _balanced(text: str) -> bool:
+    """Whether ``text`` is one primary expression: a parenthesized group from
+    its first character to its last, or a call / field access."""
+    if text.startswith("("):
+        depth = 0
+        for i, ch in enumerate(text):
+            depth += ch == "("
+            depth -= ch == ")"
+            if depth == 0 and i != len(text) - 1:
+                return False
+        return True
+    return text.endswith(")") or "(" not in text and " " not in text
 
 
 @dataclass(frozen=True)
@@ -83,17 +104,25 @@ class CWriter:
     wire_len: str = WIRE_LEN["len"]
 
     def value(self, v: ir.Value) -> str:
-        """A C expression of type ``u32`` for ``v`` (``skb`` is the context)."""
+        """A C expression whose value is ``v``'s (below 2**32)."""
+        text, dirty = self._value(v)
+        return f"(u32){_wrap(text)}" if dirty else text
+
+    def _value(self, v: ir.Value) -> tuple[str, bool]:
+        """C for ``v`` and whether it is *dirty*: right in its low 32 bits but
+        possibly carrying bits above them (64-bit arithmetic after add, sub,
+        mul, lsh, neg).  Bitwise operations keep the low bits right, so one
+        truncation where a clean value is needed does for a whole chain."""
         if isinstance(v, ir.Imm):
-            return _imm(v.value)
+            return _imm(v.value), False
         if isinstance(v, ir.Load):
-            return self._load(v)
+            return self._load(v), False
         if isinstance(v, ir.WireLen):
-            return self.wire_len
+            return self.wire_len, False
         if isinstance(v, ir.Ctx):
             if v.field not in CTX_FIELDS:
                 raise ValueError(f"no __sk_buff field {v.field!r}")
-            return f"skb->{v.field}"
+            return f"skb->{v.field}", False
         if isinstance(v, ir.Alu):
             return self._alu(v)
         raise AssertionError(v)
@@ -101,27 +130,38 @@ class CWriter:
     def _load(self, v: ir.Load) -> str:
         size = _LOAD[v.size]
         offset = _const(v.offset)
-        if offset is None:
-            return f"PYCAP_LDX{size}(skb, {self.value(v.offset)})"
+        if offset is None:   # PYCAP_LDX assigns the offset to a u32: no truncation needed
+            return f"PYCAP_LDX{size}(skb, {self._value(v.offset)[0]})"
         if offset >= MAX_OFFSET:
             return "PYCAP_REJECT()"
         return f"PYCAP_LD{size}(skb, {offset})"
 
-    def _alu(self, v: ir.Alu) -> str:
-        left = _u32(v.left, self.value(v.left))
+    def _alu(self, v: ir.Alu) -> tuple[str, bool]:
+        left, left_dirty = self._value(v.left)
+        if isinstance(v.left, ir.Imm):   # keep constant-only arithmetic unsigned
+            left = f"(u32){left}"
         if v.op == "neg":
-            return f"(u32)-{left}" if left.startswith("(") else f"(u32)-({left})"
+            return f"-{_wrap(left)}", True
         divisor = _const(v.right)
         if v.op in ("div", "mod"):
             if divisor == 0:
-                return "PYCAP_REJECT()"
+                return "PYCAP_REJECT()", False
             if divisor is not None:
-                return f"({left} {'/' if v.op == 'div' else '%'} {_imm(divisor)})"
-            return f"PYCAP_{v.op.upper()}({left}, {self.value(v.right)})"
-        if v.op in ("lsh", "rsh"):
-            count = _imm(divisor & 31) if divisor is not None else f"({self.value(v.right)} & 31)"
-            return f"({left} {_ALU_C[v.op]} {count})"
-        return f"({left} {_ALU_C[v.op]} {self.value(v.right)})"
+                return f"({self.value(v.left)} {'/' if v.op == 'div' else '%'} {_imm(divisor)})", \
+                    False
+            return f"PYCAP_{v.op.upper()}({left}, {self._value(v.right)[0]})", False
+        if v.op in ("lsh", "rsh"):   # the count's low 5 bits are right even when dirty
+            count = _imm(divisor & 31) if divisor is not None else \
+                f"({self._value(v.right)[0]} & 31)"
+            if v.op == "rsh":
+                return f"({self.value(v.left)} >> {count})", False
+            return f"({left} << {count})", True
+        right, right_dirty = self._value(v.right)
+        if v.op == "and":
+            return f"({left} & {right})", left_dirty and right_dirty
+        if v.op in ("or", "xor"):
+            return f"({left} {_ALU_C[v.op]} {right})", left_dirty or right_dirty
+        return f"({left} {_ALU_C[v.op]} {right})", True    # add sub mul
 
     def predicate(self, p: ir.Pred, depth: int = 1) -> str:
         """A C condition for ``p``; ``depth`` indents continued lines."""
@@ -197,3 +237,11 @@ def generate_c(predicate: ir.Pred, snaplen: int, wire_len_field: str = "len", *,
                linktype: str = "EN10MB") -> str:
     """The C source of one socket filter, ready for ``BPF(text=...)``."""
     return c_program([CFunction(name, predicate, snaplen, wire_len_field, expression, linktype)])
+
+
+def dump_c(compiled) -> str:
+    """``pycap -d c``: a :class:`pycap.compiler.CompiledFilter` as the C of a
+    live socket filter (wire length from ``skb->len``)."""
+    from pycap.linktype import link_info
+    return generate_c(compiled.predicate, compiled.snaplen, "len",
+                      expression=compiled.expression, linktype=link_info(compiled.linktype).name)

@@ -1,24 +1,34 @@
 """IR -> eBPF socket filter.
 
-Registers: r6 holds the context (``LD_ABS``/``LD_IND`` require it), r7-r9
-hold values; ``LD_ABS``/``LD_IND`` leave their result in r0 and clobber r1-r5.
+Registers: r6 holds the context (``LD_ABS``/``LD_IND`` require it); r7 and
+r8 hold intermediate values; ``LD_ABS``/``LD_IND`` leave their result in r0
+and clobber r1-r5, so a value that is compared at once stays in r0.
 Packet loads use ``LD_ABS``/``LD_IND``, whose out-of-bounds behaviour (the
 program returns 0) is exactly classic BPF's.  Arithmetic and comparisons are
 32-bit (``BPF_ALU``, ``BPF_JMP32``) as in classic BPF.
+
+Common subexpressions: when the first thing a compound test computes is a
+value that the test uses again (the ethertype in ``tcp or udp``, the IPv4
+header length in ``port 80``), it is computed once, kept in a stack slot,
+and read back (one ``ldx``) instead of being loaded from the packet again.
+Computing it first changes nothing, since it was computed first anyway, so
+out-of-bounds behaviour is unchanged.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from pycap.bpf import isa
 from pycap.bpf.asm import assemble
-from pycap.bpf.isa import R0, R1, R6, R7, R8, R9, R10, AluOp, Insn, JmpOp, Label
+from pycap.bpf.isa import R0, R1, R6, R7, R8, R10, AluOp, Insn, JmpOp, Label
 from pycap.ir import nodes as ir
 
-VALUE_REGS = (R7, R8, R9)
-MAX_OFFSET = 0x40000
+TEMP_REGS = (R7, R8)
+MAX_OFFSET = 0x40000          # no frame is longer; larger computed offsets reject
+MAX_CACHE_SLOTS = 48          # 8-byte stack slots for cached values
 SKB_OFFSETS = {"len": 0, "pkt_type": 4, "mark": 8, "protocol": 16, "vlan_present": 20,
                "vlan_tci": 24, "ifindex": 40, "cb0": 48}
 ALU_OF = {"add": AluOp.ADD, "sub": AluOp.SUB, "mul": AluOp.MUL, "div": AluOp.DIV,
@@ -28,108 +38,230 @@ JMP_OF = {"eq": JmpOp.JEQ, "gt": JmpOp.JGT, "ge": JmpOp.JGE, "set": JmpOp.JSET}
 ACCEPT, REJECT = "accept", "reject"
 
 
+def max_value(v: ir.Value) -> int:
+    """An upper bound of ``v`` (32-bit), to drop offset guards that cannot fire."""
+    if isinstance(v, ir.Imm):
+        return v.value
+    if isinstance(v, ir.Load):
+        return (1 << (8 * v.size)) - 1
+    if isinstance(v, ir.Alu):
+        a = max_value(v.left)
+        b = max_value(v.right) if v.op != "neg" else 0
+        bound = {"add": a + b, "mul": a * b, "and": min(a, b), "or": (1 << max(a, b).bit_length()) - 1,
+                 "rsh": a, "div": a, "mod": min(a, b)}.get(v.op)
+        if bound is not None and bound <= ir.MASK32:
+            return bound
+    return ir.MASK32
+
+
+def _subvalues(v: ir.Value):
+    yield v
+    if isinstance(v, ir.Load):
+        yield from _subvalues(v.offset)
+    elif isinstance(v, ir.Alu):
+        yield from _subvalues(v.left)
+        yield from _subvalues(v.right)
+
+
+def _values_in(p: ir.Pred):
+    if isinstance(p, ir.Cmp):
+        yield from _subvalues(p.left)
+        yield from _subvalues(p.right)
+    elif isinstance(p, (ir.All, ir.Any)):
+        for item in p.items:
+            yield from _values_in(item)
+    elif isinstance(p, ir.Negation):
+        yield from _values_in(p.item)
+
+
+def _reads_packet(v: ir.Value) -> bool:
+    return any(isinstance(s, (ir.Load, ir.Ctx, ir.WireLen)) for s in _subvalues(v))
+
+
+def _leading_values(p: ir.Pred) -> list[ir.Value]:
+    """Values computed before anything else when ``p`` runs: the left operand of
+    its first comparison and, along the way, that operand's left-most parts."""
+    while isinstance(p, (ir.All, ir.Any, ir.Negation)):
+        p = p.item if isinstance(p, ir.Negation) else p.items[0]
+    if not isinstance(p, ir.Cmp):
+        return []
+    chain, v = [], p.left
+    while True:
+        chain.append(v)
+        if isinstance(v, ir.Load) and not isinstance(v.offset, ir.Imm):
+            v = v.offset
+        elif isinstance(v, ir.Alu):
+            v = v.left
+        else:
+            return chain
+
+
 @dataclass
 class _Emitter:
     wire_len_field: str
-    items: list
-    labels: itertools.count
+    items: list = field(default_factory=list)
+    labels: itertools.count = field(default_factory=itertools.count)
+    cache: dict = field(default_factory=dict)     # Value -> stack offset
+    slots_used: int = 0
+    fresh: tuple | None = None    # (value, register) just computed and still in it
 
     def label(self) -> str:
         return f"L{next(self.labels)}"
 
     def emit(self, *insns: Insn | Label) -> None:
+        self.fresh = None
         self.items.extend(insns)
 
     # ---- values -----------------------------------------------------------------------
-    def value(self, v: ir.Value, depth: int) -> int:
-        """Emit code leaving ``v`` in VALUE_REGS[depth]; returns that register."""
-        reg = VALUE_REGS[depth]
+    def value(self, v: ir.Value, depth: int, r0_ok: bool = False) -> int:
+        """Emit code computing ``v``; returns the register holding it: r0 when
+        ``r0_ok`` and that saves a move, else TEMP_REGS[depth]."""
+        reg = TEMP_REGS[depth]
+        if self.fresh == (v, reg):
+            self.fresh = None
+            return reg
+        if v in self.cache:
+            self.emit(isa.ldx_mem(4, reg, R10, self.cache[v]))
+            return reg
         if isinstance(v, ir.Imm):
             self.emit(isa.mov32_imm(reg, v.value))
         elif isinstance(v, ir.Load):
-            self.load(v, reg, depth)
-        elif isinstance(v, ir.WireLen):
-            self.emit(isa.ldx_mem(4, reg, R6, SKB_OFFSETS[self.wire_len_field]))
-        elif isinstance(v, ir.Ctx):
-            self.emit(isa.ldx_mem(4, reg, R6, SKB_OFFSETS[v.field]))
+            if not self.load(v, depth):
+                return reg
+            if r0_ok:
+                return R0
+            self.emit(isa.mov32_reg(reg, R0))
+        elif isinstance(v, (ir.WireLen, ir.Ctx)):
+            name = self.wire_len_field if isinstance(v, ir.WireLen) else v.field
+            self.emit(isa.ldx_mem(4, reg, R6, SKB_OFFSETS[name]))
         elif isinstance(v, ir.Alu):
-            self.alu(v, reg, depth)
+            return self.alu(v, depth, r0_ok)
         else:
             raise AssertionError(v)
         return reg
 
-    def load(self, v: ir.Load, reg: int, depth: int) -> None:
-        if isinstance(v.offset, ir.Imm):
-            if v.offset.value >= MAX_OFFSET:
+    def load(self, v: ir.Load, depth: int) -> bool:
+        """Emit the load into r0; False when it can only reject."""
+        offset, extra = v.offset, 0
+        if isinstance(offset, ir.Alu) and offset.op == "add" and isinstance(offset.right, ir.Imm) \
+                and offset not in self.cache:
+            offset, extra = offset.left, offset.right.value     # LD_IND's immediate does the add
+        if isinstance(offset, ir.Imm):
+            if offset.value + extra >= MAX_OFFSET:
                 self.emit(isa.ja(REJECT))
-                return
-            self.emit(isa.ld_abs(v.size, v.offset.value))
-        else:
-            off = self.value(v.offset, depth)
-            self.emit(isa.jmp32_imm(JmpOp.JGT, off, MAX_OFFSET, REJECT),
-                      isa.ld_ind(v.size, off, 0))
-        self.emit(isa.mov32_reg(reg, R0))
+                return False
+            self.emit(isa.ld_abs(v.size, offset.value + extra))
+            return True
+        reg = self.value(offset, depth)
+        if max_value(offset) + extra >= MAX_OFFSET:
+            if extra:
+                self.emit(isa.jmp32_imm(JmpOp.JGT, reg, MAX_OFFSET - extra, REJECT))
+            else:
+                self.emit(isa.jmp32_imm(JmpOp.JGT, reg, MAX_OFFSET, REJECT))
+        self.emit(isa.ld_ind(v.size, reg, extra))
+        return True
 
-    def alu(self, v: ir.Alu, reg: int, depth: int) -> None:
-        self.value(v.left, depth)
+    def alu(self, v: ir.Alu, depth: int, r0_ok: bool) -> int:
+        simple = v.op == "neg" or isinstance(v.right, ir.Imm)
+        reg = self.value(v.left, depth, r0_ok and simple)
         if v.op == "neg":
             self.emit(Insn(isa.Class.ALU | AluOp.NEG, reg))
-            return
+            return reg
         op = ALU_OF[v.op]
         if isinstance(v.right, ir.Imm):
             if v.op in ("div", "mod") and v.right.value == 0:
                 self.emit(isa.ja(REJECT))
-                return
+                return reg
             self.emit(isa.alu32_imm(op, reg, v.right.value))
-            return
-        if depth + 1 < len(VALUE_REGS):
+            return reg
+        if depth + 1 < len(TEMP_REGS):
             other = self.value(v.right, depth + 1)
-        else:   # out of registers: spill the left operand to the stack
-            slot = -8 * (depth + 1)
-            self.emit(isa.stx_mem(8 if False else 4, R10, reg, slot))
+        else:   # out of registers: spill the left operand
+            slot = self.new_slot()
+            self.emit(isa.stx_mem(4, R10, reg, slot))
             self.value(v.right, depth)
             self.emit(isa.mov32_reg(R0, reg), isa.ldx_mem(4, reg, R10, slot))
             other = R0
         if v.op in ("div", "mod"):
             self.emit(isa.jmp32_imm(JmpOp.JEQ, other, 0, REJECT))
         self.emit(isa.alu32_reg(op, reg, other))
+        return reg
+
+    def new_slot(self) -> int:
+        self.slots_used += 1
+        return -8 * self.slots_used
 
     # ---- predicates ---------------------------------------------------------------------
     def pred(self, p: ir.Pred, yes: str, no: str) -> None:
-        if isinstance(p, ir.Const):
+        if isinstance(p, (ir.All, ir.Any)):
+            self.compound(p, yes, no)
+        elif isinstance(p, ir.Const):
             self.emit(isa.ja(yes if p.value else no))
         elif isinstance(p, ir.Cmp):
-            left = self.value(p.left, 0)
-            jop = JMP_OF[p.op]
-            if isinstance(p.right, ir.Imm):
-                self.emit(isa.jmp32_imm(jop, left, p.right.value, yes))
-            else:
-                right = self.value(p.right, 1)
-                self.emit(isa.jmp32_reg(jop, left, right, yes))
-            self.emit(isa.ja(no))
+            self.compare(p, yes, no)
         elif isinstance(p, ir.Negation):
             self.pred(p.item, no, yes)
         elif isinstance(p, ir.ProtoChain):
             self.protochain(p, yes, no)
-        elif isinstance(p, ir.All):
-            for item in p.items[:-1]:
-                nxt = self.label()
-                self.pred(item, nxt, no)
-                self.emit(Label(nxt))
-            self.pred(p.items[-1], yes, no)
-        elif isinstance(p, ir.Any):
-            for item in p.items[:-1]:
-                nxt = self.label()
-                self.pred(item, yes, nxt)
-                self.emit(Label(nxt))
-            self.pred(p.items[-1], yes, no)
         else:
             raise AssertionError(p)
 
+    def hoist(self, items: tuple) -> ir.Value | None:
+        """Before running ``items`` in order: compute and keep the value the
+        first of them computes first, if a later part uses it again."""
+        if self.slots_used >= MAX_CACHE_SLOTS:
+            return None
+        counts = Counter(v for item in items for v in _values_in(item))
+        for v in _leading_values(items[0]):
+            if v in self.cache:
+                return None          # its parts will not be computed again
+            if not _reads_packet(v) or isinstance(v, (ir.Ctx, ir.WireLen)):
+                continue
+            if counts[v] >= 2:
+                reg = self.value(v, 0)
+                slot = self.new_slot()
+                self.emit(isa.stx_mem(4, R10, reg, slot))
+                self.cache[v] = slot
+                self.fresh = (v, reg)
+                return v
+        return None
+
+    def compound(self, p: ir.All | ir.Any, yes: str, no: str) -> None:
+        last = len(p.items) - 1
+        hoisted = []
+        for i, item in enumerate(p.items):
+            # every later item runs after this point, so what is cached here
+            # stays valid for the rest of the sequence
+            v = self.hoist(p.items[i:])
+            if v is not None:
+                hoisted.append(v)
+            if i == last:
+                self.pred(item, yes, no)
+                break
+            nxt = self.label()
+            if isinstance(p, ir.All):
+                self.pred(item, nxt, no)
+            else:
+                self.pred(item, yes, nxt)
+            self.emit(Label(nxt))
+        for v in hoisted:
+            del self.cache[v]
+
+    def compare(self, p: ir.Cmp, yes: str, no: str) -> None:
+        jop = JMP_OF[p.op]
+        if isinstance(p.right, ir.Imm):
+            left = self.value(p.left, 0, r0_ok=True)
+            self.emit(isa.jmp32_imm(jop, left, p.right.value, yes))
+        else:
+            left = self.value(p.left, 0)
+            right = self.value(p.right, 1)
+            self.emit(isa.jmp32_reg(jop, left, right, yes))
+        self.emit(isa.ja(no))
 
     def protochain(self, p: ir.ProtoChain, yes: str, no: str) -> None:
         """gen_protochain's loop as a bounded eBPF loop: w7 = current protocol,
         w8 = offset of the current header from the network header, w9 = steps."""
+        from pycap.bpf.isa import R9
         again, advance6, end = self.label(), self.label(), self.label()
         a, x, steps = R7, R8, R9
         if p.version == 4:
@@ -168,7 +300,8 @@ def generate(pred: ir.Pred, snaplen: int, wire_len_field: str = "len") -> list[I
     length) or ``cb0`` for savefile records, whose original length the caller
     passes in ``__sk_buff.cb[0]`` because the kernel only sees the captured bytes.
     """
-    em = _Emitter(wire_len_field, [isa.mov64_reg(R6, R1)], itertools.count())
+    em = _Emitter(wire_len_field)
+    em.emit(isa.mov64_reg(R6, R1))
     em.pred(pred, ACCEPT, REJECT)
     em.emit(Label(ACCEPT), isa.mov32_imm(R0, snaplen), isa.exit_insn(),
             Label(REJECT), isa.mov32_imm(R0, 0), isa.exit_insn())

@@ -191,6 +191,8 @@ def all_of(*items: Pred) -> Pred:
             return FALSE
         if negate(item) in seen:
             return FALSE
+        if item in seen:
+            continue           # x and x: the second test can add nothing
         seen.append(item)
         for part in (item.items if isinstance(item, All) else (item,)):
             out.append(part)
@@ -211,6 +213,8 @@ def any_of(*items: Pred) -> Pred:
             return TRUE
         if negate(item) in seen:
             return TRUE
+        if item in seen:
+            continue
         seen.append(item)
         out.extend(item.items if isinstance(item, Any) else (item,))
     out = [p for p in out if not _implies_another(p, out)]

@@ -115,5 +115,87 @@ def _worlds(p: ir.Pred, facts: Facts, limit: int) -> list[Facts] | None:
     return [_learn(facts, p, True)]
 
 
+def _conjuncts(p: ir.Pred) -> tuple[ir.Pred, ...]:
+    return p.items if isinstance(p, ir.All) else (p,)
+
+
+def _common_prefix(a: tuple, b: tuple) -> int:
+    n = 0
+    while n < min(len(a), len(b)) - 1 and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def _common_suffix(a: tuple, b: tuple) -> int:
+    n = 0
+    while n < min(len(a), len(b)) - 1 and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+def _first_eq(p: ir.Pred) -> tuple[ir.Value, int] | None:
+    first = _conjuncts(p)[0]
+    if isinstance(first, ir.Cmp) and first.op == "eq" and isinstance(first.right, ir.Imm):
+        return first.left, first.right.value
+    return None
+
+
+def _group_exclusive(items: tuple) -> list:
+    """Within a run of alternatives that each start by testing the same field
+    for a different constant, bring equal constants together (a stable sort).
+    At most one constant can match, and every alternative of the run loads
+    that field first, so the order among different constants cannot change
+    which packet is accepted or which load happens."""
+    out: list = []
+    i = 0
+    while i < len(items):
+        key = _first_eq(items[i])
+        j = i + 1
+        while key is not None and j < len(items) and (k := _first_eq(items[j])) is not None \
+                and k[0] == key[0]:
+            j += 1
+        run = list(items[i:j])
+        if len(run) > 2:
+            order = {}
+            for item in run:
+                order.setdefault(_first_eq(item)[1], len(order))  # type: ignore[index]
+            run.sort(key=lambda item: order[_first_eq(item)[1]])  # type: ignore[index]
+        out.extend(run)
+        i = j
+    return out
+
+
+def factor(p: ir.Pred) -> ir.Pred:
+    """Share tests between neighbouring alternatives, as libpcap's flow graph does:
+    ``(a and x) or (a and y)`` -> ``a and (x or y)`` and
+    ``(a and r) or (b and r)`` -> ``(a or b) and r``.  Only neighbours are
+    merged, so tests still run in the same order and touch the same bytes."""
+    if isinstance(p, ir.Negation):
+        return ir.negate(factor(p.item))
+    if isinstance(p, ir.All):
+        return ir.all_of(*(factor(i) for i in p.items))
+    if not isinstance(p, ir.Any):
+        return p
+    items = _group_exclusive(tuple(factor(i) for i in p.items))
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(items) - 1):
+            a, b = _conjuncts(items[i]), _conjuncts(items[i + 1])
+            n = _common_prefix(a, b)
+            if n:
+                merged = ir.all_of(*a[:n], factor(ir.any_of(ir.all_of(*a[n:]), ir.all_of(*b[n:]))))
+            else:
+                n = _common_suffix(a, b)
+                if not n:
+                    continue
+                merged = ir.all_of(factor(ir.any_of(ir.all_of(*a[:-n]), ir.all_of(*b[:-n]))),
+                                   *a[-n:])
+            items[i:i + 2] = [merged]
+            changed = True
+            break
+    return ir.any_of(*items)
+
+
 def optimize(p: ir.Pred) -> ir.Pred:
-    return propagate_facts(p)
+    return factor(propagate_facts(p))
