@@ -242,12 +242,17 @@ def test_differential_modes(flags, opts, threshold, capsys, monkeypatch):
 # ---------------------------------------------------------------------------
 # never raise
 
+# every verbosity with -e and -q both ways, and every dump mode with the least
+# and the most detail (the dumps do not depend on the decoding otherwise)
 ALL_OPTS = [
-    RenderOptions(timestamp=t, link_header=e, verbose=v, hex=h, quiet=q)
+    RenderOptions(timestamp=t, link_header=e, verbose=v, quiet=q)
     for v in range(4)
     for e in (False, True)
-    for h in (None, "x", "xx", "X", "XX", "A", "AA")
     for t, q in (("default", False), ("none", True))
+] + [
+    RenderOptions(link_header=e, verbose=v, hex=h)
+    for h in ("x", "xx", "X", "XX", "A", "AA")
+    for v, e in ((0, False), (3, True))
 ]
 
 
@@ -308,6 +313,84 @@ def test_structured_random_frames_never_raise():
         r = Renderer(RenderOptions(verbose=v))
         text = r.render(frame, len(frame) + cut, 1, 0)
         assert "pycap: malformed" not in text, text
+
+    run()
+
+
+# ---------------------------------------------------------------------------
+# the fast path (render/_fast.py) must print exactly what the general printers print
+
+
+def _general_only(opts):
+    r = Renderer(opts)
+    r._fast_links = {}
+    return r
+
+
+@needs_corpus
+@pytest.mark.parametrize("opts", [RenderOptions(timestamp="none"), RenderOptions(hex="XX"),
+                                  RenderOptions(hex="x", timestamp="delta")],
+                         ids=["-t", "-XX", "-x -ttt"])
+def test_fast_path_equals_general_path(opts):
+    hits = 0
+    for path in sorted(CORPUS.iterdir()):
+        fast, general = Renderer(opts), _general_only(opts)
+        for rec in read_capture(path):
+            want = general.render(*rec)
+            got = fast.render(*rec)
+            assert got == want, (path.name, rec[0].hex())
+            hits += fast._fast_links.get(rec[2]) is not None
+    assert hits > 1000
+
+
+def _frame(proto, sport, dport, payload, six=False, flags=0x18, options=b""):
+    if proto == 6:
+        l4 = struct.pack("!HHIIBBHHH", sport, dport, 1000, 2000, (5 + len(options) // 4) << 4,
+                         flags, 512, 0, 0) + options + payload
+    else:
+        l4 = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    if six:
+        ip = struct.pack("!IHBB16s16s", 0x60000000, len(l4), proto, 64, b"\x20\x01" + b"\0" * 14,
+                         b"\x20\x01" + b"\0" * 13 + b"\x02") + l4
+        et = 0x86DD
+    else:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0, 64, proto, 0,
+                         b"\x0a\0\0\1", b"\x0a\0\0\2") + l4
+        et = 0x0800
+    return b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb" + struct.pack("!H", et) + ip
+
+
+def test_fast_path_every_port():
+    """Application printers are chosen by port: the fast path must agree for each one."""
+    opts = RenderOptions(timestamp="none")
+    fast, general = Renderer(opts), _general_only(opts)
+    payload = b"SSH-2.0-x\r\n" + bytes(range(40))
+    for port in range(65536):
+        for proto in (6, 17):
+            frame = _frame(proto, port, 40000 if port != 40000 else 40001, payload)
+            assert fast.render(frame, len(frame), 1, 0) == general.render(frame, len(frame), 1, 0), \
+                (proto, port)
+
+
+def test_fast_path_random_frames():
+    hyp = pytest.importorskip("hypothesis")
+    st = hyp.strategies
+    ports = st.one_of(st.sampled_from([22, 53, 80, 443, 2049, 4789, 6081, 6633, 179, 123, 5353, 0]),
+                      st.integers(0, 65535))
+
+    @hyp.settings(max_examples=500, deadline=None)
+    @hyp.given(proto=st.sampled_from([6, 17]), sport=ports, dport=ports,
+               payload=st.binary(max_size=80), six=st.booleans(),
+               flags=st.integers(0, 255), options=st.binary(max_size=12),
+               cut=st.integers(0, 90), pad=st.integers(0, 20), h=st.sampled_from([None, "x", "A"]))
+    def run(proto, sport, dport, payload, six, flags, options, cut, pad, h):
+        options = options + b"\x01" * (-len(options) % 4)
+        frame = _frame(proto, sport, dport, payload, six, flags, options) + b"\0" * pad
+        frame = frame[:max(1, len(frame) - cut)]
+        opts = RenderOptions(timestamp="none", hex=h)
+        fast, general = Renderer(opts), _general_only(opts)
+        for _ in range(2):   # the second time through, the TCP table knows the flow
+            assert fast.render(frame, len(frame) + cut, 1, 0) == general.render(frame, len(frame) + cut, 1, 0)
 
     run()
 

@@ -259,6 +259,11 @@ def ether_print(c, off, length, caplen=None):
         if lt == 0x86DD:
             ip6_print(c, off + 14, length - 14)
             return 14
+        printer = _ETHERTYPE_PRINTERS.get(lt)
+        if printer is not None and lt > 1500 and lt != 0x8870 and lt not in VLAN_TYPES:
+            c.proto = "ether"
+            printer(c, lt, off + 14, length - 14, caplen - 14)
+            return 14
     if caplen < 14:
         trunc(c)
         return caplen
@@ -353,41 +358,64 @@ _KNOWN_ETHERTYPES = {
 }
 
 
+def _et_ip(c, t, p, length, caplen):
+    ip_print(c, p, length)
+
+
+def _et_ip6(c, t, p, length, caplen):
+    ip6_print(c, p, length)
+
+
+def _et_arp(c, t, p, length, caplen):
+    arp_print(c, p, length, caplen)
+
+
+def _et_mpls(c, t, p, length, caplen):
+    mpls_print(c, p, length)
+
+
+def _et_pppoe(c, t, p, length, caplen):
+    pppoe_print(c, p, length)
+
+
+def _et_aoe(c, t, p, length, caplen):
+    aoe_print(c, p, length)
+
+
+def _et_ptp(c, t, p, length, caplen):
+    ptp_print(c, p, length)
+
+
+def _et_lldp(c, t, p, length, caplen):
+    c.proto = "lldp"
+    c.o.append("LLDP, length %u" % length)
+
+
+def _et_ipx(c, t, p, length, caplen):
+    c.o.append("(NOV-ETHII) ")
+    generic_print(c, "ipx", "IPX", length)
+
+
+def _et_generic(c, t, p, length, caplen):
+    name = _KNOWN_ETHERTYPES[t]
+    generic_print(c, name, T.ETHERTYPE_NAMES.get(t, name), length)
+
+
+_ETHERTYPE_PRINTERS = dict.fromkeys(_KNOWN_ETHERTYPES, _et_generic)
+_ETHERTYPE_PRINTERS.update({
+    0x0800: _et_ip, 0x86DD: _et_ip6, 0x0806: _et_arp, 0x8035: _et_arp,
+    0x8847: _et_mpls, 0x8848: _et_mpls, 0x8863: _et_pppoe, 0x8864: _et_pppoe,
+    0x88A2: _et_aoe, 0x88F7: _et_ptp, 0x88CC: _et_lldp, 0x8137: _et_ipx,
+})
+
+
 def ethertype_print(c, t, p, length, caplen, src=None, dst=None):
-    if t == 0x0800:
-        ip_print(c, p, length)
-        return True
-    if t == 0x86DD:
-        ip6_print(c, p, length)
-        return True
-    if t == 0x0806 or t == 0x8035:
-        arp_print(c, p, length, caplen)
-        return True
-    if t == 0x8847 or t == 0x8848:
-        mpls_print(c, p, length)
-        return True
-    if t == 0x8863 or t == 0x8864:
-        pppoe_print(c, p, length)
-        return True
-    if t == 0x88A2:
-        aoe_print(c, p, length)
-        return True
-    if t == 0x88F7:
-        ptp_print(c, p, length)
-        return True
-    if t == 0x88CC:
-        c.proto = "lldp"
-        c.o.append("LLDP, length %u" % length)
-        return True
-    if t == 0x8137:
-        c.o.append("(NOV-ETHII) ")
-        generic_print(c, "ipx", "IPX", length)
-        return True
-    name = _KNOWN_ETHERTYPES.get(t)
-    if name is not None:
-        generic_print(c, name, T.ETHERTYPE_NAMES.get(t, name), length)
-        return True
-    return False
+    """ethertype_print(): False when tcpdump has no printer for the type."""
+    printer = _ETHERTYPE_PRINTERS.get(t)
+    if printer is None:
+        return False
+    printer(c, t, p, length, caplen)
+    return True
 
 
 _AOE_FLAGS = ((0x08, "Response"), (0x04, "Error"), (0x02, "MBZ-1"), (0x01, "MBZ-0"))
@@ -2658,86 +2686,85 @@ def txtproto_print(c, bp, length, proto, cmds, resp_second):
             _print_txt_line(c, ": ", bp, 0, length)
 
 
-def _tcp_app(c, bp, length, sport, dport, iph):
-    o = c.o
+def _app_telnet(c, bp, length, sport, dport):
+    c.proto = "telnet"
+    if g8(c, bp) == 0xFF:
+        generic_print(c, "telnet", "", length)
+        c.o[-1] = ""
 
-    def port(n):
-        return sport == n or dport == n
 
-    if port(23):
-        c.proto = "telnet"
-        if g8(c, bp) == 0xFF:
-            generic_print(c, "telnet", "", length)
-            o[-1] = ""
-        return
-    if port(25):
-        o.append(": ")
-        txtproto_print(c, bp, length, "smtp", None, False)
-        return
-    if port(43):
-        o.append(": ")
-        txtproto_print(c, bp, length, "whois", None, False)
-        return
-    if port(179):
-        c.proto = "bgp"
-        o.append(": BGP")
-        return
-    if port(1723):
-        c.proto = "pptp"
-        o.append(": pptp")
-        return
-    if port(6379):
-        resp_print(c, bp, length)
-        return
-    if port(22):
-        ssh_print(c, bp, length)
-        return
-    if port(139) or port(445):
-        c.proto = "smb"
-        return
-    if port(10288):
-        c.proto = "beep"
-        return
-    if port(6633) or port(6653):
-        openflow_print(c, bp, length)
-        return
-    if port(21):
-        o.append(": ")
-        txtproto_print(c, bp, length, "ftp", _FTP_CMDS, False)
-        return
-    if port(80) or port(8080):
-        o.append(": ")
-        txtproto_print(c, bp, length, "http", _HTTP_CMDS, True)
-        return
-    if port(554) or port(8554):
-        o.append(": ")
-        txtproto_print(c, bp, length, "rtsp", _RTSP_CMDS, True)
-        return
-    if port(53):
-        domain_print(c, bp, length, True, False)
-        return
-    if port(639):
-        c.proto = "msdp"
-        o.append(": MSDP")
-        return
-    if port(323):
-        c.proto = "rpki_rtr"
-        if not c.v:
-            o.append(", RPKI-RTR")
-        return
-    if port(646):
-        ldp_print(c, bp, length)
-        return
-    if port(2049) and length >= 4 and tt(c, bp, 4):
-        fraglen = g32(c, bp) & 0x7FFFFFFF
+def _app_txt(proto, cmds, is_http):
+    def printer(c, bp, length, sport, dport):
+        c.o.append(": ")
+        txtproto_print(c, bp, length, proto, cmds, is_http)
+    return printer
+
+
+def _app_label(proto, label):
+    def printer(c, bp, length, sport, dport):
+        c.proto = proto
+        if label:
+            c.o.append(label)
+    return printer
+
+
+def _app_rpki(c, bp, length, sport, dport):
+    c.proto = "rpki_rtr"
+    if not c.v:
+        c.o.append(", RPKI-RTR")
+
+
+def _app_nfs(c, bp, length, sport, dport):
+    if length >= 4 and tt(c, bp, 4):
+        g32(c, bp)
         if tt(c, bp + 8, 4):
             direction = g32(c, bp + 8)
             if dport == 2049 and direction == 0:
-                o.append(": NFS request xid %u " % g32(c, bp + 4))
-                return
-            if sport == 2049 and direction == 1:
-                o.append(": NFS reply xid %u " % g32(c, bp + 4))
-                return
+                c.o.append(": NFS request xid %u " % g32(c, bp + 4))
+            elif sport == 2049 and direction == 1:
+                c.o.append(": NFS reply xid %u " % g32(c, bp + 4))
+
+
+def _tcp_app_table():
+    """port -> (rank, printer): tcp_print() tests the ports in rank order."""
+    order = [
+        ((23,), _app_telnet),
+        ((25,), _app_txt("smtp", None, False)),
+        ((43,), _app_txt("whois", None, False)),
+        ((179,), _app_label("bgp", ": BGP")),
+        ((1723,), _app_label("pptp", ": pptp")),
+        ((6379,), lambda c, bp, length, sp, dp: resp_print(c, bp, length)),
+        ((22,), lambda c, bp, length, sp, dp: ssh_print(c, bp, length)),
+        ((139, 445), _app_label("smb", "")),
+        ((10288,), _app_label("beep", "")),
+        ((6633, 6653), lambda c, bp, length, sp, dp: openflow_print(c, bp, length)),
+        ((21,), _app_txt("ftp", _FTP_CMDS, False)),
+        ((80, 8080), _app_txt("http", _HTTP_CMDS, True)),
+        ((554, 8554), _app_txt("rtsp", _RTSP_CMDS, True)),
+        ((53,), lambda c, bp, length, sp, dp: domain_print(c, bp, length, True, False)),
+        ((639,), _app_label("msdp", ": MSDP")),
+        ((323,), _app_rpki),
+        ((646,), lambda c, bp, length, sp, dp: ldp_print(c, bp, length)),
+        ((2049,), _app_nfs),
+    ]
+    table = {}
+    for rank, (ports, printer) in enumerate(order):
+        for port in ports:
+            table[port] = (rank, printer)
+    return table
+
+
+def _tcp_app(c, bp, length, sport, dport, iph):
+    """The application printer tcp_print() picks by port (the first in its order)."""
+    a = TCP_APP.get(sport)
+    b = TCP_APP.get(dport)
+    if a is None:
+        if b is None:
+            return
+        a = b
+    elif b is not None and b[0] < a[0]:
+        a = b
+    a[1](c, bp, length, sport, dport)
 
 
 def ssh_print(c, bp, length):
@@ -3103,17 +3130,8 @@ def udp_print(c, p, length, iph, fragmented, ttl_hl):
         return
     _udpipaddr(c, iph, sport, dport)
     is6 = (d[iph] >> 4) == 6
-    if not c.q:
-        if tt(c, cp + 4, 4):
-            direction = g32(c, cp + 4)
-            if dport == 2049 and direction == 0:
-                o.append("NFS request xid %u " % g32(c, cp))
-                c.proto = "nfs"
-                return
-            if sport == 2049 and direction == 1:
-                o.append("NFS reply xid %u " % g32(c, cp))
-                c.proto = "nfs"
-                return
+    if not c.q and _udp_nfs(c, cp, sport, dport):
+        return
     if c.v and not fragmented:
         if not is6 and c.v > 1:
             usum = g16(c, p + 6)
@@ -3135,24 +3153,42 @@ def udp_print(c, p, length, iph, fragmented, ttl_hl):
                     o.append("[bad udp cksum 0x%04x -> 0x%04x!] " % (usum, cksum_shouldbe(usum, s)))
                 else:
                     o.append("[udp sum ok] ")
-    if not c.q:
-        def port(n):
-            return sport == n or dport == n
-
-        first = _udp_first(sport, dport)
-        if first != "":
-            key = first if isinstance(first, str) else first[0]
-            pr = _UDP_PRINTERS.get(key)
-            if pr is not None:
-                pr(c, cp, length)
-                return
-            name = _UDP_TAG_NAMES[first] if isinstance(first, str) else _UDP_NAMES.get(first[0], "udp")
-            generic_print(c, name, name.upper(), length)
-            return
+    if not c.q and udp_app(c, cp, length, sport, dport):
+        return
     if ulen > length and not fragmented:
         o.append("UDP, bad length %u > %u" % (ulen, length))
     else:
         o.append("UDP, length %u" % ulen)
+
+
+def _udp_nfs(c, cp, sport, dport):
+    """udp_print()'s NFS test (ahead of everything else); True if it printed."""
+    if (sport == 2049 or dport == 2049) and tt(c, cp + 4, 4):
+        direction = g32(c, cp + 4)
+        if dport == 2049 and direction == 0:
+            c.o.append("NFS request xid %u " % g32(c, cp))
+            c.proto = "nfs"
+            return True
+        if sport == 2049 and direction == 1:
+            c.o.append("NFS reply xid %u " % g32(c, cp))
+            c.proto = "nfs"
+            return True
+    return False
+
+
+def udp_app(c, cp, length, sport, dport):
+    """The application printer tcpdump's udp_print() picks by port; True if there was one."""
+    first = _udp_first(sport, dport)
+    if first == "":
+        return False
+    key = first if isinstance(first, str) else first[0]
+    pr = _UDP_PRINTERS.get(key)
+    if pr is not None:
+        pr(c, cp, length)
+        return True
+    name = _UDP_TAG_NAMES[first] if isinstance(first, str) else _UDP_NAMES.get(first[0], "udp")
+    generic_print(c, name, name.upper(), length)
+    return True
 
 
 # The order in which tcpdump's udp_print() tests ports, for the ports we do not
@@ -4305,3 +4341,6 @@ _UDP_PRINTERS.update({
     4789: vxlan_print, "geneve": geneve_print, 5353: _udp_mdns, "hsrp": hsrp_print,
     319: ptp_print,
 })
+
+
+TCP_APP = _tcp_app_table()

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from . import _dissect as D
+from . import _fast as F
 from . import hexdump as H
 
 __all__ = ["RenderOptions", "Renderer", "format_packet", "TIMESTAMP_MODES", "HEX_MODES"]
@@ -64,7 +65,7 @@ class Renderer:
     """Stateful tcpdump-style printer for one run (one file or one capture)."""
 
     __slots__ = ("opts", "_tcp", "_first", "_prev", "_sec_cache_key", "_sec_cache_val",
-                 "_v", "_e", "_q", "_suppress", "_hexmode")
+                 "_v", "_e", "_q", "_suppress", "_hexmode", "_fast", "_ts", "_fast_links")
 
     def __init__(self, opts: RenderOptions | None = None):
         self.opts = opts if opts is not None else RenderOptions()
@@ -78,6 +79,15 @@ class Renderer:
         self._q = 1 if self.opts.quiet else 0
         self._hexmode = self.opts.hex
         self._suppress = self.opts.hex in ("x", "xx", "X", "XX")
+        # whole lines in one call for the common packets (see _fast); only the
+        # default amount of detail is done there
+        fast = not (self._v or self._e or self._q)
+        self._fast_links = {LINKTYPE_EN10MB: (F.ether, 14), LINKTYPE_RAW: (F.raw, 0),
+                            12: (F.raw, 0), 14: (F.raw, 0)} if fast else {}
+        ts = self.opts.timestamp
+        self._ts = (None if ts == "none" else
+                    self._ts_default_us if ts == "default" and not self.opts.nanosecond else
+                    self.format_timestamp)
 
     def reset(self) -> None:
         """Forget TCP sequence bases and time references (a new file)."""
@@ -92,6 +102,16 @@ class Renderer:
             return "%09u" % (ns % 1_000_000_000)
         return "%06u" % ((ns // 1000) % 1_000_000)
 
+    def _ts_default_us(self, timestamp_ns: int) -> str:
+        sec, ns = divmod(timestamp_ns, 1_000_000_000)
+        if sec != self._sec_cache_key:
+            try:
+                self._sec_cache_val = time.strftime("%H:%M:%S.", time.localtime(sec))
+            except (OverflowError, OSError, ValueError):
+                self._sec_cache_val = "[Error converting time]."
+            self._sec_cache_key = sec
+        return "%s%06u " % (self._sec_cache_val, ns // 1000)
+
     def format_timestamp(self, timestamp_ns: int) -> str:
         """The time stamp prefix (with its trailing space, or "" for -t)."""
         mode = self.opts.timestamp
@@ -102,11 +122,11 @@ class Renderer:
             sec = timestamp_ns // 1_000_000_000
             if sec != self._sec_cache_key:
                 try:
-                    self._sec_cache_val = time.strftime("%H:%M:%S", time.localtime(sec))
+                    self._sec_cache_val = time.strftime("%H:%M:%S.", time.localtime(sec))
                 except (OverflowError, OSError, ValueError):
-                    self._sec_cache_val = "[Error converting time]"
+                    self._sec_cache_val = "[Error converting time]."
                 self._sec_cache_key = sec
-            return "%s.%s " % (self._sec_cache_val, self._frac(timestamp_ns))
+            return "%s%s " % (self._sec_cache_val, self._frac(timestamp_ns))
         if mode == "epoch":
             return "%u.%s " % (timestamp_ns // 1_000_000_000, self._frac(timestamp_ns))
         if mode == "date":
@@ -142,8 +162,18 @@ class Renderer:
         if type(data) is not bytes:
             data = bytes(data)
         caplen = len(data)
-        if not (0 < caplen <= wire_len <= D.MAXIMUM_SNAPLEN):
+        if not (0 < caplen <= wire_len <= 262144):
             return self._invalid(caplen, wire_len)
+        fast = self._fast_links.get(linktype)
+        if fast is not None:
+            text = fast[0](data, caplen, wire_len, self._tcp, self._suppress)
+            if text is not None:
+                if self._hexmode is not None:
+                    # a line cut short by [|proto] dumps from byte 0, as on the general path
+                    text += H.dump(self._hexmode, data, fast[1] if type(text) is str else 0)
+                if self._ts is not None:
+                    return self._ts(timestamp_ns) + text
+                return text
         return self._render(data, caplen, wire_len, linktype, timestamp_ns)
 
     @staticmethod
@@ -162,7 +192,7 @@ class Renderer:
         return "[Invalid header:" + ",".join(bad) + "]"
 
     def _render(self, data: bytes, caplen: int, wire_len: int, linktype: int, timestamp_ns: int) -> str:
-        ts = self.format_timestamp(timestamp_ns) if self.opts.timestamp != "none" else ""
+        ts = self._ts(timestamp_ns) if self._ts is not None else ""
         c = D.Ctx(data, caplen, self._v, self._e, self._q, self._tcp, self._suppress)
         try:
             _LINK_PRINTERS.get(linktype, _unknown_link)(c, wire_len, linktype)
