@@ -9,44 +9,56 @@ from pycap.bpf.isa import (BYTES_OF_SIZE, INVERSE_JUMP, AluOp, Class, Insn, JmpO
                            Size, Src)
 
 Item = Insn | Label
+_JA = int(Class.JMP | JmpOp.JA)
+_EXIT = int(Class.JMP | JmpOp.EXIT)
+_INVERSE = {int(k): int(v) for k, v in INVERSE_JUMP.items()}
 
 
 def _peephole(items: list[Item]) -> list[Item]:
     """Drop jumps to the next instruction and turn ``jcc L1; ja L2; L1:`` into
-    ``jncc L2; L1:``.  Repeats until nothing changes."""
-    changed = True
-    while changed:
-        changed = False
-        out: list[Item] = []
-        i = 0
-        while i < len(items):
-            item = items[i]
-            if isinstance(item, Insn) and item.target is not None:
-                labels_after = _labels_at(items, i + 1)
-                if item.target in labels_after and item.code == Class.JMP | JmpOp.JA:
-                    i += 1
-                    changed = True
-                    continue
-                nxt = items[i + 1] if i + 1 < len(items) else None
-                if (isinstance(nxt, Insn) and nxt.code == Class.JMP | JmpOp.JA and
-                        item.target in _labels_at(items, i + 2) and JmpOp(item.op) in INVERSE_JUMP):
-                    inverted = (item.code & ~0xF0) | INVERSE_JUMP[JmpOp(item.op)]
-                    out.append(replace(item, code=inverted, target=nxt.target))
-                    i += 2
-                    changed = True
-                    continue
-            out.append(item)
-            i += 1
-        items = out
-    return items
+    ``jncc L2; L1:``."""
+    labels_before: list[set[str]] = []     # labels directly in front of item i
+    pending: set[str] = set()
+    for item in items:
+        if isinstance(item, Label):
+            pending.add(item.name)
+            labels_before.append(set())
+        else:
+            labels_before.append(pending)
+            pending = set()
+    labels_before.append(pending)           # labels at the very end
+    insn_after: list[int] = [0] * (len(items) + 1)   # index of the next Insn at or after i
+    nxt = len(items)
+    for i in range(len(items) - 1, -1, -1):
+        if isinstance(items[i], Insn):
+            nxt = i
+        insn_after[i] = nxt
+    insn_after[len(items)] = len(items)
 
+    def falls_to(i: int, target: str) -> bool:
+        """Whether the first instruction after item i carries ``target``."""
+        return target in labels_before[insn_after[i + 1]]
 
-def _labels_at(items: list[Item], i: int) -> set[str]:
-    names = set()
-    while i < len(items) and isinstance(items[i], Label):
-        names.add(items[i].name)  # type: ignore[union-attr]
-        i += 1
-    return names
+    out: list[Item] = []
+    skip = -1
+    for i, item in enumerate(items):
+        if i == skip:
+            continue
+        if isinstance(item, Insn) and item.target is not None:
+            if item.code == _JA and falls_to(i, item.target):
+                continue
+            j = insn_after[i + 1]
+            if j < len(items):
+                nxt_insn = items[j]
+                if (nxt_insn.code == _JA and j == i + 1  # type: ignore[union-attr]
+                        and falls_to(j, item.target) and item.code & 0xF0 in _INVERSE):
+                    inverted = (item.code & ~0xF0) | _INVERSE[item.code & 0xF0]
+                    out.append(Insn(inverted, item.dst, item.src, item.off, item.imm,
+                                    nxt_insn.target))  # type: ignore[union-attr]
+                    skip = j
+                    continue
+        out.append(item)
+    return out
 
 
 def _drop_unreachable(items: list[Item]) -> list[Item]:
@@ -65,7 +77,7 @@ def _drop_unreachable(items: list[Item]) -> list[Item]:
             if isinstance(item, Insn):
                 if item.target is not None:
                     todo.append(positions[item.target])
-                if item.code in (Class.JMP | JmpOp.JA, Class.JMP | JmpOp.EXIT):
+                if item.code == _JA or item.code == _EXIT:
                     break
             i += 1
     return [item for i, item in enumerate(items) if isinstance(item, Label) or i in reachable]
@@ -89,7 +101,8 @@ def assemble(items: list[Item]) -> list[Insn]:
     for item in items:
         if isinstance(item, Insn):
             if item.target is not None:
-                item = replace(item, off=where[item.target] - (len(out) + 1), target=None)
+                item = Insn(item.code, item.dst, item.src, where[item.target] - (len(out) + 1),
+                            item.imm)
             out.append(item)
     return out
 

@@ -104,6 +104,21 @@ class _Emitter:
     cache: dict = field(default_factory=dict)     # Value -> stack offset
     slots_used: int = 0
     fresh: tuple | None = None    # (value, register) just computed and still in it
+    counted: dict = field(default_factory=dict)   # id(pred) -> Counter of its values
+
+    def values_of(self, p: ir.Pred) -> Counter:
+        found = self.counted.get(id(p))
+        if found is None:
+            if isinstance(p, (ir.All, ir.Any)):
+                found = Counter()
+                for item in p.items:
+                    found.update(self.values_of(item))
+            elif isinstance(p, ir.Negation):
+                found = self.values_of(p.item)
+            else:
+                found = Counter(_values_in(p))
+            self.counted[id(p)] = found
+        return found
 
     def label(self) -> str:
         return f"L{next(self.labels)}"
@@ -206,13 +221,13 @@ class _Emitter:
         else:
             raise AssertionError(p)
 
-    def hoist(self, items: tuple) -> ir.Value | None:
-        """Before running ``items`` in order: compute and keep the value the
-        first of them computes first, if a later part uses it again."""
+    def hoist(self, first: ir.Pred, counts: Counter) -> ir.Value | None:
+        """Before running ``first`` (and what follows it, whose values are in
+        ``counts``): compute and keep the value ``first`` computes first, if it
+        is used again."""
         if self.slots_used >= MAX_CACHE_SLOTS:
             return None
-        counts = Counter(v for item in items for v in _values_in(item))
-        for v in _leading_values(items[0]):
+        for v in _leading_values(first):
             if v in self.cache:
                 return None          # its parts will not be computed again
             if not _reads_packet(v) or isinstance(v, (ir.Ctx, ir.WireLen)):
@@ -229,10 +244,15 @@ class _Emitter:
     def compound(self, p: ir.All | ir.Any, yes: str, no: str) -> None:
         last = len(p.items) - 1
         hoisted = []
+        per_item = [self.values_of(item) for item in p.items]
+        remaining = Counter()
+        for c in per_item:
+            remaining.update(c)
         for i, item in enumerate(p.items):
             # every later item runs after this point, so what is cached here
             # stays valid for the rest of the sequence
-            v = self.hoist(p.items[i:])
+            v = self.hoist(item, remaining)
+            remaining.subtract(per_item[i])
             if v is not None:
                 hoisted.append(v)
             if i == last:

@@ -10,7 +10,7 @@ class so tests can substitute a fixed table.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 PROTO_UNDEF = -1
 IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP = 6, 17, 132
@@ -47,9 +47,10 @@ def _net_number(text: str) -> int | None:
 
 @dataclass
 class NameResolver:
-    """Resolves names the way libpcap does on a Linux host."""
+    """Resolves names the way libpcap does on a Linux host.  Files are read
+    only when a name of their kind is first looked up."""
 
-    networks: dict[str, int] = field(default_factory=_read_networks)
+    networks: dict[str, int] | None = None
 
     def port(self, name: str) -> tuple[int, int] | None:
         """pcap_nametoport: (port, protocol) with PROTO_UNDEF when the name
@@ -79,6 +80,8 @@ class NameResolver:
             return None
 
     def network(self, name: str) -> int | None:
+        if self.networks is None:
+            self.networks = _read_networks()
         return self.networks.get(name)
 
     @staticmethod

@@ -16,29 +16,49 @@ out-of-bounds load rejects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
+
+
+def _cached_hash(self) -> int:
+    h = self._hash
+    if h is None:
+        h = hash((type(self).__name__,) + tuple(getattr(self, f) for f in self._fields))
+        object.__setattr__(self, "_hash", h)
+    return h
+
+
+def node(cls):
+    """A frozen, slotted dataclass whose hash is computed once: the optimizer and
+    the code generator hash and compare IR trees a lot, and nodes never change."""
+    own = dict(cls.__dict__.get("__annotations__", {}))
+    cls._fields = tuple(own)
+    own["_hash"] = "int | None"
+    cls.__annotations__ = own
+    cls._hash = field(default=None, init=False, repr=False, compare=False)
+    cls.__hash__ = _cached_hash
+    return dataclass(frozen=True, slots=True)(cls)
 
 MASK32 = 0xFFFFFFFF
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Imm:
     value: int
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Load:
     offset: "Value"
     size: int          # 1, 2 or 4 bytes
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class WireLen:
     """The packet's original length (libpcap's ``len``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Ctx:
     """A ``struct __sk_buff`` field: ``pkt_type``, ``ifindex``, ``vlan_present``,
     ``vlan_tci``, ``protocol``."""
@@ -46,7 +66,7 @@ class Ctx:
     field: str
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Alu:
     op: str            # add sub mul div mod and or xor lsh rsh neg
     left: "Value"
@@ -56,34 +76,34 @@ class Alu:
 Value = Union[Imm, Load, WireLen, Ctx, Alu]
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Cmp:
     op: str            # eq gt ge set  (set: left & right != 0)
     left: Value
     right: Value
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class All:
     items: tuple["Pred", ...]
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Any:
     items: tuple["Pred", ...]
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Negation:
     item: "Pred"
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Const:
     value: bool
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class ProtoChain:
     """libpcap's ``protochain``: follow the header chain from the IPv4 (or IPv6)
     header, through AH (and IPv6 extension headers), and test whether it
@@ -181,21 +201,20 @@ def eq(offset: int | Value, size: int, value: int, mask: int | None = None) -> P
 
 def all_of(*items: Pred) -> Pred:
     """Conjunction, simplified the way libpcap's optimizer would: a false
-    operand or ``x and not x`` make it false."""
+    operand or ``x and not x`` make it false; repeated tests go."""
     out: list[Pred] = []
-    seen: list[Pred] = []
+    seen: set[Pred] = set()
     for item in items:
         if item == TRUE:
             continue
         if item == FALSE:
             return FALSE
-        if negate(item) in seen:
-            return FALSE
         if item in seen:
             continue           # x and x: the second test can add nothing
-        seen.append(item)
-        for part in (item.items if isinstance(item, All) else (item,)):
-            out.append(part)
+        if _contradicts(item, seen):
+            return FALSE
+        seen.add(item)
+        out.extend(item.items if isinstance(item, All) else (item,))
     if not out:
         return TRUE
     return out[0] if len(out) == 1 else All(tuple(out))
@@ -205,27 +224,30 @@ def any_of(*items: Pred) -> Pred:
     """Disjunction, simplified like all_of: ``x or not x`` is true, and
     ``(a and b) or a`` is ``a`` (libpcap's optimizer drops the implied test)."""
     out: list[Pred] = []
-    seen: list[Pred] = []
+    seen: set[Pred] = set()
     for item in items:
         if item == FALSE:
             continue
         if item == TRUE:
             return TRUE
-        if negate(item) in seen:
-            return TRUE
         if item in seen:
             continue
-        seen.append(item)
+        if _contradicts(item, seen):
+            return TRUE
+        seen.add(item)
         out.extend(item.items if isinstance(item, Any) else (item,))
-    out = [p for p in out if not _implies_another(p, out)]
+    present = set(out)
+    out = [p for p in out if not (isinstance(p, All) and p.items[0] in present)]
     if not out:
         return FALSE
     return out[0] if len(out) == 1 else Any(tuple(out))
 
 
-def _implies_another(p: Pred, others: list[Pred]) -> bool:
-    """``p`` is ``All(...)`` whose first test is itself one of ``others``."""
-    return isinstance(p, All) and p.items[0] in others
+def _contradicts(item: Pred, seen: set) -> bool:
+    """Whether ``not item`` is in ``seen`` (without building it when it cannot be)."""
+    if isinstance(item, Negation):
+        return item.item in seen
+    return bool(seen) and Negation(item) in seen
 
 
 def negate(item: Pred) -> Pred:

@@ -13,6 +13,10 @@ from pycap.ir import nodes as ir
 
 Facts = tuple[frozenset, frozenset]   # (known (value, const) equalities, known inequalities)
 NO_FACTS: Facts = (frozenset(), frozenset())
+# How many following tests the proofs look at: libpcap's optimizer sees whole
+# flow graphs, but what matters in practice is short; this keeps long ``or``
+# chains linear.
+LOOKAHEAD = 8
 
 
 def _learn(facts: Facts, p: ir.Pred, holds: bool) -> Facts:
@@ -58,7 +62,8 @@ def propagate_facts(p: ir.Pred, facts: Facts = NO_FACTS) -> ir.Pred:
             if item == ir.FALSE:
                 break
             rest = p.items[i + 1:]
-            if isinstance(item, ir.Any) and rest and _each_case_false(item, rest, facts):
+            if isinstance(item, ir.Any) and 0 < len(rest) <= LOOKAHEAD and \
+                    _each_case_false(item, rest, facts):
                 return ir.FALSE
             facts = _learn(facts, item, True)
         return ir.all_of(*out)
@@ -67,7 +72,8 @@ def propagate_facts(p: ir.Pred, facts: Facts = NO_FACTS) -> ir.Pred:
         for i, item in enumerate(p.items):
             item = propagate_facts(item, facts)
             rest = p.items[i + 1:]
-            if isinstance(item, ir.All) and rest and _rest_true_after(item.items[0], rest, facts):
+            if isinstance(item, ir.All) and 0 < len(rest) <= LOOKAHEAD and \
+                    _rest_true_after(item.items[0], rest, facts):
                 item = item.items[0]   # (a and b) or r, where a makes r true: just a
             out.append(item)
             if item == ir.TRUE:
@@ -176,25 +182,36 @@ def factor(p: ir.Pred) -> ir.Pred:
         return ir.all_of(*(factor(i) for i in p.items))
     if not isinstance(p, ir.Any):
         return p
-    items = _group_exclusive(tuple(factor(i) for i in p.items))
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(items) - 1):
-            a, b = _conjuncts(items[i]), _conjuncts(items[i + 1])
-            n = _common_prefix(a, b)
-            if n:
-                merged = ir.all_of(*a[:n], factor(ir.any_of(ir.all_of(*a[n:]), ir.all_of(*b[n:]))))
-            else:
-                n = _common_suffix(a, b)
-                if not n:
-                    continue
-                merged = ir.all_of(factor(ir.any_of(ir.all_of(*a[:-n]), ir.all_of(*b[:-n]))),
-                                   *a[-n:])
-            items[i:i + 2] = [merged]
-            changed = True
-            break
-    return ir.any_of(*items)
+    out: list[ir.Pred] = []
+    for item in _group_exclusive(tuple(factor(i) for i in p.items)):
+        merged = _merge(out[-1], item) if out else None
+        if merged is None:
+            out.append(item)
+        else:
+            out[-1] = merged
+    return ir.any_of(*out)
+
+
+def _merge(left: ir.Pred, right: ir.Pred) -> ir.Pred | None:
+    a, b = _conjuncts(left), _conjuncts(right)
+    n = _common_prefix(a, b)
+    if n:
+        rest = _merge_alternatives(ir.all_of(*a[n:]), ir.all_of(*b[n:]))
+        return ir.all_of(*a[:n], rest)
+    n = _common_suffix(a, b)
+    if n:
+        head = _merge_alternatives(ir.all_of(*a[:-n]), ir.all_of(*b[:-n]))
+        return ir.all_of(head, *a[-n:])
+    return None
+
+
+def _merge_alternatives(x: ir.Pred, y: ir.Pred) -> ir.Pred:
+    """``x or y`` where x may already be a merged ``or``: merge y into its tail."""
+    if isinstance(x, ir.Any):
+        tail = _merge(x.items[-1], y)
+        if tail is not None:
+            return ir.any_of(*x.items[:-1], tail)
+    return ir.any_of(x, y)
 
 
 def optimize(p: ir.Pred) -> ir.Pred:
