@@ -71,3 +71,23 @@ class UsageError(PycapError):
     """Bad command-line flags."""
 
     exit_code = 1
+
+
+class SteerError(PycapError):
+    """``pycap steer`` cannot do what it was asked (socket, link or pin problems)."""
+
+
+class NoListenerError(SteerError):
+    """No socket to steer to: nothing listens on the address, or the fd is no socket."""
+
+
+class WrongProtocolError(SteerError):
+    """The target socket's protocol or family can never match the rule's expression."""
+
+
+class SteerPermissionError(SteerError):
+    """Missing privileges: taking another process's socket, loading or linking BPF."""
+
+
+class AlreadyLinkedError(SteerError):
+    """The network namespace already has an sk_lookup program linked."""

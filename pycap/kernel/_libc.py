@@ -11,6 +11,7 @@ import ctypes
 import os
 
 SYS_BPF = 321  # x86_64
+SYS_PIDFD_GETFD = 438  # x86_64 (and every architecture since 5.6)
 CLONE_NEWNET = 0x40000000
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -19,6 +20,9 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 _SYSCALL = ctypes.CFUNCTYPE(
     ctypes.c_long, ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_ulong,
     use_errno=True,
+)(("syscall", _LIBC))
+_SYSCALL3 = ctypes.CFUNCTYPE(
+    ctypes.c_long, ctypes.c_long, ctypes.c_long, ctypes.c_long, ctypes.c_ulong, use_errno=True,
 )(("syscall", _LIBC))
 _SETNS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int, use_errno=True)(
     ("setns", _LIBC)
@@ -42,3 +46,13 @@ def setns(fd: int, nstype: int = CLONE_NEWNET) -> None:
     """Move the calling *thread* into the namespace that ``fd`` refers to."""
     if _SETNS(fd, nstype) != 0:
         _raise_errno()
+
+
+def pidfd_getfd(pidfd: int, target_fd: int) -> int:
+    """``pidfd_getfd(pidfd, target_fd, 0)``: a duplicate, in this process, of file
+    descriptor ``target_fd`` of the process ``pidfd`` refers to (close-on-exec).
+    Needs ptrace access to that process (same user, or CAP_SYS_PTRACE)."""
+    ret = _SYSCALL3(SYS_PIDFD_GETFD, pidfd, target_fd, 0)
+    if ret < 0:
+        _raise_errno()
+    return int(ret)

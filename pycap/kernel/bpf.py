@@ -24,6 +24,7 @@ BPF_PROG_TYPE_SOCKET_FILTER = 1
 BPF_PROG_TYPE_SK_LOOKUP = 30
 BPF_SK_LOOKUP = 36  # enum bpf_attach_type
 BPF_MAP_TYPE_ARRAY = 2
+BPF_MAP_TYPE_PERCPU_ARRAY = 6
 BPF_MAP_TYPE_SOCKMAP = 15
 BPF_MAP_TYPE_SOCKHASH = 18
 BPF_ANY = 0
@@ -59,7 +60,10 @@ class Cmd(IntEnum):
     OBJ_PIN = 6
     OBJ_GET = 7
     PROG_TEST_RUN = 10
+    OBJ_GET_INFO_BY_FD = 15
+    PROG_QUERY = 16
     LINK_CREATE = 28
+    LINK_DETACH = 34
 
 
 class _ProgLoadAttr(ctypes.Structure):
@@ -128,6 +132,43 @@ class _ObjAttr(ctypes.Structure):
         ("bpf_fd", ctypes.c_uint32),
         ("file_flags", ctypes.c_uint32),
     ]
+
+
+class _InfoByFdAttr(ctypes.Structure):
+    _fields_ = [
+        ("bpf_fd", ctypes.c_uint32),
+        ("info_len", ctypes.c_uint32),
+        ("info", ctypes.c_uint64),
+    ]
+
+
+class _MapInfo(ctypes.Structure):
+    """The head of ``struct bpf_map_info`` (the kernel fills what fits)."""
+
+    _fields_ = [
+        ("type", ctypes.c_uint32),
+        ("id", ctypes.c_uint32),
+        ("key_size", ctypes.c_uint32),
+        ("value_size", ctypes.c_uint32),
+        ("max_entries", ctypes.c_uint32),
+        ("map_flags", ctypes.c_uint32),
+        ("name", ctypes.c_char * 16),
+    ]
+
+
+class _ProgQueryAttr(ctypes.Structure):
+    _fields_ = [
+        ("target_fd", ctypes.c_uint32),
+        ("attach_type", ctypes.c_uint32),
+        ("query_flags", ctypes.c_uint32),
+        ("attach_flags", ctypes.c_uint32),
+        ("prog_ids", ctypes.c_uint64),
+        ("prog_cnt", ctypes.c_uint32),
+    ]
+
+
+class _LinkDetachAttr(ctypes.Structure):
+    _fields_ = [("link_fd", ctypes.c_uint32)]
 
 
 class _LinkCreateAttr(ctypes.Structure):
@@ -345,6 +386,42 @@ def run_socket_filter(prog: Program, frame: bytes, wire_len: int | None = None,
     return prog.test_run(dummy_ethernet_header(ethertype) + frame, ctx=ctx).retval
 
 
+# ------------------------------------------------------------------ sk_lookup test runs
+
+SK_LOOKUP_CTX_SIZE = 72  # sizeof(struct bpf_sk_lookup) on 64-bit
+
+
+@dataclass(frozen=True, slots=True)
+class SkLookupResult:
+    """``BPF_PROG_TEST_RUN`` of an sk_lookup program: its verdict (``SK_PASS`` 1,
+    ``SK_DROP`` 0) and the cookie of the socket it assigned (0 if none)."""
+
+    retval: int
+    cookie: int
+    duration_ns: int
+
+
+def run_sk_lookup(prog: Program, ctx: bytes, repeat: int = 1) -> SkLookupResult:
+    """Run an sk_lookup program on a crafted ``struct bpf_sk_lookup``.
+
+    The kernel takes no packet data here, only the context; it refuses a
+    non-zero ``ingress_ifindex`` (and anything after ``local_port``) with EINVAL.
+    """
+    if len(ctx) != SK_LOOKUP_CTX_SIZE:
+        raise ValueError(f"ctx must be {SK_LOOKUP_CTX_SIZE} bytes, not {len(ctx)}")
+    ctx_in = _in_buffer(ctx)
+    ctx_out = ctypes.create_string_buffer(SK_LOOKUP_CTX_SIZE)
+    attr = _TestRunAttr(prog_fd=prog.fd, repeat=repeat,
+                        ctx_size_in=len(ctx), ctx_in=_addr(ctx_in),
+                        ctx_size_out=len(ctx_out), ctx_out=_addr(ctx_out))
+    try:
+        _libc.bpf(Cmd.PROG_TEST_RUN, attr)
+    except OSError as err:
+        raise _kernel_error("cannot test-run BPF program", err) from None
+    cookie = struct.unpack_from("<Q", ctx_out.raw, 0)[0]
+    return SkLookupResult(attr.retval, cookie, attr.duration)
+
+
 # --------------------------------------------------------------------------------- maps
 
 
@@ -383,6 +460,18 @@ class Map(_FdObject):
             raise _kernel_error("cannot look up BPF map", err) from None
         return out.raw
 
+    def lookup_percpu(self, key: bytes) -> list[int]:
+        """One unsigned value per possible CPU, for a per-CPU map of integers
+        (value_size 1, 2, 4 or 8; the kernel pads each to 8 bytes)."""
+        ncpu = possible_cpus()
+        out = ctypes.create_string_buffer(8 * ncpu)
+        try:
+            self._elem(Cmd.MAP_LOOKUP_ELEM, key, out)
+        except OSError as err:
+            raise _kernel_error("cannot look up BPF map", err) from None
+        size = self.value_size
+        return [int.from_bytes(out.raw[8 * i:8 * i + size], "little") for i in range(ncpu)]
+
     def delete(self, key: bytes) -> bool:
         """Remove ``key``; False if it was not there."""
         try:
@@ -392,6 +481,42 @@ class Map(_FdObject):
                 return False
             raise _kernel_error("cannot delete from BPF map", err) from None
         return True
+
+
+def possible_cpus() -> int:
+    """How many CPUs per-CPU maps hold a value for (``/sys/devices/system/cpu/possible``)."""
+    try:
+        with open("/sys/devices/system/cpu/possible", encoding="ascii") as f:
+            spec = f.read().strip()
+    except OSError:
+        return os.cpu_count() or 1
+    count = 0
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        count += int(hi or lo) - int(lo) + 1
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class MapInfo:
+    type: int
+    id: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    name: str
+
+
+def map_info(fd: int) -> MapInfo:
+    """``BPF_OBJ_GET_INFO_BY_FD`` for a map: its type, sizes and name."""
+    info = _MapInfo()
+    attr = _InfoByFdAttr(bpf_fd=fd, info_len=ctypes.sizeof(info), info=ctypes.addressof(info))
+    try:
+        _libc.bpf(Cmd.OBJ_GET_INFO_BY_FD, attr)
+    except OSError as err:
+        raise _kernel_error("cannot get BPF map info", err) from None
+    return MapInfo(info.type, info.id, info.key_size, info.value_size, info.max_entries,
+                   info.name.decode(errors="replace"))
 
 
 def create_map(map_type: int, key_size: int, value_size: int, max_entries: int,
@@ -420,6 +545,27 @@ def link_create(prog_fd: int, target_fd: int, attach_type: int) -> Link:
         return Link(_libc.bpf(Cmd.LINK_CREATE, attr))
     except OSError as err:
         raise _kernel_error("cannot attach BPF program", err) from None
+
+
+def link_detach(fd: int) -> None:
+    """``BPF_LINK_DETACH``: detach the program now, whoever else holds the link."""
+    try:
+        _libc.bpf(Cmd.LINK_DETACH, _LinkDetachAttr(link_fd=fd))
+    except OSError as err:
+        raise _kernel_error("cannot detach BPF link", err) from None
+
+
+def prog_query(target_fd: int, attach_type: int, max_ids: int = 64) -> list[int]:
+    """IDs of the programs attached to ``target_fd`` (e.g. a network namespace)
+    for ``attach_type``, in run order."""
+    ids = (ctypes.c_uint32 * max_ids)()
+    attr = _ProgQueryAttr(target_fd=target_fd, attach_type=attach_type,
+                          prog_ids=ctypes.addressof(ids), prog_cnt=max_ids)
+    try:
+        _libc.bpf(Cmd.PROG_QUERY, attr)
+    except OSError as err:
+        raise _kernel_error("cannot query attached BPF programs", err) from None
+    return list(ids[:min(attr.prog_cnt, max_ids)])
 
 
 def obj_pin(fd: int, path: str) -> None:
