@@ -64,13 +64,20 @@ class Parser:
         self._pos = 0
         self._on_primitive = on_primitive
         self._deferred: list[ast.Expr] | None = None   # primitives seen while speculating
+        self._lex_error: FilterError | None = None       # the lexer stops at its first error
 
     # ---- token access -------------------------------------------------------
     def peek(self, k: int = 0) -> Token:
         while len(self._tokens) <= self._pos + k:
             if self._tokens and self._tokens[-1].kind is Kind.END:
                 return self._tokens[-1]
-            self._tokens.append(next(self._lexer))
+            if self._lex_error is not None:
+                raise self._lex_error
+            try:
+                self._tokens.append(next(self._lexer))
+            except FilterError as err:
+                self._lex_error = err
+                raise
         return self._tokens[self._pos + k]
 
     def advance(self) -> Token:
