@@ -516,3 +516,98 @@ def test_speed_report(capsys):
     dt = time.perf_counter() - t0
     with capsys.disabled():
         print("\nrender speed on %s: %.0f packets/s" % (biggest.name, n / dt))
+
+
+# ---------------------------------------------------------------------------
+# --json
+
+
+def _check_json_object(obj, truncated_ok=True):
+    from pycap.render.jsonout import (LAYER_FIELDS, OPTIONAL_FIELDS, OPTIONAL_TOP_FIELDS,
+                                      TOP_FIELDS)
+    keys = list(obj)
+    assert keys[:len(TOP_FIELDS)] == list(TOP_FIELDS), keys
+    assert set(keys[len(TOP_FIELDS):]) <= set(OPTIONAL_TOP_FIELDS), keys
+    assert isinstance(obj["layers"], list) and isinstance(obj["summary"], str)
+    for i, layer in enumerate(obj["layers"]):
+        name = layer["layer"]
+        want = list(LAYER_FIELDS[name])
+        got = list(layer)[1:]
+        last = i == len(obj["layers"]) - 1
+        if obj["truncated"] and last or "error" in obj:
+            assert got == want[:len(got)] or got[:len(want)] == want, (name, got)
+        else:
+            assert got[:len(want)] == want, (name, got)
+            assert set(got[len(want):]) <= set(OPTIONAL_FIELDS.get(name, ())), (name, got)
+
+
+@needs_corpus
+def test_json_every_corpus_packet():
+    import json
+    layers = set()
+    for path in sorted(CORPUS.iterdir()):
+        r = Renderer(RenderOptions(json=True))
+        for i, rec in enumerate(read_capture(path)):
+            line = r.render(*rec)
+            assert "\n" not in line
+            obj = json.loads(line)
+            assert obj["n"] == i + 1 and obj["caplen"] == len(rec[0]) and obj["len"] == rec[1]
+            assert obj["ts_ns"] == rec[3]
+            assert "error" not in obj, (path.name, i, line)
+            _check_json_object(obj)
+            layers.update(layer["layer"] for layer in obj["layers"])
+    assert {"eth", "ip", "ip6", "tcp", "udp", "arp", "icmp", "icmp6", "dns", "sll"} <= layers
+
+
+def test_json_golden_tcp_syn():
+    """The names are an interface: this object must not change by accident."""
+    import json
+    frame = _frame(6, 51000, 443, b"", flags=0x02, options=b"\x02\x04\x05\xb4\x01\x01\x04\x02")
+    obj = json.loads(Renderer(RenderOptions(json=True)).render(frame, len(frame), 1,
+                                                               1_700_000_000_123_456_789))
+    assert obj == {
+        "n": 1, "time": "2023-11-14T22:13:20.123456Z", "ts_ns": 1700000000123456789,
+        "caplen": 62, "len": 62, "linktype": "EN10MB",
+        "layers": [
+            {"layer": "eth", "src": "66:77:88:99:aa:bb", "dst": "00:11:22:33:44:55", "type": 2048},
+            {"layer": "ip", "version": 4, "hlen": 20, "tos": 0, "len": 48, "id": 1, "flags": "",
+             "frag_offset": 0, "ttl": 64, "proto": 6, "checksum": 0, "src": "10.0.0.1",
+             "dst": "10.0.0.2"},
+            {"layer": "tcp", "sport": 51000, "dport": 443, "seq": 1000, "ack": 2000, "hlen": 28,
+             "flags": "S", "win": 512, "checksum": 0, "urp": 0,
+             "options": [{"kind": "mss", "value": 1460}, {"kind": "nop"}, {"kind": "nop"},
+                         {"kind": "sackOK"}],
+             "payload_len": 0}],
+        "truncated": False,
+        "summary": "IP 10.0.0.1.51000 > 10.0.0.2.443: Flags [S], seq 1000, win 512, "
+                   "options [mss 1460,nop,nop,sackOK], length 0"}
+
+
+def test_json_random_frames_never_raise():
+    hyp = pytest.importorskip("hypothesis")
+    import json
+    st = hyp.strategies
+
+    @hyp.settings(max_examples=300, deadline=None)
+    @hyp.given(data=st.binary(min_size=1, max_size=200),
+               lt=st.sampled_from([0, 1, 12, 101, 108, 113, 228, 229, 276, 999]),
+               h=st.sampled_from([None, "x"]))
+    def run(data, lt, h):
+        obj = json.loads(Renderer(RenderOptions(json=True, hex=h)).render(data, len(data), lt, 0))
+        _check_json_object(obj)
+
+    run()
+
+
+@needs_corpus
+def test_json_through_the_cli(tmp_path):
+    import json
+    path = CORPUS / "dns_tcp.pcap"
+    if not path.exists():
+        path = sorted(CORPUS.iterdir())[0]
+    res = subprocess.run([os.sys.executable, "-m", "pycap.cli", "-r", str(path), "-n", "--json",
+                          "-#", "--color", "always"], capture_output=True, timeout=60, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.decode().splitlines()
+    assert lines and all(json.loads(line)["n"] == i + 1 for i, line in enumerate(lines))
+    assert "\x1b[" not in res.stdout.decode()

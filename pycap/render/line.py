@@ -43,7 +43,8 @@ class RenderOptions:
     ``timestamp``: "default" (``HH:MM:SS.ffffff``, local time), "none" (-t),
     "epoch" (-tt), "delta" (-ttt), "date" (-tttt), "since_first" (-ttttt).
     ``hex``: None, "x", "xx", "X", "XX", "A" or "AA" (-A twice: with the link
-    header).
+    header).  ``json``: one JSON object per packet instead of tcpdump's text
+    (``Renderer`` then gives a ``jsonout.JsonRenderer``).
     """
 
     numeric: bool = True
@@ -53,6 +54,7 @@ class RenderOptions:
     quiet: bool = False
     nanosecond: bool = False
     hex: str | None = None
+    json: bool = False
 
     def __post_init__(self):
         if self.timestamp not in TIMESTAMP_MODES:
@@ -66,6 +68,12 @@ class Renderer:
 
     __slots__ = ("opts", "_tcp", "_first", "_prev", "_sec_cache_key", "_sec_cache_val",
                  "_v", "_e", "_q", "_suppress", "_hexmode", "_fast", "_ts", "_fast_links")
+
+    def __new__(cls, opts: RenderOptions | None = None):
+        if opts is not None and opts.json:
+            from .jsonout import JsonRenderer
+            return JsonRenderer(opts)
+        return super().__new__(cls)
 
     def __init__(self, opts: RenderOptions | None = None):
         self.opts = opts if opts is not None else RenderOptions()
