@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-#", "--number", dest="number", action="store_true", help="number the packets")
     p.add_argument("--time-stamp-precision", choices=("micro", "nano"), default="micro")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object per packet (fields: see pycap(1))")
     p.add_argument("-F", dest="filter_file", metavar="FILE", help="read the expression from FILE")
     p.add_argument("expression", nargs=argparse.REMAINDER, help="pcap-filter(7) expression")
     return p
@@ -96,7 +98,8 @@ def _render_options(args: argparse.Namespace):
         hexmode = "AA" if args.ascii > 1 else "A"
     return RenderOptions(numeric=True, timestamp=TIMESTAMPS.get(args.tstamp, "since_first"),
                          link_header=args.link_header, verbose=args.verbose, quiet=args.quiet,
-                         nanosecond=args.time_stamp_precision == "nano", hex=hexmode)
+                         nanosecond=args.time_stamp_precision == "nano", hex=hexmode,
+                         json=args.json)
 
 
 def _snaplen(args: argparse.Namespace) -> int:
@@ -114,7 +117,8 @@ def _job(args: argparse.Namespace):
     return Job(expression=_expression(args), snaplen=_snaplen(args), count=args.count or 0,
                write=args.write, pcapng=True if args.pcapng else None,
                print_packets=args.write is None or args.print_,
-               render_options=_render_options(args), color=args.color, number=args.number,
+               render_options=_render_options(args),
+               color="never" if args.json else args.color, number=args.number and not args.json,
                packet_buffered=args.packet_buffered, promisc=not args.no_promisc,
                direction=args.direction, buffer_kib=args.buffer_kib,
                immediate=args.immediate_mode)
@@ -234,9 +238,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[:1] == ["demo"]:
             from pycap.demo import run_demo
             return run_demo(argv[1:])
-        if argv[:1] == ["steer"]:
-            from pycap.steer.command import run_steer
-            return run_steer(argv[1:])
         args = build_parser().parse_args(argv)
         if args.help:
             build_parser().print_help()
