@@ -238,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[:1] == ["demo"]:
             from pycap.demo import run_demo
             return run_demo(argv[1:])
+        if argv[:1] == ["steer"]:
+            from pycap.steer.command import run_steer
+            return run_steer(argv[1:])
         args = build_parser().parse_args(argv)
         if args.help:
             build_parser().print_help()
