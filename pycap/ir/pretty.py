@@ -1,0 +1,45 @@
+"""Readable text for IR trees (``pycap --explain``)."""
+
+from __future__ import annotations
+
+from pycap.ir import nodes as ir
+
+_SIZE = {1: "u8", 2: "u16", 4: "u32"}
+_ALU = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "and": "&", "or": "|",
+        "xor": "^", "lsh": "<<", "rsh": ">>"}
+_CMP = {"eq": "==", "gt": ">", "ge": ">=", "set": "&"}
+
+
+def value(v: ir.Value) -> str:
+    if isinstance(v, ir.Imm):
+        return str(v.value) if v.value < 256 else hex(v.value)
+    if isinstance(v, ir.Load):
+        return f"pkt.{_SIZE[v.size]}[{value(v.offset)}]"
+    if isinstance(v, ir.WireLen):
+        return "len"
+    if isinstance(v, ir.Ctx):
+        return f"skb.{v.field}"
+    if isinstance(v, ir.Alu):
+        if v.op == "neg":
+            return f"-({value(v.left)})"
+        return f"({value(v.left)} {_ALU[v.op]} {value(v.right)})"
+    raise AssertionError(v)
+
+
+def pred(p: ir.Pred, indent: int = 0) -> str:
+    """One test a line, nested ``all``/``any`` blocks indented."""
+    pad = "  " * indent
+    if isinstance(p, ir.Const):
+        return pad + ("true" if p.value else "false")
+    if isinstance(p, ir.Cmp):
+        text = f"{value(p.left)} {_CMP[p.op]} {value(p.right)}"
+        return pad + (text + " != 0" if p.op == "set" else text)
+    if isinstance(p, ir.Negation):
+        inner = pred(p.item, indent + 1)
+        if "\n" not in inner:
+            return pad + "not " + inner.strip()
+        return pad + "not\n" + inner
+    if isinstance(p, ir.ProtoChain):
+        return pad + f"protochain(ipv{p.version} at {p.base}) reaches {p.proto}"
+    word = "all" if isinstance(p, ir.All) else "any"
+    return "\n".join([pad + word + ":"] + [pred(i, indent + 1) for i in p.items])
