@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="don't convert addresses or ports to names")
     p.add_argument("-d", dest="dump", action="count", default=0,
                    help="print the compiled eBPF program (-dd: C array, -ddd: decimal) and exit")
+    p.add_argument("--explain", action="store_true",
+                   help="show the expression as parsed, its IR and its eBPF, then exit")
     p.add_argument("-y", dest="linktype", metavar="LINKTYPE",
                    help="link type for -d without an interface (EN10MB, LINUX_SLL, LINUX_SLL2, RAW)")
     p.add_argument("-D", dest="list_interfaces", action="store_true", help="list interfaces")
@@ -140,7 +142,11 @@ def _dump_program(args: argparse.Namespace) -> int:
     elif args.interface:
         from pycap.capture import interface_linktype
         linktype = interface_linktype(args.interface)
-    compiled = compile_filter(_expression(args), linktype, _snaplen(args))
+    compiled = compile_filter(_expression(args), linktype, _snaplen(args),
+                              offline=bool(args.read))
+    if args.explain:
+        _explain(compiled)
+        return 0
     if args.dump == 1:
         print(compiled.disassemble())
     elif args.dump == 2:
@@ -151,6 +157,17 @@ def _dump_program(args: argparse.Namespace) -> int:
         for insn in compiled.insns:
             print(f"{insn.code} {insn.dst} {insn.src} {insn.off} {_s32(insn.imm)}")
     return 0
+
+
+def _explain(compiled) -> None:
+    """AST -> IR -> eBPF for one expression."""
+    from pycap.ir.pretty import pred
+    print(f"expression: {compiled.expression}")
+    print(f"tree:       {compiled.tree}")
+    print("IR (after optimization):")
+    print(pred(compiled.predicate, 1))
+    print(f"eBPF ({len(compiled.insns)} instructions):")
+    print(compiled.disassemble())
 
 
 def _s32(value: int) -> int:
@@ -250,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.list_interfaces:
             return _list_interfaces()
-        if args.dump:
+        if args.dump or args.explain:
             return _dump_program(args)
         return _run(args)
     except PycapError as err:
