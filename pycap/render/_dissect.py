@@ -605,10 +605,10 @@ def llc_print(c, p, length, caplen, src, dst):
             return -(hdrlen + 5)
         return hdrlen + 5
     if ssap == 0x42 and dsap == 0x42 and control == 0x03:
-        generic_print(c, "stp", "STP", length - 3)
+        stp_print(c, p + 3, length - 3)
         return hdrlen
     if ssap == 0xFE and dsap == 0xFE and control == 0x03:
-        generic_print(c, "isoclns", "OSI", length - 3)
+        isoclns_print(c, p + 3, length - 3)
         return hdrlen
     if ssap == 0xE0 and dsap == 0xE0 and control == 0x03:
         generic_print(c, "ipx", "IPX", length - 3)
@@ -673,8 +673,14 @@ def snap_print(c, p, length, caplen, src, dst):
             return 1
         return 0
     if oui == 0x00000C:
-        names = {0x2000: ("cdp", "CDP"), 0x2004: ("dtp", "DTP"), 0x0111: ("udld", "UDLD"),
-                 0x2003: ("vtp", "VTP"), 0x010B: ("stp", "PVST"), 0x0102: ("drip", "DRIP")}
+        if et == 0x010B:
+            stp_print(c, p, length)
+            return 1
+        if et == 0x0111:
+            udld_print(c, p, length)
+            return 1
+        names = {0x2000: ("cdp", "CDP"), 0x2004: ("dtp", "DTP"),
+                 0x2003: ("vtp", "VTP"), 0x0102: ("drip", "DRIP")}
         n = names.get(et)
         if n:
             generic_print(c, n[0], n[1], length)
@@ -973,7 +979,7 @@ def mpls_print(c, p, length):
         ip6_print(c, p, length)
     elif pt == "osi":
         o.append(" ")
-        generic_print(c, "isoclns", "OSI", length)
+        isoclns_print(c, p, length)
     elif pt == "eth":
         o.append(" ")
         ether_print(c, p, length)
@@ -1646,7 +1652,7 @@ def _gre0(c, bp, length):
     elif prot == 0x809B:
         generic_print(c, "atalk", "AT", ln)
     elif prot == 0x00FE:
-        generic_print(c, "isoclns", "OSI", ln)
+        isoclns_print(c, bp, ln)
     elif prot == 0x6558:
         ether_print(c, bp, ln)
     else:
@@ -4344,3 +4350,11 @@ _UDP_PRINTERS.update({
 
 
 TCP_APP = _tcp_app_table()
+
+# printers kept in a module of their own, hooked in here
+from ._more import (babel_print, bfd_print, isoclns_print, slow_print, stp_print,  # noqa: E402
+                    udld_print)
+from . import _more  # noqa: E402
+
+_ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)
+_UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel})

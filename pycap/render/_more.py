@@ -1,0 +1,906 @@
+"""More of tcpdump 4.99's printers: STP (print-stp.c), BFD (print-bfd.c),
+UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c) and
+Babel (print-babel.c).
+
+Same conventions as ``_dissect`` (which imports this module at its end and
+hooks these printers into its dispatch tables): append to ``c.o``, read with
+the bounds-checked accessors, raise ``Trunc`` where tcpdump would longjmp.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from . import _dissect as D
+
+g8, g16, g32, need, tt, trunc = D.g8, D.g16, D.g32, D.need, D.tt, D.trunc
+Trunc = D.Trunc
+bittok = D.bittok
+fn_print_char = D.fn_print_char
+
+
+def invalid(c):
+    c.o.append(" (invalid)")
+
+
+def nd_printjnp(c, o, n):
+    """Up to n characters, stopping at a NUL (null-padded strings)."""
+    out = []
+    try:
+        for i in range(n):
+            ch = g8(c, o + i)
+            if ch == 0:
+                break
+            out.append(fn_print_char(ch))
+    finally:
+        c.o.append("".join(out))
+
+
+def nd_printjn(c, o, n):
+    """Exactly n characters."""
+    out = []
+    try:
+        for i in range(n):
+            out.append(fn_print_char(g8(c, o + i)))
+    finally:
+        c.o.append("".join(out))
+
+
+def _mac(c, o):
+    need(c, o, 6)
+    return c.d[o:o + 6].hex(":")
+
+
+# --------------------------------------------------------------------------
+# STP
+
+_STP_PROTO = {0: "802.1d", 2: "802.1w", 3: "802.1s", 4: "802.1aq"}
+_STP_FLAGS = ((0x01, "Topology change"), (0x02, "Proposal"), (0x10, "Learn"), (0x20, "Forward"),
+              (0x40, "Agreement"), (0x80, "Topology change ACK"))
+_STP_TYPES = {0x00: "Config", 0x02: "Rapid STP", 0x80: "Topology Change"}
+_RSTP_ROLES = {0: "Unknown", 1: "Alternate", 2: "Root", 3: "Designated"}
+
+
+def _bridge_id(c, o):
+    need(c, o, 8)
+    d = c.d
+    return "%02x%02x.%s" % (d[o], d[o + 1], d[o + 2:o + 8].hex(":"))
+
+
+def _stp_times(c, p):
+    return ("\n\tmessage-age %.2fs, max-age %.2fs, hello-time %.2fs, forwarding-delay %.2fs" % (
+        g16(c, p + 27) / 256, g16(c, p + 29) / 256, g16(c, p + 31) / 256, g16(c, p + 33) / 256))
+
+
+def _stp_config(c, p, length):
+    o = c.o
+    flags = g8(c, p + 4)
+    o.append(", Flags [%s]" % bittok(_STP_FLAGS, "none", flags))
+    o.append(", bridge-id %s.%04x, length %u" % (_bridge_id(c, p + 17), g16(c, p + 25), length))
+    if not c.v:
+        return
+    o.append(_stp_times(c, p))
+    o.append("\n\troot-id %s, root-pathcost %u" % (_bridge_id(c, p + 5), g32(c, p + 13)))
+    if g8(c, p + 2) == 2:
+        o.append(", port-role %s" % _RSTP_ROLES.get((flags & 0x0C) >> 2, "Unknown"))
+
+
+def _stp_mstp(c, p, length):
+    o = c.o
+    flags = g8(c, p + 4)
+    o.append(", CIST Flags [%s], length %u" % (bittok(_STP_FLAGS, "none", flags), length))
+    if not c.v:
+        return
+    o.append("\n\tport-role %s, " % _RSTP_ROLES.get((flags & 0x0C) >> 2, "Unknown"))
+    o.append("CIST root-id %s, CIST ext-pathcost %u" % (_bridge_id(c, p + 5), g32(c, p + 13)))
+    o.append("\n\tCIST regional-root-id %s, " % _bridge_id(c, p + 17))
+    o.append("CIST port-id %04x," % g16(c, p + 25))
+    o.append(_stp_times(c, p))
+    o.append("\n\tv3len %u, " % g16(c, p + 36))
+    o.append("MCID Name ")
+    nd_printjnp(c, p + 39, 32)
+    o.append(", rev %u,\n\t\tdigest %08x%08x%08x%08x, " % (
+        g16(c, p + 71), g32(c, p + 73), g32(c, p + 77), g32(c, p + 81), g32(c, p + 85)))
+    o.append("CIST int-root-pathcost %u," % g32(c, p + 89))
+    o.append("\n\tCIST bridge-id %s, " % _bridge_id(c, p + 93))
+    o.append("CIST remaining-hops %u" % g8(c, p + 101))
+    v3len = g16(c, p + 36)
+    if v3len > 64:
+        ln = v3len - 64
+        off = 102
+        while ln >= 16:
+            q = p + off
+            msti = g16(c, q + 1) & 0x0FFF
+            fl = g8(c, q)
+            o.append("\n\tMSTI %u, Flags [%s], port-role %s" % (
+                msti, bittok(_STP_FLAGS, "none", fl), _RSTP_ROLES.get((fl & 0x0C) >> 2, "Unknown")))
+            o.append("\n\t\tMSTI regional-root-id %s, pathcost %u" % (_bridge_id(c, q + 1),
+                                                                     g32(c, q + 9)))
+            o.append("\n\t\tMSTI bridge-prio %u, port-prio %u, hops %u" % (
+                g8(c, q + 13) >> 4, g8(c, q + 14) >> 4, g8(c, q + 15)))
+            ln -= 16
+            off += 16
+
+
+def _stp_spb(c, p, off):
+    if not c.v:
+        return
+    o = c.o
+    q = p + off
+    o.append("\n\tv4len %u, " % g16(c, q))
+    o.append("AUXMCID Name ")
+    nd_printjnp(c, q + 3, 32)
+    o.append(", Rev %u,\n\t\tdigest %08x%08x%08x%08x" % (
+        g16(c, q + 35), g32(c, q + 37), g32(c, q + 41), g32(c, q + 45), g32(c, q + 49)))
+    a = g8(c, q + 53)
+    f = g8(c, q + 55)
+    cv = g8(c, q + 56)
+    o.append("\n\tAgreement num %u, Discarded Agreement num %u, Agreement valid-flag %u,"
+             "\n\tRestricted role-flag: %u, Format id %u cap %u, Convention id %u cap %u,"
+             "\n\tEdge count %u, Agreement digest %08x%08x%08x%08x%08x" % (
+                 a >> 6, (a >> 4) & 3, (a >> 3) & 1, (a >> 2) & 1, f >> 4, f & 0xFF, cv >> 4,
+                 cv & 0xFF, g16(c, q + 57), g32(c, q + 67), g32(c, q + 71), g32(c, q + 75),
+                 g32(c, q + 79), g32(c, q + 83)))
+
+
+def stp_print(c, p, length):
+    c.proto = "stp"
+    o = c.o
+    if length < 4:
+        invalid(c)
+        return
+    if g16(c, p):
+        o.append("unknown STP version, length %u" % length)
+        return
+    ver = g8(c, p + 2)
+    o.append("STP %s" % _STP_PROTO.get(ver, "Unknown STP protocol (0x%02x)" % ver))
+    if ver not in _STP_PROTO:
+        return
+    typ = g8(c, p + 3)
+    o.append(", %s" % _STP_TYPES.get(typ, "Unknown BPDU Type (0x%02x)" % typ))
+    if typ == 0x00:
+        if length < 35:
+            invalid(c)
+            return
+        _stp_config(c, p, length)
+    elif typ == 0x02:
+        if ver == 2:
+            if length < 36:
+                invalid(c)
+                return
+            _stp_config(c, p, length)
+        elif ver in (3, 4):
+            if length < 102 or g8(c, p + 35) != 0:
+                invalid(c)
+                return
+            mstp_len = g16(c, p + 36) + 2
+            if length < 36 + mstp_len:
+                invalid(c)
+                return
+            _stp_mstp(c, p, length)
+            if ver == 4:
+                spb_len = g16(c, p + 36 + mstp_len) + 2
+                if length < 36 + mstp_len + spb_len or spb_len < 87:
+                    invalid(c)
+                    return
+                _stp_spb(c, p, 36 + mstp_len)
+
+
+# --------------------------------------------------------------------------
+# BFD
+
+_BFD_DIAG = {0: "No Diagnostic", 1: "Control Detection Time Expired", 2: "Echo Function Failed",
+             3: "Neighbor Signaled Session Down", 4: "Forwarding Plane Reset", 5: "Path Down",
+             6: "Concatenated Path Down", 7: "Administratively Down",
+             8: "Reverse Concatenated Path Down"}
+_BFD_PORTS = {3784: "Control", 4784: "Multihop", 6784: "LAG"}
+_BFD_V0_FLAGS = ((0x80, "I Hear You"), (0x40, "Demand"), (0x20, "Poll"), (0x10, "Final"),
+                 (0x08, "Control Plane Independent"), (0x04, "Authentication Present"),
+                 (0x02, "Reserved"), (0x01, "Reserved"))
+_BFD_V1_FLAGS = ((0x20, "Poll"), (0x10, "Final"), (0x08, "Control Plane Independent"),
+                 (0x04, "Authentication Present"), (0x02, "Demand"), (0x01, "Multipoint"))
+_BFD_STATE = {0: "AdminDown", 1: "Down", 2: "Init", 3: "Up"}
+_BFD_AUTH = {1: "Simple Password", 2: "Keyed MD5", 3: "Meticulous Keyed MD5", 4: "Keyed SHA1",
+             5: "Meticulous Keyed SHA1"}
+
+
+def _bfd_auth(c, p):
+    o = c.o
+    q = p + 24
+    need(c, q, 4)
+    atype, alen = g8(c, q), g8(c, q + 1)
+    o.append("\n\tAuthentication: %s (%u), length: %u" % (_BFD_AUTH.get(atype, "Unknown"), atype, alen))
+    o.append("\n\t  Auth Key ID: %u" % g8(c, q + 2))
+    if atype == 1:
+        if alen < 4 or alen > 19:
+            o.append("[invalid length %u]" % alen)
+            return
+        o.append(", Password: ")
+        nd_printjn(c, q + 3, alen - 3)
+    elif atype in (2, 3, 4, 5):
+        want, hlen, label = (24, 16, "Digest") if atype in (2, 3) else (28, 20, "Hash")
+        if alen != want:
+            o.append("[invalid length %u]" % alen)
+            return
+        o.append(", Sequence Number: 0x%08x" % g32(c, q + 4))
+        need(c, q + 8, hlen)
+        o.append("\n\t  %s: %s" % (label, c.d[q + 8:q + 8 + hlen].hex()))
+
+
+def bfd_print(c, p, length, port):
+    c.proto = "bfd"
+    o = c.o
+    if port in _BFD_PORTS:
+        need(c, p, 24)
+        vd = g8(c, p)
+        ver = vd >> 5
+        flags = g8(c, p + 1)
+        if ver == 0:
+            if c.v < 1:
+                o.append("BFDv0, Control, Flags: [%s], length: %u" % (
+                    bittok(_BFD_V0_FLAGS, "none", flags), length))
+                return
+            o.append("BFDv0, length: %u\n\tControl, Flags: [%s], Diagnostic: %s (0x%02x)" % (
+                length, bittok(_BFD_V0_FLAGS, "none", flags), _BFD_DIAG.get(vd & 0x1F, "unknown"),
+                vd & 0x1F))
+        elif ver == 1:
+            if c.v < 1:
+                o.append("BFDv1, %s, State %s, Flags: [%s], length: %u" % (
+                    _BFD_PORTS[port], _BFD_STATE[(flags & 0xC0) >> 6],
+                    bittok(_BFD_V1_FLAGS, "none", flags & 0x3F), length))
+                return
+            o.append("BFDv1, length: %u\n\t%s, State %s, Flags: [%s], Diagnostic: %s (0x%02x)" % (
+                length, _BFD_PORTS[port], _BFD_STATE[(flags & 0xC0) >> 6],
+                bittok(_BFD_V1_FLAGS, "none", flags & 0x3F), _BFD_DIAG.get(vd & 0x1F, "unknown"),
+                vd & 0x1F))
+        else:
+            o.append("BFDv%u, Control, length: %u" % (ver, length))
+            if c.v >= 1:
+                D.print_unknown_data(c, p, "\n\t", length)
+            return
+        mult = g8(c, p + 2)
+        o.append("\n\tDetection Timer Multiplier: %u (%u ms Detection time), BFD Length: %u" % (
+            mult, (mult * g32(c, p + 12) & 0xFFFFFFFF) // 1000, g8(c, p + 3)))
+        o.append("\n\tMy Discriminator: 0x%08x" % g32(c, p + 4))
+        o.append(", Your Discriminator: 0x%08x" % g32(c, p + 8))
+        o.append("\n\t  Desired min Tx Interval:    %4u ms" % (g32(c, p + 12) // 1000))
+        o.append("\n\t  Required min Rx Interval:   %4u ms" % (g32(c, p + 16) // 1000))
+        o.append("\n\t  Required min Echo Interval: %4u ms" % (g32(c, p + 20) // 1000))
+        if flags & 0x04:
+            _bfd_auth(c, p)
+    elif port == 3785:
+        o.append("BFD, Echo, length: %u" % length)
+        if c.v >= 1:
+            D.print_unknown_data(c, p, "\n\t", length)
+    else:
+        o.append("BFD, unknown (%u), length: %u" % (port, length))
+        if c.v >= 1:
+            D.print_unknown_data(c, p, "\n\t", length)
+
+
+def _udp_bfd(c, cp, length):
+    bfd_print(c, cp, length, g16(c, cp - 6))
+
+
+# --------------------------------------------------------------------------
+# UDLD
+
+_UDLD_TLVS = {1: "Device-ID TLV", 2: "Port-ID TLV", 3: "Echo TLV", 4: "Message Interval TLV",
+              5: "Timeout Interval TLV", 6: "Device Name TLV", 7: "Sequence Number TLV"}
+_UDLD_CODES = {0: "Reserved", 1: "Probe message", 2: "Echo message", 3: "Flush message"}
+_UDLD_FLAGS = tuple((1 << i, n) for i, n in enumerate(
+    ("RT", "RSY", "MBZ-2", "MBZ-3", "MBZ-4", "MBZ-5", "MBZ-6", "MBZ-7")))
+
+
+def udld_print(c, p, length):
+    c.proto = "udld"
+    o = c.o
+    if length < 4:
+        invalid(c)
+        need(c, p, length)
+        return
+    b = g8(c, p)
+    ver, code = (b & 0xE0) >> 5, b & 0x1F
+    flags = g8(c, p + 1)
+    o.append("UDLDv%u, Code %s (%x), Flags [%s] (0x%02x), length %u" % (
+        ver, _UDLD_CODES.get(code, "Reserved"), code, bittok(_UDLD_FLAGS, "none", flags), flags,
+        length))
+    q = p + 2
+    left = length - 2
+    if c.v < 1:
+        need(c, q, left)
+        return
+    o.append("\n\tChecksum 0x%04x (unverified)" % g16(c, q))
+    q += 2
+    left -= 2
+    while left:
+        if left < 4:
+            invalid(c)
+            need(c, q, left)
+            return
+        t, ln = g16(c, q), g16(c, q + 2)
+        q += 4
+        left -= 4
+        o.append("\n\t%s (0x%04x) TLV, length %u" % (_UDLD_TLVS.get(t, "Unknown"), t, ln))
+        if ln <= 4:
+            invalid(c)
+            need(c, q, left)
+            return
+        ln -= 4
+        if left < ln:
+            invalid(c)
+            need(c, q, left)
+            return
+        if t in (1, 2, 6):
+            o.append(", ")
+            nd_printjnp(c, q, ln)
+        elif t == 3:
+            o.append(", ")
+            nd_printjn(c, q, ln)
+        elif t in (4, 5):
+            if ln != 1:
+                invalid(c)
+                need(c, q, left)
+                return
+            o.append(", %us" % g8(c, q))
+        elif t == 7:
+            if ln != 4:
+                invalid(c)
+                need(c, q, left)
+                return
+            o.append(", %u" % g32(c, q))
+        else:
+            need(c, q, ln)
+        q += ln
+        left -= ln
+
+
+# --------------------------------------------------------------------------
+# Slow Protocols (LACP, Marker, OAM)
+
+_SLOW = {1: "LACP", 2: "MARKER", 3: "OAM"}
+_SLOW_TLVS = {(1, 0): "Terminator", (1, 1): "Actor Information", (1, 2): "Partner Information",
+              (1, 3): "Collector Information", (2, 0): "Terminator", (2, 1): "Marker Information"}
+_LACP_STATE = ((0x01, "Activity"), (0x02, "Timeout"), (0x04, "Aggregation"),
+               (0x08, "Synchronization"), (0x10, "Collecting"), (0x20, "Distributing"),
+               (0x40, "Default"), (0x80, "Expired"))
+
+
+def _slow_tooshort(c):
+    c.o.append(" (packet is too short)" if not c.v else "\n\t\t packet is too short")
+
+
+def slow_print(c, p, length):
+    c.proto = "slow"
+    o = c.o
+    if length < 1:
+        _slow_tooshort(c)
+        return
+    sub = g8(c, p)
+    if sub in (1, 2):
+        if length < 2:
+            _slow_tooshort(c)
+            return
+        ver = g8(c, p + 1)
+        if ver != 1:
+            o.append("%s version %u packet not supported" % (_SLOW[sub], ver))
+            return
+        o.append("%sv%u, length %u" % (_SLOW[sub], ver, length))
+    else:
+        o.append("%s, length %u" % (_SLOW.get(sub, "unknown (%u)" % sub), length))
+        if sub != 3:
+            D.print_unknown_data(c, p, "\n\t", length)
+            return
+    if not c.v:
+        return
+    if sub == 3:
+        return                       # OAM details: not reproduced
+    q = p + 2
+    left = length - 2
+    while left:
+        if left < 2:
+            o.append("\n\t\t packet is too short")
+            return
+        t, ln = g8(c, q), g8(c, q + 1)
+        o.append("\n\t%s TLV (0x%02x), length %u" % (_SLOW_TLVS.get((sub, t), "Unknown"), t, ln))
+        if t == 0:
+            return
+        if ln < 2:
+            o.append("\n\t    ERROR: illegal length - should be >= 2")
+            return
+        if left < ln:
+            o.append("\n\t\t packet is too short")
+            return
+        need(c, q, ln)
+        body, blen = q + 2, ln - 2
+        if sub == 1 and t in (1, 2):
+            if blen != 18:
+                o.append("\n\t    ERROR: illegal length - should be 20")
+            else:
+                o.append("\n\t  System %s, System Priority %u, Key %u, Port %u, Port Priority %u"
+                         "\n\t  State Flags [%s]" % (
+                             _mac(c, body + 2), g16(c, body), g16(c, body + 8), g16(c, body + 12),
+                             g16(c, body + 10), bittok(_LACP_STATE, "none", g8(c, body + 14))))
+        elif sub == 1 and t == 3:
+            if blen != 14:
+                o.append("\n\t    ERROR: illegal length - should be 16")
+            else:
+                o.append("\n\t  Max Delay %u" % g16(c, body))
+        elif sub == 2 and t == 1:
+            if blen != 14:
+                o.append("\n\t    ERROR: illegal length - should be 16")
+            else:
+                o.append("\n\t  Request System %s, Request Port %u, Request Transaction ID 0x%08x" % (
+                    _mac(c, body + 2), g16(c, body), g32(c, body + 8)))
+        elif c.v <= 1:
+            D.print_unknown_data(c, body, "\n\t  ", blen)
+        if c.v > 1:
+            D.print_unknown_data(c, body, "\n\t  ", blen)
+        q += ln
+        left -= ln
+
+
+# --------------------------------------------------------------------------
+# Babel
+
+_V4PREFIX = bytes(10) + b"\xff\xff" + bytes(4)
+
+
+def _babel_interval(i):
+    if i == 0:
+        return "0.0s (bogus)"
+    return "%u.%02us" % (i // 100, i % 100)
+
+
+def _babel_id(c, o):
+    need(c, o, 8)
+    return c.d[o:o + 8].hex(":")
+
+
+def _babel_prefix(prefix, plen):
+    if plen >= 96 and prefix[:12] == _V4PREFIX[:12]:
+        return "%s/%u" % (socket.inet_ntoa(prefix[12:]), plen - 96)
+    return "%s/%u" % (socket.inet_ntop(socket.AF_INET6, prefix), plen)
+
+
+def _babel_address(prefix):
+    if prefix[:12] == _V4PREFIX[:12]:
+        return socket.inet_ntoa(prefix[12:])
+    return socket.inet_ntop(socket.AF_INET6, prefix)
+
+
+def _network_prefix(c, ae, plen, omitted, p, dp, ln):
+    """(consumed, 16-byte prefix) or None for an encoding error."""
+    if plen >= 0:
+        pb = (plen + 7) // 8
+    elif ae == 1:
+        pb = 4
+    else:
+        pb = 16
+    if pb > 16:
+        return None
+    prefix = bytearray(16)
+    consumed = 0
+    if ae == 0:
+        pass
+    elif ae == 1:
+        if omitted > 4 or pb > 4 or (pb > omitted and ln < pb - omitted):
+            return None
+        prefix[:12] = _V4PREFIX[:12]
+        if omitted:
+            if dp is None:
+                return None
+            prefix[:12 + omitted] = dp[:12 + omitted]
+        if pb > omitted:
+            need(c, p, pb - omitted)
+            prefix[12 + omitted:12 + pb] = c.d[p:p + pb - omitted]
+            consumed = pb - omitted
+    elif ae == 2:
+        if omitted > 16 or (pb > omitted and ln < pb - omitted):
+            return None
+        if omitted:
+            if dp is None:
+                return None
+            prefix[:omitted] = dp[:omitted]
+        if pb > omitted:
+            need(c, p, pb - omitted)
+            prefix[omitted:pb] = c.d[p:p + pb - omitted]
+            consumed = pb - omitted
+    elif ae == 3:
+        if pb > 8 and ln < pb - 8:
+            return None
+        prefix[0], prefix[1] = 0xFE, 0x80
+        if pb > 8:
+            need(c, p, pb - 8)
+            prefix[8:pb] = c.d[p:p + pb - 8]
+            consumed = pb - 8
+    else:
+        return None
+    return consumed, bytes(prefix)
+
+
+class _BabelInvalid(Exception):
+    pass
+
+
+def _babel_subtlvs(c, cp, ep, tlv_type):
+    o = c.o
+    while cp < ep:
+        sub = g8(c, cp)
+        cp += 1
+        if sub == 0:
+            o.append(" sub-pad1")
+            continue
+        if sub & 0x80:
+            o.append(" (M)")
+        if cp == ep:
+            invalid(c)
+            return
+        sl = g8(c, cp)
+        cp += 1
+        if cp + sl > ep:
+            invalid(c)
+            return
+        if sub == 1:
+            o.append(" sub-padn")
+            cp += sl
+        elif sub == 2:
+            o.append(" sub-diversity")
+            if sl == 0:
+                o.append(" empty")
+                continue
+            sep = " "
+            while sl:
+                v = g8(c, cp)
+                o.append("%s%s" % (sep, {0: "reserved", 255: "all"}.get(v, "%u" % v)))
+                cp += 1
+                sep = "-"
+                sl -= 1
+            if tlv_type not in (8, 13):
+                o.append(" (bogus)")
+        elif sub == 3:
+            o.append(" sub-timestamp")
+            if tlv_type == 4:
+                if sl < 4:
+                    invalid(c)
+                    return
+                t1 = g32(c, cp)
+                o.append(" %u.%06us" % (t1 // 1000000, t1 % 1000000))
+            elif tlv_type == 5:
+                if sl < 8:
+                    invalid(c)
+                    return
+                t1, t2 = g32(c, cp), g32(c, cp + 4)
+                o.append(" %u.%06us|%u.%06us" % (t1 // 1000000, t1 % 1000000, t2 // 1000000,
+                                                 t2 % 1000000))
+            else:
+                o.append(" (bogus)")
+            cp += sl
+        else:
+            o.append(" sub-unknown-0x%02x" % sub)
+            cp += sl
+
+
+_BABEL_SHORT = {2: " ack-req", 3: " ack", 4: " hello", 5: " ihu", 6: " router-id", 7: " nh",
+                9: " route-request", 10: " seqno-request", 11: " tspc", 12: " hmac",
+                13: " ss-update", 14: " ss-request", 15: " ss-mh-request", 16: " mac", 17: " pc",
+                18: " challenge_request", 19: " challenge_reply"}
+
+
+def _babel_tlvs(c, cp, tlvs_length, remaining):
+    """0 ok, -1 truncated, -2 invalid (babel_print_v2_tlvs)."""
+    o = c.o
+    v = c.v
+    v4_prefix = bytearray(_V4PREFIX)
+    v6_prefix = bytearray(16)
+    i = 0
+    while i < tlvs_length:
+        msg = cp + i
+        if i + 1 > tlvs_length or i + 1 > remaining:
+            return -2
+        typ = g8(c, msg)
+        if typ == 0:
+            o.append("\n\tPad 1" if v else " pad1")
+            i += 1
+            continue
+        if i + 2 > tlvs_length or i + 2 > remaining:
+            return -2
+        if not tt(c, msg, 2):
+            return -1
+        ln = g8(c, msg + 1)
+        if i + 2 + ln > tlvs_length or i + 2 + ln > remaining:
+            return -2
+        if not tt(c, msg, 2 + ln):
+            return -1
+        if not v:
+            if typ == 1:
+                o.append(" padN")
+            elif typ == 8:
+                o.append(" update")
+                if ln < 10:
+                    return -2
+                f = g8(c, msg + 3)
+                o.append("%s%s%s" % ("/prefix" if f & 0x80 else "", "/id" if f & 0x40 else "",
+                                     "/unknown" if f & 0x3F else ""))
+            else:
+                o.append(_BABEL_SHORT.get(typ, " unknown"))
+            i += ln + 2
+            continue
+        r = _babel_tlv_verbose(c, msg, typ, ln, v4_prefix, v6_prefix)
+        if r is not None:
+            return r
+        i += ln + 2
+    return 0
+
+
+def _babel_tlv_verbose(c, msg, typ, ln, v4_prefix, v6_prefix):
+    o = c.o
+    if typ == 1:
+        o.append("\n\tPad %u" % (ln + 2))
+    elif typ == 2:
+        o.append("\n\tAcknowledgment Request ")
+        if ln < 6:
+            return -2
+        o.append("%04x %s" % (g16(c, msg + 4), _babel_interval(g16(c, msg + 6))))
+    elif typ == 3:
+        o.append("\n\tAcknowledgment ")
+        if ln < 2:
+            return -2
+        o.append("%04x" % g16(c, msg + 2))
+    elif typ == 4:
+        o.append("\n\tHello ")
+        if ln < 6:
+            return -2
+        unicast = g16(c, msg + 2) & 0x8000
+        seqno, interval = g16(c, msg + 4), g16(c, msg + 6)
+        if unicast:
+            o.append("(Unicast) ")
+        o.append("seqno %u " % seqno)
+        o.append("interval %s" % _babel_interval(interval) if interval else "unscheduled")
+        if ln > 6:
+            _babel_subtlvs(c, msg + 8, msg + 2 + ln, typ)
+    elif typ == 5:
+        o.append("\n\tIHU ")
+        if ln < 6:
+            return -2
+        rxcost, interval, ae = g16(c, msg + 4), g16(c, msg + 6), g8(c, msg + 2)
+        r = _network_prefix(c, ae, -1, 0, msg + 8, None, ln - 6)
+        if r is None:
+            trunc(c)
+            return None
+        o.append("%s rxcost %u interval %s" % ("any" if ae == 0 else _babel_address(r[1]), rxcost,
+                                               _babel_interval(interval)))
+        if r[0] < ln - 6:
+            _babel_subtlvs(c, msg + 8 + r[0], msg + 2 + ln, typ)
+    elif typ == 6:
+        o.append("\n\tRouter Id")
+        if ln < 10:
+            return -2
+        o.append(" %s" % _babel_id(c, msg + 4))
+    elif typ == 7:
+        o.append("\n\tNext Hop")
+        if ln < 2:
+            return -2
+        ae = g8(c, msg + 2)
+        r = _network_prefix(c, ae, -1, 0, msg + 4, None, ln - 2)
+        if r is None:
+            return -2
+        o.append(" %s" % ("invalid AE 0" if ae == 0 else _babel_address(r[1])))
+    elif typ == 8:
+        o.append("\n\tUpdate")
+        if ln < 10:
+            return -2
+        ae, f = g8(c, msg + 2), g8(c, msg + 3)
+        plen = (g8(c, msg + 4) + (96 if ae == 1 else 0)) & 0xFF
+        r = _network_prefix(c, ae, g8(c, msg + 4), g8(c, msg + 5), msg + 12,
+                            v4_prefix if ae == 1 else v6_prefix, ln - 10)
+        if r is None:
+            return -2
+        interval, seqno, metric = g16(c, msg + 6), g16(c, msg + 8), g16(c, msg + 10)
+        o.append("%s%s%s %s metric %u seqno %u interval %s" % (
+            "/prefix" if f & 0x80 else "", "/id" if f & 0x40 else "", "/unknown" if f & 0x3F else "",
+            "any" if ae == 0 else _babel_prefix(r[1], plen), metric, seqno,
+            "infinity" if interval == 0xFFFF else _babel_interval(interval)))
+        if f & 0x80:
+            if ae == 1:
+                v4_prefix[:] = r[1]
+            else:
+                v6_prefix[:] = r[1]
+        if r[0] < ln - 10:
+            _babel_subtlvs(c, msg + 12 + r[0], msg + 2 + ln, typ)
+    elif typ == 9:
+        o.append("\n\tRoute Request ")
+        if ln < 2:
+            return -2
+        ae = g8(c, msg + 2)
+        plen = (g8(c, msg + 3) + (96 if ae == 1 else 0)) & 0xFF
+        r = _network_prefix(c, ae, g8(c, msg + 3), 0, msg + 4, None, ln - 2)
+        if r is None:
+            return -2
+        o.append("for %s" % ("any" if ae == 0 else _babel_prefix(r[1], plen)))
+    elif typ == 10:
+        o.append("\n\tSeqno Request ")
+        if ln < 14:
+            return -2
+        ae, seqno = g8(c, msg + 2), g16(c, msg + 4)
+        r = _network_prefix(c, ae, g8(c, msg + 3), 0, msg + 16, None, ln - 14)
+        if r is None:
+            return -2
+        plen = (g8(c, msg + 3) + (96 if ae == 1 else 0)) & 0xFF
+        o.append("(%u hops) for %s seqno %u id %s" % (
+            g8(c, msg + 6), "invalid AE 0" if ae == 0 else _babel_prefix(r[1], plen), seqno,
+            _babel_id(c, msg + 8)))
+    elif typ == 11:
+        o.append("\n\tTS/PC ")
+        if ln < 6:
+            return -2
+        o.append("timestamp %u packetcounter %u" % (g32(c, msg + 4), g16(c, msg + 2)))
+    elif typ == 12:
+        o.append("\n\tHMAC ")
+        if ln < 18:
+            return -2
+        o.append("key-id %u digest-%u " % (g16(c, msg + 2), ln - 2))
+        need(c, msg + 4, ln - 2)
+        o.append(c.d[msg + 4:msg + 2 + ln].hex().upper())
+    elif typ == 16:
+        o.append("\n\tMAC len %u" % ln)
+    elif typ == 17:
+        o.append("\n\tPC")
+        if ln < 4:
+            return -2
+        o.append(" value %u index len %u" % (g32(c, msg + 2), ln - 4))
+    elif typ == 18:
+        o.append("\n\tChallenge Request")
+        if ln > 192:
+            return -2
+        o.append(" len %u" % ln)
+    elif typ == 19:
+        o.append("\n\tChallenge Reply")
+        if ln > 192:
+            return -2
+        o.append(" len %u" % ln)
+    elif typ in (13, 14, 15):
+        # source-specific messages: tcpdump's wording, without the prefixes
+        o.append({13: "\n\tSS-Update", 14: "\n\tSS-Request ", 15: "\n\tSS-MH-Request "}[typ])
+    else:
+        o.append("\n\tUnknown message type %u" % typ)
+    return None
+
+
+def babel_print(c, cp, length):
+    c.proto = "babel"
+    o = c.o
+    o.append("babel")
+    need(c, cp, 4)
+    if g8(c, cp) != 42:
+        o.append(" invalid header")
+        return
+    ver = g8(c, cp + 1)
+    o.append(" %u" % ver)
+    if ver != 2:
+        o.append(" unknown version")
+        return
+    if length < 4:
+        invalid(c)
+        return
+    bodylen = g16(c, cp + 2)
+    o.append(" (%u)" % bodylen)
+    length -= 4
+    cp += 4
+    if length < bodylen:
+        invalid(c)
+        return
+    ret = _babel_tlvs(c, cp, bodylen, length)
+    if ret == 0:
+        length -= bodylen
+        cp += bodylen
+        if length:
+            o.append("\n\t----" if c.v else " |")
+            ret = _babel_tlvs(c, cp, length, length)
+    if ret == -1:
+        trunc(c)
+    elif ret == -2:
+        invalid(c)
+
+
+def _udp_babel(c, cp, length):
+    babel_print(c, cp, length)
+
+
+# --------------------------------------------------------------------------
+# OSI / IS-IS (print-isoclns.c): the IS-IS header summary
+
+_ISIS_PDUS = {15: "L1 Lan IIH", 16: "L2 Lan IIH", 17: "p2p IIH", 18: "L1 LSP", 20: "L2 LSP",
+              24: "L1 CSNP", 25: "L2 CSNP", 26: "L1 PSNP", 27: "L2 PSNP"}
+# fixed part after the 8-byte common header, and what the one-line summary shows
+_ISIS_FIXED = {15: 19, 16: 19, 17: 12, 18: 19, 20: 19, 24: 25, 25: 25, 26: 9, 27: 9}
+
+
+def _isis_id(c, o, n):
+    need(c, o, n)
+    d = c.d
+    s = "%02x%02x.%02x%02x.%02x%02x" % tuple(d[o:o + 6])
+    if n >= 7:
+        s += ".%02x" % d[o + 6]
+    if n == 8:
+        s += "-%02x" % d[o + 7]
+    return s
+
+
+def isoclns_print(c, p, length):
+    """OSI: IS-IS headers; other NLPIDs keep the one-line fallback."""
+    c.proto = "isoclns"
+    if not tt(c, p, 1) or c.d[p] != 0x83:
+        D.generic_print(c, "isoclns", "OSI", length)
+        return
+    if c.e:
+        c.o.append("OSI NLPID IS-IS (0x83): ")
+    if not isis_print(c, p, length):
+        D.print_unknown_data(c, p, "\n\t", length)
+
+
+def isis_print(c, p, length):
+    """isis_print() up to the TLVs; False where tcpdump returns 0."""
+    c.proto = "isis"
+    o = c.o
+    need(c, p, 8)
+    if length < 8:
+        trunc(c)
+        return True
+    if not c.e:
+        o.append("IS-IS")
+    d = c.d
+    fixed_len, version, id_len, pdu_type, pdu_version, max_area = (
+        d[p + 1], d[p + 2], d[p + 3], d[p + 4] & 0x1F, d[p + 5], d[p + 7])
+    if version != 1:
+        o.append("version %u packet not supported" % version)
+        return False
+    if id_len not in (6, 0):
+        o.append("system ID length of %u is not supported" % id_len)
+        return False
+    if pdu_version != 1:
+        o.append("version %u packet not supported" % pdu_version)
+        return False
+    if length < fixed_len:
+        o.append("fixed header length %u > packet length %u" % (fixed_len, length))
+        return False
+    if fixed_len < 8:
+        o.append("fixed header length %u < minimum header size 8" % fixed_len)
+        return False
+    if max_area == 255:
+        o.append("bad packet -- 255 areas")
+        return False
+    sep = "" if c.e else ", "
+    if c.v == 0:
+        o.append(sep + _ISIS_PDUS.get(pdu_type, "unknown PDU-Type %u" % pdu_type))
+    else:
+        o.append("%slength %u" % (sep, length))
+        o.append("\n\t%s, hlen: %u, v: %u, pdu-v: %u, sys-id-len: %u (%u), max-area: %u (%u)" % (
+            _ISIS_PDUS.get(pdu_type, "unknown, type %u" % pdu_type), fixed_len, version,
+            pdu_version, 6, id_len, max_area or 3, max_area))
+        return True                   # the TLVs are not reproduced
+    size = _ISIS_FIXED.get(pdu_type)
+    if size is None:
+        o.append(", length %u" % length)
+        return True
+    if fixed_len != 8 + size:
+        o.append("%s bogus fixed header length %u should be %u" % (
+            "-" if pdu_type in (26, 27) else ",", fixed_len, 8 + size))
+        return False
+    q = p + 8
+    need(c, q, size)
+    if length < 8 + size:
+        trunc(c)
+        return True
+    if pdu_type in (15, 16):
+        o.append(", src-id %s, lan-id %s, prio %u" % (_isis_id(c, q + 1, 6), _isis_id(c, q + 12, 7),
+                                                      d[q + 11]))
+    elif pdu_type == 17:
+        o.append(", src-id %s" % _isis_id(c, q + 1, 6))
+    elif pdu_type in (18, 20):
+        o.append(", lsp-id %s, seq 0x%08x, lifetime %5us" % (_isis_id(c, q + 4, 8), g32(c, q + 12),
+                                                            g16(c, q + 2)))
+    else:
+        o.append(", src-id %s" % _isis_id(c, q + 2, 7))
+    o.append(", length %u" % length)
+    return True
