@@ -34,7 +34,7 @@ DELIBERATE_DIFFERENCES = {
 # a drop means a regression in coverage.
 MIN_SUPPORTED = 6388
 # Share of invalid expressions rejected with tcpdump's exact message.
-MIN_IDENTICAL_MESSAGES = 0.70
+MIN_IDENTICAL_MESSAGES = 0.96
 
 
 def _unexpected(report: conformance.Report) -> list:

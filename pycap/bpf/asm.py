@@ -131,13 +131,17 @@ def disassemble_one(insn: Insn, pc: int) -> str:
     cls, op = insn.cls, insn.op
     if cls in (Class.ALU, Class.ALU64):
         reg = "w" if cls == Class.ALU else "r"
+        if op == AluOp.END:
+            return f"r{insn.dst} = be{insn.imm} r{insn.dst}"
         if op == AluOp.NEG:
             return f"{reg}{insn.dst} = -{reg}{insn.dst}"
-        operand = f"{reg}{insn.src}" if insn.code & Src.X else _imm(insn.imm)
+        operand = f"{reg}{insn.src}" if insn.code & Src.X else _imm(_s32(insn.imm) if cls == Class.ALU64 else insn.imm)
         return f"{reg}{insn.dst} {_ALU_SYMBOL[AluOp(op)]} {operand}"
     if cls in (Class.JMP, Class.JMP32):
         if op == JmpOp.EXIT:
             return "exit"
+        if op == JmpOp.CALL:
+            return f"call {'bpf_skb_load_bytes' if insn.imm == 26 else insn.imm}"
         if op == JmpOp.JA:
             return f"goto {pc + 1 + insn.off}"
         reg = "w" if cls == Class.JMP32 else "r"
@@ -156,7 +160,13 @@ def disassemble_one(insn: Insn, pc: int) -> str:
     return f".insn {insn.code:#04x} {insn.dst} {insn.src} {insn.off} {insn.imm}"
 
 
+def _s32(value: int) -> int:
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
 def _imm(value: int) -> str:
+    if value < 0:
+        return str(value)
     return str(value) if value < 4096 else hex(value)
 
 

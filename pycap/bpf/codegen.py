@@ -28,7 +28,14 @@ from pycap.ir import nodes as ir
 
 TEMP_REGS = (R7, R8)
 MAX_OFFSET = 0x40000          # no frame is longer; larger computed offsets reject
-MAX_CACHE_SLOTS = 48          # 8-byte stack slots for cached values
+MAX_CACHE_SLOTS = 48          # 8-byte stack slots for cached values (r10-8 .. r10-384)
+BATCH_MAX = 64                # bytes of the packet copied to the stack in one helper call
+# Where that copy lives.  The verifier wants aligned stack reads; starting the
+# copy 2 bytes past a 4-byte boundary aligns IPv4/IPv6 addresses and most
+# 16-bit fields behind an Ethernet header.  Unaligned fields use LD_ABS.
+BATCH_BASE = -510
+BATCH_MIN_LOADS = 4           # loads on the expected path before one copy pays (measured:
+                              # a bpf_skb_load_bytes costs about two LD_ABS)
 SKB_OFFSETS = {"len": 0, "pkt_type": 4, "mark": 8, "protocol": 16, "vlan_present": 20,
                "vlan_tci": 24, "ifindex": 40, "cb0": 48}
 ALU_OF = {"add": AluOp.ADD, "sub": AluOp.SUB, "mul": AluOp.MUL, "div": AluOp.DIV,
@@ -105,6 +112,7 @@ class _Emitter:
     slots_used: int = 0
     fresh: tuple | None = None    # (value, register) just computed and still in it
     counted: dict = field(default_factory=dict)   # id(pred) -> Counter of its values
+    batch: int = 0                # bytes of the packet already copied to the stack
 
     def values_of(self, p: ir.Pred) -> Counter:
         found = self.counted.get(id(p))
@@ -136,7 +144,7 @@ class _Emitter:
             self.fresh = None
             return reg
         if v in self.cache:
-            self.emit(isa.ldx_mem(4, reg, R10, self.cache[v]))
+            self.emit(isa.ldx_mem(8, reg, R10, self.cache[v]))
             return reg
         if isinstance(v, ir.Imm):
             self.emit(isa.mov32_imm(reg, v.value))
@@ -162,10 +170,17 @@ class _Emitter:
                 and offset not in self.cache:
             offset, extra = offset.left, offset.right.value     # LD_IND's immediate does the add
         if isinstance(offset, ir.Imm):
-            if offset.value + extra >= MAX_OFFSET:
+            where = offset.value + extra
+            if where >= MAX_OFFSET:
                 self.emit(isa.ja(REJECT))
                 return False
-            self.emit(isa.ld_abs(v.size, offset.value + extra))
+            if where + v.size <= self.batch and (BATCH_BASE + where) % v.size == 0:
+                # already on the stack: no helper call
+                self.emit(isa.ldx_mem(v.size, R0, R10, BATCH_BASE + where))
+                if v.size > 1:
+                    self.emit(isa.to_be(R0, 8 * v.size))
+                return True
+            self.emit(isa.ld_abs(v.size, where))
             return True
         reg = self.value(offset, depth)
         if max_value(offset) + extra >= MAX_OFFSET:
@@ -193,9 +208,9 @@ class _Emitter:
             other = self.value(v.right, depth + 1)
         else:   # out of registers: spill the left operand
             slot = self.new_slot()
-            self.emit(isa.stx_mem(4, R10, reg, slot))
+            self.emit(isa.stx_mem(8, R10, reg, slot))
             self.value(v.right, depth)
-            self.emit(isa.mov32_reg(R0, reg), isa.ldx_mem(4, reg, R10, slot))
+            self.emit(isa.mov32_reg(R0, reg), isa.ldx_mem(8, reg, R10, slot))
             other = R0
         if v.op in ("div", "mod"):
             self.emit(isa.jmp32_imm(JmpOp.JEQ, other, 0, REJECT))
@@ -235,7 +250,7 @@ class _Emitter:
             if counts[v] >= 2:
                 reg = self.value(v, 0)
                 slot = self.new_slot()
-                self.emit(isa.stx_mem(4, R10, reg, slot))
+                self.emit(isa.stx_mem(8, R10, reg, slot))   # 8 bytes: the verifier keeps bounds
                 self.cache[v] = slot
                 self.fresh = (v, reg)
                 return v
@@ -313,15 +328,64 @@ class _Emitter:
         self.emit(Label(end), isa.jmp32_imm(JmpOp.JEQ, a, p.proto, yes), isa.ja(no))
 
 
+def _constant_loads(p: ir.Pred) -> set[tuple[int, int]]:
+    return {(v.offset.value, v.size) for v in _values_in(p)
+            if isinstance(v, ir.Load) and isinstance(v.offset, ir.Imm)}
+
+
+def batch_size(p: ir.Pred) -> int:
+    """How many leading packet bytes to copy to the stack at once (0: don't).
+
+    Every ``LD_ABS`` is a helper call once the verifier is done with it, and
+    the loads are what a filter costs.  One ``bpf_skb_load_bytes`` of the
+    first bytes replaces all constant-offset loads within them by a stack
+    read and a byte swap."""
+    sites = [(off, size) for off, size in _constant_loads(p)
+             if off + size <= BATCH_MAX and (BATCH_BASE + off) % size == 0]
+    if not sites or len(_expected_path_loads(p) & set(sites)) < BATCH_MIN_LOADS:
+        return 0
+    return max(off + size for off, size in sites)
+
+
+def _expected_path_loads(p: ir.Pred) -> set[tuple[int, int]]:
+    """Constant-offset loads a packet that passes the first alternative of
+    every ``or`` goes through: a guess at the common case."""
+    if isinstance(p, ir.All):
+        return set().union(*(_expected_path_loads(i) for i in p.items))
+    if isinstance(p, ir.Any):
+        return _expected_path_loads(p.items[0])
+    if isinstance(p, ir.Negation):
+        return _expected_path_loads(p.item)
+    if isinstance(p, ir.Cmp):
+        return _constant_loads(p)
+    return set()
+
+
 def generate(pred: ir.Pred, snaplen: int, wire_len_field: str = "len") -> list[Insn]:
     """eBPF for a socket filter returning ``snaplen`` when ``pred`` holds, else 0.
 
     ``wire_len_field`` is ``len`` for live capture (the skb's length is the wire
     length) or ``cb0`` for savefile records, whose original length the caller
     passes in ``__sk_buff.cb[0]`` because the kernel only sees the captured bytes.
+
+    When it pays (see batch_size), the program first copies the packet's
+    leading bytes to the stack and runs a version of the filter that reads
+    them there; a packet too short for the copy runs the plain version, whose
+    loads reject exactly where classic BPF's would.
     """
     em = _Emitter(wire_len_field)
     em.emit(isa.mov64_reg(R6, R1))
+    size = batch_size(pred)
+    if size:
+        slow = "plain"
+        em.emit(isa.mov64_reg(R1, R6), isa.mov32_imm(isa.R2, 0), isa.mov64_reg(isa.R3, R10),
+                isa.alu64_imm(AluOp.ADD, isa.R3, BATCH_BASE), isa.mov32_imm(isa.R4, size),
+                isa.call(isa.BPF_FUNC_SKB_LOAD_BYTES),
+                isa.Insn(isa.Class.JMP | JmpOp.JNE | isa.Src.K, R0, 0, 0, 0, slow))
+        em.batch = size
+        em.pred(pred, ACCEPT, REJECT)
+        em.batch, em.slots_used = 0, 0
+        em.emit(Label(slow))
     em.pred(pred, ACCEPT, REJECT)
     em.emit(Label(ACCEPT), isa.mov32_imm(R0, snaplen), isa.exit_insn(),
             Label(REJECT), isa.mov32_imm(R0, 0), isa.exit_insn())

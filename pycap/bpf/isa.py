@@ -52,6 +52,7 @@ class AluOp(IntEnum):
     MOD = 0x90
     XOR = 0xA0
     MOV = 0xB0
+    END = 0xD0
 
 
 class JmpOp(IntEnum):
@@ -67,7 +68,9 @@ class JmpOp(IntEnum):
     JLE = 0xB0
 
 
-SIZE_OF_BYTES = {1: Size.B, 2: Size.H, 4: Size.W}
+SIZE_OF_BYTES = {1: Size.B, 2: Size.H, 4: Size.W, 8: Size.DW}
+BPF_TO_BE = 0x08
+BPF_FUNC_SKB_LOAD_BYTES = 26
 BYTES_OF_SIZE = {Size.B: 1, Size.H: 2, Size.W: 4, Size.DW: 8}
 INVERSE_JUMP = {JmpOp.JEQ: JmpOp.JNE, JmpOp.JNE: JmpOp.JEQ, JmpOp.JGT: JmpOp.JLE,
                 JmpOp.JLE: JmpOp.JGT, JmpOp.JGE: JmpOp.JLT, JmpOp.JLT: JmpOp.JGE}
@@ -157,6 +160,19 @@ def jmp32_reg(op: JmpOp, dst: int, src: int, target: str) -> Insn:
 
 def ja(target: str) -> Insn:
     return Insn(Class.JMP | JmpOp.JA, target=target)
+
+
+def to_be(dst: int, bits: int) -> Insn:
+    """Convert to big-endian (a byte swap on little-endian hosts), zero-extending."""
+    return Insn(Class.ALU | AluOp.END | BPF_TO_BE, dst, 0, 0, bits)
+
+
+def call(helper: int) -> Insn:
+    return Insn(Class.JMP | JmpOp.CALL, 0, 0, 0, helper)
+
+
+def alu64_imm(op: AluOp, dst: int, imm: int) -> Insn:
+    return Insn(Class.ALU64 | op | Src.K, dst, 0, 0, imm & 0xFFFFFFFF)
 
 
 def exit_insn() -> Insn:

@@ -361,6 +361,7 @@ class Parser:
                 if sub.kind not in (Kind.NUM, Kind.ID):
                     raise self.error()
                 self.advance()
+                return (tok.value, sub.value), sub.span
             return (tok.value,), tok.span
         if tok.kind is Kind.OP and tok.value in RELOPS:
             self.advance()

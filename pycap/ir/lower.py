@@ -331,7 +331,7 @@ class Lowerer:
         if proto == "rarp":
             return self.hostop(addr, mask, direction, ETHERTYPE_REVARP, 14, 24, span)
         if proto == "ip6":
-            raise FilterError(f"'ip6' modifier applied to ip {kind}", span)
+            raise FilterError("'ip6' modifier applied to ip host", span)   # sic, also for nets
         if proto == "decnet":
             return self.dnhostop(addr, direction, span)
         if proto in ("atalk", "aarp", "sca", "lat", "moprc", "mopdl", "ipx", "iso"):
@@ -385,8 +385,8 @@ class Lowerer:
     def _addr_dir_error(self, span: Span) -> Callable[[str], FilterError]:
         def bad(direction: str) -> FilterError:
             text, verb = _plural(direction)
-            plural = "qualifiers" if verb == "are" else "a qualifier"
-            return FilterError(f"{text} {verb} not valid {plural} for addresses other than "
+            plural = "valid qualifiers" if verb == "are" else "a valid qualifier"
+            return FilterError(f"{text} {verb} not {plural} for addresses other than "
                                f"802.11 MAC addresses", span)
         return bad
 
@@ -418,8 +418,8 @@ class Lowerer:
 
         def bad(direction: str) -> FilterError:
             text, verb = _plural(direction)
-            plural = "qualifiers" if verb == "are" else "a qualifier"
-            return FilterError(f"{text} {verb} not valid {plural} for {what}", span)
+            plural = "valid qualifiers" if verb == "are" else "a valid qualifier"
+            return FilterError(f"{text} {verb} not {plural} for {what}", span)
         return bad
 
     @staticmethod
@@ -498,7 +498,10 @@ class Lowerer:
             raise FilterError(f"decnet name support not included, '{name}' cannot be translated",
                               span)
         found: list[Pred] = []
-        for family, packed in self.names.host(name):
+        addresses = self.names.host(name)
+        if not addresses:
+            raise FilterError(f"unknown host '{name}'", span)
+        for family, packed in addresses:
             if family == 2 and q.proto != "ip6":
                 found.append(self.gen_host(int.from_bytes(packed, "big"), 0xFFFFFFFF, q.proto,
                                            q.dir, q.addr or "host", span))
@@ -698,6 +701,16 @@ class Lowerer:
             return self.pppoes(node.args[0] if node.args else None, span)
         if kind == "llc":
             return self.llc(node.args[0] if node.args else None, span)
+        if kind in ("type", "subtype", "dir"):
+            raise FilterError(ieee80211_error(kind, node.args), span)
+        if kind in ATM_KINDS:
+            name = {"oamf4ec": "oam4ec", "oamf4sc": "oam4sc"}.get(kind, kind)   # libpcap's spelling
+            raise FilterError(f"'{name}' supported only on raw ATM", span)
+        if kind in MTP2_KINDS:
+            where = "MTP2_HSL" if kind.startswith("h") else "MTP2"
+            raise FilterError(f"'{kind}' supported only on {where}", span)
+        if kind in MTP3_KINDS:
+            raise FilterError(f"'{kind.removeprefix('h')}' supported only on SS7", span)
         if kind in ("ifname", "rset", "rnr", "srnr", "reason", "action"):
             names = {"ifname": "ifname", "rset": "ruleset", "rnr": "rnr", "srnr": "srnr",
                      "reason": "reason", "action": "action"}
@@ -838,6 +851,49 @@ class Lowerer:
             return eq(4, 4, index)
         desc = "Ethernet" if self.base.is_ethernet else self.base.description
         raise FilterError(f"ifindex not supported on {desc} when reading savefiles", span)
+
+
+ATM_KINDS = frozenset({"lane", "metac", "bcc", "oamf4ec", "oamf4sc", "sc", "ilmic", "oam",
+                       "oamf4", "connectmsg", "metaconnect", "vpi", "vci"})
+MTP2_KINDS = frozenset({"fisu", "lssu", "msu", "hfisu", "hlssu", "hmsu"})
+MTP3_KINDS = frozenset({"sio", "opc", "dpc", "sls", "hsio", "hopc", "hdpc", "hsls"})
+IEEE80211_TYPES = {"mgt": 0x00, "management": 0x00, "ctl": 0x04, "control": 0x04, "data": 0x08}
+IEEE80211_SUBTYPES = {
+    0x00: ("assoc-req", "assoc-resp", "reassoc-req", "reassoc-resp", "probe-req", "probe-resp",
+           "beacon", "atim", "disassoc", "auth", "deauth", "assocreq", "assocresp",
+           "reassocreq", "reassocresp", "probereq", "proberesp", "disassociation",
+           "authentication", "deauthentication"),
+    0x04: ("ps-poll", "rts", "cts", "ack", "cf-end", "cf-end-ack"),
+    0x08: ("data", "data-cf-ack", "data-cf-poll", "data-cf-ack-poll", "null", "cf-ack",
+           "cf-poll", "cf-ack-poll", "qos-data", "qos-data-cf-ack", "qos-data-cf-poll",
+           "qos-data-cf-ack-poll", "qos", "qos-cf-poll", "qos-cf-ack-poll"),
+}
+
+
+def ieee80211_error(kind: str, args: tuple) -> str:
+    """The error libpcap gives for 802.11 primitives on a non-802.11 link:
+    name look-ups fail first, then the link type is refused."""
+    if kind == "dir":
+        if isinstance(args[0], str) and args[0].lower() not in ("nods", "tods", "fromds", "dstods"):
+            return "unknown 802.11 direction"
+        return "frame direction supported only with 802.11 headers"
+    if kind == "subtype":
+        name = args[0]
+        if isinstance(name, str) and not any(name.lower() in subs
+                                             for subs in IEEE80211_SUBTYPES.values()):
+            return "unknown 802.11 type name"
+        return "802.11 link-layer types supported only on 802.11"
+    type_value = args[0]
+    if isinstance(type_value, str):
+        if type_value.lower() not in IEEE80211_TYPES:
+            return "unknown 802.11 type name"
+        type_value = IEEE80211_TYPES[type_value.lower()]
+    if len(args) > 1 and isinstance(args[1], str):
+        if type_value not in IEEE80211_SUBTYPES:
+            return "unknown 802.11 type"
+        if args[1].lower() not in IEEE80211_SUBTYPES[type_value]:
+            return f'unknown 802.11 subtype name "{args[1]}"'
+    return "802.11 link-layer types supported only on 802.11"
 
 
 def _reads_packet(node: ast.Relation) -> bool:
