@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import replace
 
 from pycap.bpf.isa import (BYTES_OF_SIZE, INVERSE_JUMP, AluOp, Class, Insn, JmpOp, Label, Mode,
                            Size, Src)

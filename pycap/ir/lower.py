@@ -14,11 +14,12 @@ from typing import Callable
 from pycap.errors import FilterError, Span, UnsupportedFilterError
 from pycap.filter import ast
 from pycap.filter.names import IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, PROTO_UNDEF, NameResolver
-from pycap.ir.link import (ETHERMTU, ETHERTYPE_8021AD, ETHERTYPE_8021Q, ETHERTYPE_IP,
+from pycap.ir.walk import PrimitiveLowering
+from pycap.ir.link import (ETHERTYPE_8021AD, ETHERTYPE_8021Q, ETHERTYPE_IP,
                            ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_PPPOED, ETHERTYPE_PPPOES,
                            ETHERTYPE_QINQ, PPP_MPLS_UCAST, Link, link_for)
 from pycap.linktype import LinkType
-from pycap.ir.nodes import (FALSE, TRUE, Cmp, Const, Ctx, Imm, ProtoChain, Pred, Value, WireLen, all_of, alu, any_of, cmp,
+from pycap.ir.nodes import (TRUE, Cmp, Const, Ctx, Imm, ProtoChain, Pred, Value, WireLen, all_of, alu, any_of, cmp,
                             eq, load, negate)
 
 ETHERTYPE_ARP, ETHERTYPE_REVARP = 0x0806, 0x8035
@@ -73,7 +74,7 @@ def _plural(dirword: str) -> tuple[str, str]:
     return text, ("are" if " and " in text else "is")
 
 
-class Lowerer:
+class Lowerer(PrimitiveLowering):
     """Lowers one expression for one link type.  ``on_primitive`` is meant to be
     handed to the parser so errors surface in libpcap's order."""
 
@@ -81,39 +82,12 @@ class Lowerer:
                  netmask: int = 0, wire_len: Value = WireLen(), live: bool = False,
                  cooked_live: bool = False):
         self.live = live or cooked_live
+        super().__init__()
         self.link: Link = link_for(linktype, cooked_live)
         self.base: Link = self.link          # the capture's own link header, never shifted
         self.names = names or NameResolver()
         self.netmask = netmask
         self.wire_len = wire_len
-        self._cache: dict[int, Pred] = {}
-
-    # ---- entry points ------------------------------------------------------------
-    def on_primitive(self, node: ast.Expr) -> None:
-        self._cache[id(node)] = self._primitive(node)
-
-    def lower(self, node: ast.Expr) -> Pred:
-        if isinstance(node, ast.And):
-            return all_of(self.lower(node.left), self.lower(node.right))
-        if isinstance(node, ast.Or):
-            return any_of(self.lower(node.left), self.lower(node.right))
-        if isinstance(node, ast.Not):
-            return negate(self.lower(node.operand))
-        if isinstance(node, ast.Empty):
-            return TRUE
-        cached = self._cache.get(id(node))
-        return cached if cached is not None else self._primitive(node)
-
-    def _primitive(self, node: ast.Expr) -> Pred:
-        if isinstance(node, ast.Primitive):
-            return self.primitive(node)
-        if isinstance(node, ast.ProtoAbbrev):
-            return self.proto_abbrev(node.proto, node.span)
-        if isinstance(node, ast.Relation):
-            return self.relation(node)
-        if isinstance(node, ast.Special):
-            return self.special(node)
-        raise AssertionError(node)
 
     # ---- helpers -----------------------------------------------------------------
     def pl(self, off: int) -> int:

@@ -29,6 +29,7 @@ from pycap.filter.names import IPPROTO_TCP, IPPROTO_UDP, PROTO_UNDEF, NameResolv
 from pycap.filter.parser import parse
 from pycap.ir.lower import Lowerer
 from pycap.ir.nodes import FALSE, TRUE, Ctx, Imm, Pred, all_of, alu, any_of, cmp, negate
+from pycap.ir.walk import PrimitiveLowering
 from pycap.ir.opt import optimize
 
 AF_INET, AF_INET6 = 2, 10
@@ -58,39 +59,16 @@ def family_is(family: int) -> Pred:
     return cmp("eq", field("family"), Imm(family))
 
 
-class SkLookupLowerer:
+class SkLookupLowerer(PrimitiveLowering):
     """Lowers one expression to a predicate over sk_lookup's context.  Hand
     ``on_primitive`` to the parser so errors come out in source order."""
 
     def __init__(self, names: NameResolver | None = None):
+        super().__init__()
         self.names = names or NameResolver()
-        self._cache: dict[int, Pred] = {}
 
-    def on_primitive(self, node: ast.Expr) -> None:
-        self._cache[id(node)] = self._primitive(node)
-
-    def lower(self, node: ast.Expr) -> Pred:
-        if isinstance(node, ast.And):
-            return all_of(self.lower(node.left), self.lower(node.right))
-        if isinstance(node, ast.Or):
-            return any_of(self.lower(node.left), self.lower(node.right))
-        if isinstance(node, ast.Not):
-            return negate(self.lower(node.operand))
-        if isinstance(node, ast.Empty):
-            return TRUE
-        cached = self._cache.get(id(node))
-        return cached if cached is not None else self._primitive(node)
-
-    def _primitive(self, node: ast.Expr) -> Pred:
-        if isinstance(node, ast.Primitive):
-            return self.primitive(node)
-        if isinstance(node, ast.ProtoAbbrev):
-            return self.proto_abbrev(node.proto, node.span)
-        if isinstance(node, ast.Relation):
-            raise self.relation_error(node)
-        if isinstance(node, ast.Special):
-            return self.special(node)
-        raise AssertionError(node)
+    def relation(self, node: ast.Relation) -> Pred:
+        raise self.relation_error(node)
 
     # ---- protocols ------------------------------------------------------------------
     def proto_abbrev(self, proto: str, span: Span) -> Pred:
