@@ -611,3 +611,42 @@ def test_json_through_the_cli(tmp_path):
     lines = res.stdout.decode().splitlines()
     assert lines and all(json.loads(line)["n"] == i + 1 for i, line in enumerate(lines))
     assert "\x1b[" not in res.stdout.decode()
+
+
+# ---------------------------------------------------------------------------
+# -vv: scapy below the line for protocols pycap only names; never imported otherwise
+
+
+@needs_corpus
+def test_vv_adds_scapy_layers_for_named_protocols():
+    pytest.importorskip("scapy")
+    recs = read_capture(CORPUS / "LLDP_and_CDP.pcap")
+    vv = Renderer(RenderOptions(timestamp="none", verbose=2)).render(*recs[0])
+    v = Renderer(RenderOptions(timestamp="none", verbose=1)).render(*recs[0])
+    assert vv.startswith(v.split("\n")[0]) and "\n\t(scapy) " in vv
+    assert "(scapy)" not in v
+
+
+def _scapy_imported(code: str) -> bool:
+    res = subprocess.run([os.sys.executable, "-c", code + "\nimport sys\nprint('scapy' in sys.modules)"],
+                         capture_output=True, timeout=120, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.decode().strip().splitlines()[-1] == "True"
+
+
+@needs_corpus
+def test_scapy_not_imported_without_vv(tmp_path):
+    corpus = str(CORPUS)
+    assert not _scapy_imported(
+        "import os, sys\nsys.path.insert(0, 'tests')\nfrom test_render import read_capture\n"
+        "from pathlib import Path\nfrom pycap.render import Renderer, RenderOptions\n"
+        f"for p in sorted(Path({corpus!r}).iterdir()):\n"
+        "    for v in (0, 1):\n"
+        "        r = Renderer(RenderOptions(verbose=v, hex='x'))\n"
+        "        [r.render(*rec) for rec in read_capture(p)]")
+    out = tmp_path / "o.pcap"
+    assert not _scapy_imported(
+        "import sys\nfrom pycap import cli\n"
+        f"sys.stdout = open('/dev/null', 'w')\ncli.main(['-r', {str(CORPUS / 'LLDP_and_CDP.pcap')!r}, "
+        f"'-w', {str(out)!r}, '-vv'])\nsys.stdout = sys.__stdout__")
+    assert out.stat().st_size > 24

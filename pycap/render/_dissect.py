@@ -36,7 +36,8 @@ class Trunc(Exception):
 class Ctx:
     """Per-packet printing state (tcpdump's netdissect_options, roughly)."""
 
-    __slots__ = ("d", "end", "o", "proto", "v", "e", "q", "tcp", "llhdr", "suppress_default")
+    __slots__ = ("d", "end", "o", "proto", "v", "e", "q", "tcp", "llhdr", "suppress_default",
+                 "generic")
 
     def __init__(self, d, end, v, e, q, tcp, suppress_default):
         self.d = d
@@ -49,6 +50,7 @@ class Ctx:
         self.tcp = tcp
         self.llhdr = 0
         self.suppress_default = suppress_default
+        self.generic = None          # set by generic_print(): a protocol pycap only names
 
 
 # --------------------------------------------------------------------------
@@ -533,6 +535,7 @@ def _ptp_ts_id(c, q, name):
 def generic_print(c, proto, label, length):
     """Fallback for a protocol tcpdump decodes but pycap does not (yet)."""
     c.proto = proto
+    c.generic = proto
     c.o.append("%s, length %u" % (label, length))
 
 

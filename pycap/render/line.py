@@ -211,6 +211,10 @@ class Renderer:
             c.o.append(" [|pycap: malformed]")
             c.llhdr = 0
         text = ts + "".join(c.o)
+        if c.generic is not None and self._v >= 2:
+            # a protocol pycap only names: scapy's dissection below the line
+            from . import deep
+            text += deep.detail(data, linktype)
         if self._hexmode is not None:
             try:
                 text += H.dump(self._hexmode, data, c.llhdr)
