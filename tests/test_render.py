@@ -22,7 +22,7 @@ import pytest
 
 from pycap.render import RenderOptions, Renderer, format_packet
 from pycap.render import hexdump as H
-from pycap.render.console import Console, protocol_of, want_color
+from pycap.render.console import Console, protocol_of, strip_ansi, want_color
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -650,3 +650,148 @@ def test_scapy_not_imported_without_vv(tmp_path):
         f"sys.stdout = open('/dev/null', 'w')\ncli.main(['-r', {str(CORPUS / 'LLDP_and_CDP.pcap')!r}, "
         f"'-w', {str(out)!r}, '-vv'])\nsys.stdout = sys.__stdout__")
     assert out.stat().st_size > 24
+
+
+# ---------------------------------------------------------------------------
+# the console: colours per field, NO_COLOR and pipes, a status line that never tears lines
+
+_LINES = [
+    "12:00:00.000001 IP 10.0.0.1.443 > 10.0.0.2.51000: Flags [S.], seq 1, ack 2, win 512, length 0",
+    "12:00:00.000002 IP6 fe80::1 > ff02::1: ICMP6, neighbor solicitation, who has fe80::2, length 32",
+    "12:00:00.000003 ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 46",
+    "12:00:00.000004 IP 10.0.0.1.53 > 10.0.0.2.5353: 1234 A? example.com. (29)\n\tsecond line",
+]
+
+
+class _Tty:
+    def __init__(self):
+        self.parts = []
+        self.lock = __import__("threading").Lock()
+
+    def write(self, s):
+        with self.lock:
+            self.parts.append(s)
+        return len(s)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+    def getvalue(self):
+        return "".join(self.parts)
+
+
+def _screen(output: str):
+    """(lines scrolled up, the line the cursor is on) after a terminal ran ``output``."""
+    done, cur = [], ""
+    for piece in re.split(r"(\r\x1b\[2K|\n)", output):
+        if piece == "\n":
+            done.append(cur)
+            cur = ""
+        elif piece == "\r\x1b[2K":
+            cur = ""
+        else:
+            cur += piece
+    return done, cur
+
+
+def test_console_color_always_paints_fields(tmp_path):
+    p = tmp_path / "out.txt"
+    with open(p, "w") as f:
+        con = Console(f, color="always")
+        assert con.color and not con.status       # a file: no status line
+        for line in _LINES:
+            con.write_line(line)
+    out = p.read_text()
+    assert strip_ansi(out) == "\n".join(_LINES) + "\n"
+    first = out.splitlines()[0]
+    assert first.count("\x1b[") >= 8               # time, protocol, two addresses, flags, length
+    assert "\x1b[1m10.0.0.1.443\x1b[0m" in first and "Flags [S.]\x1b[0m" in first
+    assert "\x1b[1mff02::1\x1b[0m:" in out        # the colon after an IPv6 address is not painted
+
+
+def test_console_no_color_and_pipes(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    tty = _Tty()
+    con = Console(tty, color="auto")
+    assert not con.color and con.status
+    con.write_line(_LINES[0])
+    con.close()
+    done, cur = _screen(tty.getvalue())
+    assert done == [_LINES[0]] and cur == "" and "\x1b[3" not in tty.getvalue()
+    monkeypatch.delenv("NO_COLOR")
+    r, w = os.pipe()
+    with os.fdopen(w, "w") as pipe:
+        con = Console(pipe, color="auto")
+        assert not con.color and not con.status
+        assert con.write_line == con._write_plain   # nothing but write() per line
+        con.write_line(_LINES[0])
+    with os.fdopen(r) as rd:
+        assert rd.read() == _LINES[0] + "\n"
+
+
+def test_console_status_line_never_tears(monkeypatch):
+    from pycap.render import console as C
+    monkeypatch.setattr(C, "STATUS_INTERVAL_S", 0.002)
+    tty = _Tty()
+    con = Console(tty, color="auto")
+    assert con.color and con.status
+    con.set_counts(dropped=0)
+    lines = [_LINES[i % len(_LINES)] for i in range(300)]
+    for i, line in enumerate(lines):
+        con.write_line(line)
+        if i % 50 == 0:
+            time.sleep(0.01)                       # let the refresh thread draw meanwhile
+    out = tty.getvalue()
+    done, cur = _screen(out)
+    assert [strip_ansi(x) for x in done] == "\n".join(lines).split("\n")
+    assert strip_ansi(cur).startswith(" pycap: 300 packets, 0 dropped, ")
+    con.close()
+    done, cur = _screen(tty.getvalue())
+    assert cur == ""                               # flush/close take the status line away
+
+
+def test_cli_color_on_a_terminal(tmp_path):
+    """Through the CLI on a pseudo-terminal: colours and status with auto, none with NO_COLOR."""
+    import pty
+    import select
+    path = CORPUS / "dns_tcp.pcap" if CORPUS is not None else None
+    if path is None or not path.exists():
+        pytest.skip("no corpus capture")
+
+    def run(env_extra, *flags):
+        master, slave = pty.openpty()
+        env = dict(os.environ, TERM="xterm", TZ="UTC", **env_extra)
+        env.pop("NO_COLOR", None) if "NO_COLOR" not in env_extra else None
+        proc = subprocess.Popen([os.sys.executable, "-m", "pycap.cli", "-r", str(path), "-n", *flags],
+                                stdout=slave, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+        os.close(slave)
+        chunks = []
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            if not ready:
+                break
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=30)
+        os.close(master)
+        return b"".join(chunks).decode().replace("\r\n", "\n")
+
+    want = [line for line in subprocess.run(
+        [os.sys.executable, "-m", "pycap.cli", "-r", str(path), "-n"], capture_output=True,
+        cwd=ROOT, env=dict(os.environ, TZ="UTC")).stdout.decode().splitlines()]
+    out = run({})
+    done, cur = _screen(out)
+    assert "\x1b[1m" in out and [strip_ansi(x) for x in done] == want and cur == ""
+    out = run({"NO_COLOR": "1"})
+    done, cur = _screen(out)
+    assert "\x1b[1m" not in out and done == want
+    out = run({}, "--color", "never")
+    assert "\x1b[1m" not in out
