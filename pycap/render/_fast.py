@@ -380,3 +380,42 @@ def raw(d, caplen, wire_len, tcp, supp=False):
     if v == 0x60:
         return ip6(d, 0, caplen, wire_len, tcp, supp)
     return None
+
+
+def _l3(d, p, caplen, length, tcp, supp, t):
+    if t == 0x0800:
+        return ip4(d, p, caplen, length, tcp, supp)
+    if t == 0x86DD:
+        return ip6(d, p, caplen, length, tcp, supp)
+    if t == 0x0806:
+        return arp(d, p, caplen, length)
+    return None
+
+
+def sll(d, caplen, wire_len, tcp, supp=False):
+    """sll_if_print(): Linux cooked v1 prints nothing of its header by default."""
+    if caplen < 36 or wire_len < 16 or d[2:4] == b"\x03\x23":      # 803: radiotap
+        return None
+    return _l3(d, 16, caplen, wire_len - 16, tcp, supp, (d[14] << 8) | d[15])
+
+
+_SLL2_PREFIX: dict = {}
+
+
+def sll2(d, caplen, wire_len, tcp, supp=False):
+    """sll2_if_print(): "eth0  In  " then the packet (what ``-i any`` captures)."""
+    if caplen < 40 or wire_len < 20 or d[8:10] == b"\x03\x23":
+        return None
+    text = _l3(d, 20, caplen, wire_len - 20, tcp, supp, (d[0] << 8) | d[1])
+    if text is None:
+        return None
+    key = d[4:8] + d[10:11]
+    prefix = _SLL2_PREFIX.get(key)
+    if prefix is None:
+        if len(_SLL2_PREFIX) > 1024:
+            _SLL2_PREFIX.clear()
+        prefix = _SLL2_PREFIX[key] = "%-5s %-3s " % (
+            D.ifname(int.from_bytes(d[4:8], "big")), D.T.SLL_PKTTYPES.get(d[10], "?"))
+    if type(text) is Cut:
+        return Cut(prefix + text)
+    return prefix + text

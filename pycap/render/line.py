@@ -91,7 +91,8 @@ class Renderer:
         # default amount of detail is done there
         fast = not (self._v or self._e or self._q)
         self._fast_links = {LINKTYPE_EN10MB: (F.ether, 14), LINKTYPE_RAW: (F.raw, 0),
-                            12: (F.raw, 0), 14: (F.raw, 0)} if fast else {}
+                            12: (F.raw, 0), 14: (F.raw, 0), LINKTYPE_LINUX_SLL: (F.sll, 16),
+                            LINKTYPE_LINUX_SLL2: (F.sll2, 20)} if fast else {}
         ts = self.opts.timestamp
         self._ts = (None if ts == "none" else
                     self._ts_default_us if ts == "default" and not self.opts.nanosecond else
