@@ -67,9 +67,9 @@ def test_semantic_errors(expr, message):
     assert info.value.caret_lines()[0] == expr
 
 
-def test_unsupported_is_said_plainly():
-    with pytest.raises(UnsupportedFilterError, match="pycap does not support"):
-        compile_filter("geneve")
+def test_geneve_looks_inside():
+    f = compile_filter("geneve and tcp", offline=True)
+    assert "geneve0.linkpl" in repr(f.predicate)
 
 
 def test_snaplen_is_the_accept_value():

@@ -113,6 +113,7 @@ class _Emitter:
     fresh: tuple | None = None    # (value, register) just computed and still in it
     counted: dict = field(default_factory=dict)   # id(pred) -> Counter of its values
     batch: int = 0                # bytes of the packet already copied to the stack
+    variables: dict = field(default_factory=dict)  # Var name -> stack offset
 
     def values_of(self, p: ir.Pred) -> Counter:
         found = self.counted.get(id(p))
@@ -159,6 +160,8 @@ class _Emitter:
             self.emit(isa.ldx_mem(4, reg, R6, SKB_OFFSETS[name]))
         elif isinstance(v, ir.Alu):
             return self.alu(v, depth, r0_ok)
+        elif isinstance(v, ir.Var):
+            self.emit(isa.ldx_mem(8, reg, R10, self.variables[v.name]))
         else:
             raise AssertionError(v)
         return reg
@@ -233,6 +236,11 @@ class _Emitter:
             self.pred(p.item, no, yes)
         elif isinstance(p, ir.ProtoChain):
             self.protochain(p, yes, no)
+        elif isinstance(p, ir.Def):
+            reg = self.value(p.value, 0)
+            if p.name not in self.variables:
+                self.variables[p.name] = self.new_slot()
+            self.emit(isa.stx_mem(8, R10, reg, self.variables[p.name]), isa.ja(yes))
         else:
             raise AssertionError(p)
 
@@ -384,7 +392,7 @@ def generate(pred: ir.Pred, snaplen: int, wire_len_field: str = "len") -> list[I
                 isa.Insn(isa.Class.JMP | JmpOp.JNE | isa.Src.K, R0, 0, 0, 0, slow))
         em.batch = size
         em.pred(pred, ACCEPT, REJECT)
-        em.batch, em.slots_used = 0, 0
+        em.batch = 0
         em.emit(Label(slow))
     em.pred(pred, ACCEPT, REJECT)
     em.emit(Label(ACCEPT), isa.mov32_imm(R0, snaplen), isa.exit_insn(),

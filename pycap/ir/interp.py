@@ -27,6 +27,8 @@ def _value(v: ir.Value, data: bytes, wire_len: int, ctx: dict[str, int]) -> int:
         return wire_len
     if isinstance(v, ir.Ctx):
         return ctx.get(v.field, 0)
+    if isinstance(v, ir.Var):
+        return ctx[":" + v.name]
     if isinstance(v, ir.Alu):
         a = _value(v.left, data, wire_len, ctx)
         b = 0 if v.op == "neg" else _value(v.right, data, wire_len, ctx)
@@ -72,6 +74,9 @@ def _pred(p: ir.Pred, data: bytes, wire_len: int, ctx: dict[str, int]) -> bool:
         return p.value
     if isinstance(p, ir.ProtoChain):
         return _protochain(p, data)
+    if isinstance(p, ir.Def):
+        ctx[":" + p.name] = _value(p.value, data, wire_len, ctx)
+        return True
     if isinstance(p, ir.Cmp):
         return ir.cmp_eval(p.op, _value(p.left, data, wire_len, ctx),
                            _value(p.right, data, wire_len, ctx))
@@ -88,6 +93,6 @@ def matches(p: ir.Pred, data: bytes, wire_len: int | None = None,
             ctx: dict[str, int] | None = None) -> bool:
     """Whether the filter accepts the packet (False when a load is out of bounds)."""
     try:
-        return _pred(p, data, len(data) if wire_len is None else wire_len, ctx or {})
+        return _pred(p, data, len(data) if wire_len is None else wire_len, dict(ctx or {}))
     except _Reject:
         return False

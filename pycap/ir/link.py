@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from pycap.errors import FilterError, Span, UnsupportedFilterError
-from pycap.ir.nodes import FALSE, Ctx, Imm, Pred, all_of, any_of, cmp, eq, load, negate
+from pycap.errors import FilterError, Span
+from pycap.ir.nodes import (FALSE, TRUE, Ctx, Imm, Pred, Value, Var, all_of, any_of, as_value, at,
+                            cmp, eq, load, negate)
 from pycap.linktype import LinkType, link_info
 
 ETHERMTU = 1500
 ETHERTYPE_IP, ETHERTYPE_IPV6 = 0x0800, 0x86DD
 ETHERTYPE_MPLS, ETHERTYPE_PPPOED, ETHERTYPE_PPPOES = 0x8847, 0x8863, 0x8864
 ETHERTYPE_8021Q, ETHERTYPE_8021AD, ETHERTYPE_QINQ = 0x8100, 0x88A8, 0x9100
-LINUX_SLL_P_802_2 = 0x0004
+LINUX_SLL_P_802_2, LINUX_SLL_P_802_3 = 0x0004, 0x0001
 LLCSAP_IPX, ETHERTYPE_IPX = 0xE0, 0x8137
 ETHERTYPE_ATALK, ETHERTYPE_AARP = 0x809B, 0x80F3
 LLC_SAPS_WITH_DOUBLE_CHECK = (0xFE, 0x06, 0xF0)   # ISONS, IP, NETBEUI
@@ -36,15 +37,28 @@ DLT_PPP_DESCRIPTION = "PPP"
 class Link:
     linktype: LinkType | None   # None once pppoes switched the link layer to PPP
     description: str
-    off_linkhdr: int            # start of the (current) link-layer header
-    off_linktype: int | None    # None: no link-level protocol field (RAW)
-    off_linkpl: int             # start of the link-layer payload
+    # Offsets are numbers, or values computed at run time after ``geneve``.
+    off_linkhdr: int | Value    # start of the (current) link-layer header
+    off_linktype: int | Value | None   # None: no link-level protocol field (RAW)
+    off_linkpl: int | Value     # start of the link-layer payload
     off_nl: int = 0             # network header relative to the payload
     off_nl_nosnap: int = 0      # ... when the payload has an 802.2 header without SNAP
     label_depth: int = 0        # MPLS labels seen so far
     vlan_depth: int = 0
     cooked_live: bool = False   # SOCK_DGRAM (-i any): no link header in the packet;
                                 # its fields come from struct __sk_buff
+    geneve_depth: int = 0       # Geneve headers passed (their offsets are variables)
+
+    @property
+    def variable(self) -> bool:
+        return not isinstance(self.off_linkpl, int)
+
+    def inner_ethernet(self) -> Pred:
+        """libpcap's gen_prevlinkhdr_check: after ``geneve`` the inner frame has an
+        Ethernet header only when the payload does not start where it does."""
+        if not self.geneve_depth:
+            return TRUE
+        return negate(cmp("eq", as_value(self.off_linkhdr), as_value(self.off_linkpl)))
 
     @property
     def is_ethernet(self) -> bool:
@@ -76,9 +90,14 @@ class Link:
             return self._ether_proto_is(off, ll_proto)
         if self.linktype is LinkType.LINUX_SLL2:
             return eq(off, 2, ll_proto)   # libpcap 1.10 compares the protocol field only
-        if ll_proto in (LLCSAP_IPX, ETHERTYPE_ATALK, ETHERTYPE_AARP):
-            raise UnsupportedFilterError("pycap does not support IPX/AppleTalk on Linux cooked "
-                                         "captures yet", span)
+        if ll_proto == LLCSAP_IPX:
+            llc = any_of(eq(self.off_linkpl, 1, LLCSAP_IPX), self.snap(0, ETHERTYPE_IPX))
+            return any_of(eq(off, 2, ETHERTYPE_IPX), eq(off, 2, LINUX_SLL_P_802_3),
+                          all_of(eq(off, 2, LINUX_SLL_P_802_2), llc))
+        if ll_proto in (ETHERTYPE_ATALK, ETHERTYPE_AARP):
+            org = 0x080007 if ll_proto == ETHERTYPE_ATALK else 0
+            return any_of(eq(off, 2, ll_proto),
+                          all_of(eq(off, 2, LINUX_SLL_P_802_2), self.snap(org, ll_proto)))
         if ll_proto in LLC_SAPS_WITH_DOUBLE_CHECK:
             return all_of(eq(off, 2, LINUX_SLL_P_802_2),
                           eq(self.off_linkpl, 2, (ll_proto << 8) | ll_proto))
@@ -94,7 +113,7 @@ class Link:
         if ll_proto in LLC_SAPS_WITH_DOUBLE_CHECK:
             return all_of(self.is_8023(), eq(self.off_linkpl, 2, (ll_proto << 8) | ll_proto))
         if ll_proto <= ETHERMTU:
-            return all_of(self.is_8023(), eq(off + 2, 1, ll_proto))
+            return all_of(self.is_8023(), eq(at(off, 2), 1, ll_proto))
         return eq(off, 2, ll_proto)
 
     def _mpls_proto_is(self, ll_proto: int, span: Span | None) -> Pred:
@@ -102,8 +121,8 @@ class Link:
         version = {ETHERTYPE_IP: 0x40, ETHERTYPE_IPV6: 0x60}.get(ll_proto)
         if version is None:
             raise FilterError("unsupported protocol over mpls", span)
-        start = self.off_linkpl + self.off_nl
-        return all_of(eq(start - 2, 1, 0x01, 0x01), eq(start, 1, version, 0xF0))
+        start = at(self.off_linkpl, self.off_nl)
+        return all_of(eq(at(start, -2), 1, 0x01, 0x01), eq(start, 1, version, 0xF0))
 
     def is_8023(self) -> Pred:
         """The type/length field is a length: an 802.3 frame."""
@@ -113,7 +132,7 @@ class Link:
         """gen_snap: an 802.2 SNAP header (AA AA 03) with this OUI and protocol id,
         compared as libpcap's gen_bcmp does: the last four bytes, then the first four."""
         llc = self.off_linkpl
-        return all_of(eq(llc + 4, 4, ((org & 0xFFFF) << 16) | ptype),
+        return all_of(eq(at(llc, 4), 4, ((org & 0xFFFF) << 16) | ptype),
                       eq(llc, 4, 0xAAAA0300 | (org >> 16)))
 
     def _ether_ipx(self, off: int) -> Pred:
@@ -127,17 +146,25 @@ class Link:
 
     # ---- encapsulations that move the offsets -------------------------------------
     def after_vlan(self) -> "Link":
-        return replace(self, off_linktype=self.off_linktype + 4,  # type: ignore[operator]
-                       off_linkpl=self.off_linkpl + 4, vlan_depth=self.vlan_depth + 1)
+        return replace(self, off_linktype=at(self.off_linktype, 4),  # type: ignore[arg-type]
+                       off_linkpl=at(self.off_linkpl, 4), vlan_depth=self.vlan_depth + 1)
 
     def after_mpls(self) -> "Link":
         return replace(self, off_nl=self.off_nl + 4, off_nl_nosnap=self.off_nl_nosnap + 4,
                        label_depth=self.label_depth + 1)
 
     def after_pppoes(self) -> "Link":
-        ppp = self.off_linkpl + self.off_nl + 6
+        ppp = at(self.off_linkpl, self.off_nl + 6)
         return replace(self, linktype=None, description=DLT_PPP_DESCRIPTION, off_linkhdr=ppp,
-                       off_linktype=ppp, off_linkpl=ppp + 2, off_nl=0, off_nl_nosnap=0)
+                       off_linktype=ppp, off_linkpl=at(ppp, 2), off_nl=0, off_nl_nosnap=0)
+
+    def after_geneve(self, n: int) -> "Link":
+        """The inner frame of the ``n``-th Geneve header: its offsets are the
+        variables the geneve test defined (see Lowerer.geneve)."""
+        return replace(self, linktype=LinkType.EN10MB, description="Ethernet",
+                       off_linkhdr=Var(f"geneve{n}.linkhdr"), off_linktype=Var(f"geneve{n}.linktype"),
+                       off_linkpl=Var(f"geneve{n}.linkpl"), off_nl=0, off_nl_nosnap=0,
+                       geneve_depth=self.geneve_depth + 1)
 
 
 def link_for(linktype: int, cooked_live: bool = False) -> Link:

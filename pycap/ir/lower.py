@@ -19,10 +19,11 @@ from pycap.ir.link import (ETHERTYPE_8021AD, ETHERTYPE_8021Q, ETHERTYPE_IP,
                            ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_PPPOED, ETHERTYPE_PPPOES,
                            ETHERTYPE_QINQ, PPP_MPLS_UCAST, Link, link_for)
 from pycap.linktype import LinkType
-from pycap.ir.nodes import (TRUE, Cmp, Const, Ctx, Imm, ProtoChain, Pred, Value, WireLen, all_of, alu, any_of, cmp,
+from pycap.ir.nodes import (TRUE, Cmp, Def, Var, as_value, at, Const, Ctx, Imm, ProtoChain, Pred, Value, WireLen, all_of, alu, any_of, cmp,
                             eq, load, negate)
 
 ETHERTYPE_ARP, ETHERTYPE_REVARP = 0x0806, 0x8035
+GENEVE_PORT, ETHERTYPE_TEB = 6081, 0x6558
 PACKET_OUTGOING = 4
 ETHERTYPE_DN = 0x6003
 LLCSAP_ISONS = 0xFE
@@ -92,7 +93,7 @@ class Lowerer(PrimitiveLowering):
     # ---- helpers -----------------------------------------------------------------
     def pl(self, off: int) -> int:
         """Offset of byte ``off`` of the network-layer header."""
-        return self.link.off_linkpl + self.link.off_nl + off
+        return at(self.link.off_linkpl, self.link.off_nl + off)
 
     def is_ip(self, span: Span | None = None) -> Pred:
         return self.link.proto_is(ETHERTYPE_IP, span)
@@ -110,7 +111,7 @@ class Lowerer(PrimitiveLowering):
 
     def tran4(self, off: int) -> Value:
         """Absolute offset of byte ``off`` of the transport header after IPv4."""
-        return alu("add", self.ip_header_len(), Imm(self.pl(off)))
+        return alu("add", self.ip_header_len(), as_value(self.pl(off)))
 
     @staticmethod
     def unsupported(what: str, span: Span) -> UnsupportedFilterError:
@@ -131,10 +132,10 @@ class Lowerer(PrimitiveLowering):
             return all_of(self.is_ip6(), any_of(next_is_v, via_fragment))
         if proto == "iso":
             return all_of(self.link.proto_is(LLCSAP_ISONS, span),
-                          eq(self.link.off_linkpl + self.link.off_nl_nosnap, 1, v))
+                          eq(at(self.link.off_linkpl, self.link.off_nl_nosnap), 1, v))
         if proto == "isis":
             return all_of(self.gen_proto(ISO10589_ISIS, "iso", span),
-                          eq(self.link.off_linkpl + self.link.off_nl_nosnap + 4, 1, v))
+                          eq(at(self.link.off_linkpl, self.link.off_nl_nosnap + 4), 1, v))
         if proto == "clnp":
             raise FilterError("'clnp proto' is not supported", span)
         if proto in ("arp", "rarp"):
@@ -150,8 +151,10 @@ class Lowerer(PrimitiveLowering):
         if proto not in ("ip", "ip6"):
             raise FilterError("bad protocol applied for 'protochain'", span)
         version = 4 if proto == "ip" else 6
+        if self.link.variable:
+            raise FilterError("'protochain' not supported with variable length headers", span)
         guard = self.is_ip(span) if version == 4 else self.is_ip6(span)
-        return all_of(guard, ProtoChain(version, v & 0xFFFFFFFF, self.pl(0)))
+        return all_of(guard, ProtoChain(version, v & 0xFFFFFFFF, self.pl(0)))  # type: ignore[arg-type]
 
     def proto_abbrev(self, proto: str, span: Span) -> Pred:
         """gen_proto_abbrev: a protocol name alone."""
@@ -567,13 +570,14 @@ class Lowerer(PrimitiveLowering):
             if not self.link.is_ethernet:
                 raise FilterError("ethernet addresses supported only on ethernet/FDDI/token "
                                   "ring/802.11/ATM LANE/Fibre Channel", op.span)
-            return self.ether_hostop(parse_mac(op.text), q.dir, op.span)
+            return all_of(self.link.inner_ethernet(),
+                          self.ether_hostop(parse_mac(op.text), q.dir, op.span))
         raise FilterError("ethernet address used in non-ether expression", op.span)
 
     def ether_hostop(self, mac: bytes, direction: str | None, span: Span) -> Pred:
         def one(which: str) -> Pred:
-            base = self.link.off_linkhdr + (6 if which == "src" else 0)
-            return all_of(eq(base + 2, 4, int.from_bytes(mac[2:], "big")),
+            base = at(self.link.off_linkhdr, 6 if which == "src" else 0)
+            return all_of(eq(at(base, 2), 4, int.from_bytes(mac[2:], "big")),
                           eq(base, 2, int.from_bytes(mac[:2], "big")))
 
         def bad(direction: str) -> FilterError:
@@ -616,7 +620,7 @@ class Lowerer(PrimitiveLowering):
         raise AssertionError(node)
 
     def _require_link_header(self, what: str, span: Span) -> None:
-        if self.link.off_linkhdr < 0:
+        if isinstance(self.link.off_linkhdr, int) and self.link.off_linkhdr < 0:
             raise UnsupportedFilterError(f"{what} reads the Linux cooked header, which a kernel "
                                          f"filter on -i any cannot see", span)
 
@@ -629,17 +633,17 @@ class Lowerer(PrimitiveLowering):
         offset, checks = self.arith(node.offset)
         proto = node.proto
         if proto == "link":
-            return load(alu("add", offset, Imm(self.link.off_linkhdr)), node.size), checks
+            return load(alu("add", offset, as_value(self.link.off_linkhdr)), node.size), checks
         if proto in NETWORK_INDEX:
-            where = alu("add", offset, Imm(self.pl(0)))
+            where = alu("add", offset, as_value(self.pl(0)))
             guard = self.proto_abbrev(proto, node.span)
             return load(where, node.size), all_of(checks, guard)
         if proto in TRANSPORT_INDEX:
-            where = alu("add", alu("add", self.ip_header_len(), offset), Imm(self.pl(0)))
+            where = alu("add", alu("add", self.ip_header_len(), offset), as_value(self.pl(0)))
             guard = self.proto_abbrev(proto, node.span)
             return load(where, node.size), all_of(guard, checks, guard, self.ip_first_fragment())
         if proto == "icmp6":
-            where = alu("add", offset, Imm(self.pl(40)))
+            where = alu("add", offset, as_value(self.pl(40)))
             return load(where, node.size), all_of(checks, self.is_ip6(), eq(self.pl(6), 1, 58))
         if proto in ("radio",):
             raise FilterError("'radio' is not a valid protocol type", node.span)
@@ -675,6 +679,8 @@ class Lowerer(PrimitiveLowering):
             return self.pppoes(node.args[0] if node.args else None, span)
         if kind == "llc":
             return self.llc(node.args[0] if node.args else None, span)
+        if kind == "geneve":
+            return self.geneve(node.args[0] if node.args else None, span)
         if kind in ("type", "subtype", "dir"):
             raise FilterError(ieee80211_error(kind, node.args), span)
         if kind in ATM_KINDS:
@@ -742,6 +748,40 @@ class Lowerer(PrimitiveLowering):
         self.link = self.link.after_pppoes()
         return test
 
+    def geneve(self, vni: int | None, span: Span) -> Pred:
+        """gen_geneve: UDP to port 6081 carrying Geneve version 0 (with this VNI);
+        every primitive after it looks inside.  The inner offsets depend on the
+        Geneve options' length and on whether an Ethernet frame follows, so they
+        are computed once the test passes and kept as variables, as libpcap
+        keeps them in scratch registers."""
+        if vni is not None and vni > 0xFFFFFF:
+            raise FilterError(f"Geneve VNI {vni} greater than maximum 16777215", span)
+        n = self.link.geneve_depth
+        hdr = Var(f"geneve{n}.hdr")
+
+        def check(version: int) -> Pred:
+            if version == 4:
+                port = self.gen_port(GENEVE_PORT, GENEVE_PORT, IPPROTO_UDP, "dst", "port", span)
+                start = self.tran4(8)
+            else:
+                port = self.gen_port6(GENEVE_PORT, GENEVE_PORT, IPPROTO_UDP, "dst", "port", span)
+                start = as_value(self.pl(48))
+            tests = [port, eq(start, 1, 0, 0xC0)]
+            if vni is not None:
+                tests.append(eq(at(start, 4), 4, vni << 8, 0xFFFFFF00))
+            return all_of(*tests, Def(hdr.name, start))
+
+        test = any_of(check(4), check(6))
+        options = alu("mul", alu("and", load(hdr, 1), Imm(0x3F)), Imm(4))
+        end = alu("add", alu("add", options, Imm(8)), hdr)
+        inner = self.link.after_geneve(n)
+        names = (inner.off_linkhdr.name, inner.off_linktype.name, inner.off_linkpl.name)  # type: ignore[union-attr]
+        ethernet = all_of(eq(at(hdr, 2), 2, ETHERTYPE_TEB),
+                          Def(names[1], at(Var(names[0]), 12)), Def(names[2], at(Var(names[0]), 14)))
+        bare = all_of(Def(names[1], at(hdr, 2)), Def(names[2], Var(names[0])))
+        self.link = inner
+        return all_of(test, Def(names[0], end), any_of(ethernet, bare))
+
     def llc(self, word: str | None, span: Span) -> Pred:
         """gen_llc and friends: 802.2 LLC frames, by frame format or command."""
         if not self.link.is_ethernet:
@@ -753,15 +793,15 @@ class Lowerer(PrimitiveLowering):
             return is_llc
         lower = word.lower()
         if lower == "i":
-            control = negate(cmp("set", load(llc + 2, 1), Imm(0x01)))
+            control = negate(cmp("set", load(at(llc, 2), 1), Imm(0x01)))
         elif lower == "s":
-            control = eq(llc + 2, 1, 0x01, 0x03)
+            control = eq(at(llc, 2), 1, 0x01, 0x03)
         elif lower == "u":
-            control = eq(llc + 2, 1, 0x03, 0x03)
+            control = eq(at(llc, 2), 1, 0x03, 0x03)
         elif lower in LLC_S_SUBTYPES:
-            control = eq(llc + 2, 1, LLC_S_SUBTYPES[lower], 0x0F)
+            control = eq(at(llc, 2), 1, LLC_S_SUBTYPES[lower], 0x0F)
         elif lower in LLC_U_SUBTYPES:
-            control = eq(llc + 2, 1, LLC_U_SUBTYPES[lower], 0xEF)
+            control = eq(at(llc, 2), 1, LLC_U_SUBTYPES[lower], 0xEF)
         else:
             raise FilterError(f'unknown LLC type name "{word}"', span)
         return all_of(is_llc, control)
@@ -770,7 +810,7 @@ class Lowerer(PrimitiveLowering):
         if proto in (None, "link"):
             if not self.link.is_ethernet:
                 raise FilterError("not a broadcast link", span)
-            return self.ether_hostop(b"\xff" * 6, "dst", span)
+            return all_of(self.link.inner_ethernet(), self.ether_hostop(b"\xff" * 6, "dst", span))
         if proto == "ip":
             hostmask = ~self.netmask & 0xFFFFFFFF
             return all_of(self.is_ip(), any_of(eq(self.pl(16), 4, 0, hostmask),
@@ -782,7 +822,8 @@ class Lowerer(PrimitiveLowering):
             if not self.link.is_ethernet:
                 raise FilterError("link-layer multicast filters supported only on ethernet/FDDI/"
                                   "token ring/ARCNET/802.11/ATM LANE/Fibre Channel", span)
-            return cmp("set", load(self.link.off_linkhdr, 1), Imm(1))
+            return all_of(self.link.inner_ethernet(),
+                          cmp("set", load(self.link.off_linkhdr, 1), Imm(1)))
         if proto == "ip":
             return all_of(self.is_ip(), cmp("ge", load(self.pl(16), 1), Imm(224)))
         if proto == "ip6":
@@ -792,7 +833,7 @@ class Lowerer(PrimitiveLowering):
 
     def byteop(self, idx: int, op: str, value: int, span: Span | None = None) -> Pred:
         self._require_link_header("'byte'", span)  # type: ignore[arg-type]
-        field = load(self.link.off_linkhdr + idx, 1)
+        field = load(at(self.link.off_linkhdr, idx), 1)
         if op == "=":
             return cmp("eq", field, Imm(value))
         if op == "<":

@@ -73,7 +73,15 @@ class Alu:
     right: "Value"     # ignored for neg (Imm(0))
 
 
-Value = Union[Imm, Load, WireLen, Ctx, Alu]
+@node
+class Var:
+    """A value computed earlier on every path to here by a ``Def`` (libpcap's
+    scratch registers: the variable offsets after ``geneve``)."""
+
+    name: str
+
+
+Value = Union[Imm, Load, WireLen, Ctx, Alu, Var]
 
 
 @node
@@ -121,10 +129,33 @@ IPPROTO_NONE, IPPROTO_AH = 59, 51
 IPV6_EXTENSION_HEADERS = (0, 60, 43, 44)   # hop-by-hop, destination, routing, fragment
 
 
+@node
+class Def:
+    """Compute ``value`` and keep it as ``Var(name)``; always true."""
+
+    name: str
+    value: "Value"
+
+
 TRUE = Const(True)
 FALSE = Const(False)
 
-Pred = Union[Cmp, All, Any, Negation, Const, ProtoChain]
+Pred = Union[Cmp, All, Any, Negation, Const, ProtoChain, Def]
+
+
+def at(base: "int | Value", k: int = 0) -> "int | Value":
+    """``base + k`` for an offset that is a number or (after ``geneve``) a value."""
+    if isinstance(base, int):
+        return base + k
+    if k == 0:
+        return base
+    if isinstance(base, Alu) and base.op == "add" and isinstance(base.right, Imm):
+        return Alu("add", base.left, Imm((base.right.value + k) & MASK32))
+    return Alu("add", base, Imm(k & MASK32))
+
+
+def as_value(x: "int | Value") -> "Value":
+    return Imm(x & MASK32) if isinstance(x, int) else x
 
 
 def alu_eval(op: str, a: int, b: int) -> int | None:

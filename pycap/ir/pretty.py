@@ -19,6 +19,8 @@ def value(v: ir.Value) -> str:
         return "len"
     if isinstance(v, ir.Ctx):
         return f"skb.{v.field}"
+    if isinstance(v, ir.Var):
+        return v.name
     if isinstance(v, ir.Alu):
         if v.op == "neg":
             return f"-({value(v.left)})"
@@ -39,6 +41,8 @@ def pred(p: ir.Pred, indent: int = 0) -> str:
         if "\n" not in inner:
             return pad + "not " + inner.strip()
         return pad + "not\n" + inner
+    if isinstance(p, ir.Def):
+        return pad + f"let {p.name} = {value(p.value)}"
     if isinstance(p, ir.ProtoChain):
         return pad + f"protochain(ipv{p.version} at {p.base}) reaches {p.proto}"
     word = "all" if isinstance(p, ir.All) else "any"
