@@ -7,6 +7,8 @@ then times, in the same run and on the same file:
 * ``tcpdump -r F -n > /dev/null``
 * ``python -m pycap.cli -r F -n > /dev/null`` (the real CLI path: savefile
   reader, offline filter, pipeline sink, renderer, console)
+* reader, renderer and console in process, without the pipeline (its filter
+  and sink): what printing itself costs
 * the renderer alone, in process (``Renderer.render`` on records in memory)
 
 and prints packets/second for each, by wall-clock time and by CPU time (user
@@ -38,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from pycap.savefile import open_savefile  # noqa: E402
 
 CORPUS = ROOT / "expr" / "corpus" / "pcaps"
+PYCAP_ONLY = {"--json"}      # flags tcpdump does not have: its default line is the reference
 LINKTYPE_EN10MB = 1
 
 
@@ -121,6 +124,23 @@ def time_renderer(path: str, flags: list[str]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def time_read_render_write(path: str, flags: list[str]) -> tuple[float, float]:
+    """The printing path without the pipeline: savefile reader -> Renderer -> Console."""
+    from pycap import cli
+    from pycap.render import Renderer
+    from pycap.render.console import Console
+    args = cli.build_parser().parse_args(["-r", path, "-n", *flags])
+    renderer = Renderer(cli._render_options(args))
+    t0, c0 = time.perf_counter(), time.process_time()
+    with open(os.devnull, "w") as out, open_savefile(path) as reader:
+        console = Console(out, color="never")
+        render, write = renderer.render, console.write_line
+        for r in reader:
+            write(render(r.data, r.wire_len, r.linktype, r.timestamp_ns))
+        console.flush()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--packets", type=int, default=200_000)
@@ -153,13 +173,17 @@ def main(argv=None) -> int:
                        env=penv, check=True)
         runs = {}
         if tcpdump:
-            runs["tcpdump"] = lambda: time_command([tcpdump, "-r", path, "-n", *a.flags], env)
+            tflags = [f for f in a.flags if f not in PYCAP_ONLY]
+            if tflags != a.flags:
+                print("tcpdump runs without %s (pycap only)" % " ".join(sorted(set(a.flags) - set(tflags))))
+            runs["tcpdump"] = lambda: time_command([tcpdump, "-r", path, "-n", *tflags], env)
         else:
             print("tcpdump not installed: no reference rate")
         runs["pycap (CLI)"] = lambda: time_command(
             [sys.executable, "-m", "pycap.cli", "-r", path, "-n", *a.flags], penv)
         os.environ["TZ"] = "UTC"
         time.tzset()
+        runs["pycap (read+render+write)"] = lambda: time_read_render_write(path, a.flags)
         runs["pycap (renderer only)"] = lambda: time_renderer(path, a.flags)
         best = {name: [float("inf"), float("inf")] for name in runs}
         for _ in range(a.repeat):          # interleaved, so load changes hit every contender
@@ -167,13 +191,13 @@ def main(argv=None) -> int:
                 wall, cpu = run()
                 best[name][0] = min(best[name][0], wall)
                 best[name][1] = min(best[name][1], cpu)
-        print("%-24s %14s %14s   (best of %d; CPU time is user+system, steadier on a busy machine)"
+        print("%-26s %14s %14s   (best of %d; CPU time is user+system, steadier on a busy machine)"
               % ("", "packets/s wall", "packets/s CPU", a.repeat))
         ref = best.get("tcpdump")
         for name, (wall, cpu) in best.items():
             ratio = ("   %.3fx / %.3fx tcpdump" % (ref[0] / wall, ref[1] / cpu)
                      if ref and name != "tcpdump" else "")
-            print("%-24s %14.0f %14.0f%s" % (name, n / wall, n / cpu, ratio))
+            print("%-26s %14.0f %14.0f%s" % (name, n / wall, n / cpu, ratio))
     finally:
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
