@@ -1346,7 +1346,7 @@ def ip_demux_print(c, p, length, ver, fragmented, ttl_hl, nh, iph):
         elif nh == 77:
             o.append(" nd %u" % length)
         elif nh == 132:
-            _ports_fallback(c, p, iph, "sctp", "sctp", length)
+            sctp_print(c, p, iph, length)
         elif nh == 33:
             _ports_fallback(c, p, iph, "dccp", "DCCP", length)
         elif nh in _IP_FALLBACK:
@@ -4355,8 +4355,8 @@ _UDP_PRINTERS.update({
 TCP_APP = _tcp_app_table()
 
 # printers kept in a module of their own, hooked in here
-from ._more import (babel_print, bfd_print, isoclns_print, slow_print, stp_print,  # noqa: E402
-                    udld_print)
+from ._more import (babel_print, bfd_print, isoclns_print, sctp_print, slow_print,  # noqa: E402
+                    stp_print, udld_print)
 from . import _more  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)

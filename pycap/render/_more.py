@@ -904,3 +904,171 @@ def isis_print(c, p, length):
         o.append(", src-id %s" % _isis_id(c, q + 2, 7))
     o.append(", length %u" % length)
     return True
+
+
+# --------------------------------------------------------------------------
+# SCTP (print-sctp.c) and the ForCES header line (print-forces.c)
+
+_SCTP_CHUNKS = {0: "DATA", 1: "INIT", 2: "INIT ACK", 3: "SACK", 4: "HB REQ", 5: "HB ACK",
+                6: "ABORT", 7: "SHUTDOWN", 8: "SHUTDOWN ACK", 9: "OP ERR", 10: "COOKIE ECHO",
+                11: "COOKIE ACK", 12: "ECN ECHO", 13: "CWR", 14: "SHUTDOWN COMPLETE",
+                64: "I-DATA", 0xC0: "FOR CID", 0xC1: "REL CTRL", 0xC2: "REL CTRL ACK"}
+_SCTP_PPID = {1: "ISDN Q.921", 2: "M2UA", 3: "M3UA", 4: "SUA", 5: "M2PA", 6: "V5.2", 7: "H.248",
+              8: "BICC", 9: "TALI", 10: "DUA", 11: "ASAP", 12: "ENRP", 13: "H.323", 14: "Q.IPC",
+              15: "SIMCO", 16: "DDPSC", 17: "DDPSSC", 18: "S1AP", 19: "RUA", 20: "HNBAP",
+              21: "ForCES HP", 22: "ForCES MP", 23: "ForCES LP", 24: "SBc-AP", 25: "NBAP",
+              27: "X2AP"}
+_FORCES_PORTS = {6704: "ForCES HP", 6705: "ForCES MP", 6706: "ForCES LP"}
+_FORCES_TOM = {1: "Association Setup", 2: "Association TearDown", 3: "Config", 4: "Query",
+               5: "Event Notification", 6: "Packet Redirect", 0x0F: "HeartBeat",
+               0x11: "Association Response", 0x13: "Config Response", 0x14: "Query Response"}
+
+
+class _SctpInvalid(Exception):
+    pass
+
+
+def forces_print(c, p, length):
+    """forces_print(): the message type line (the -v details are not reproduced)."""
+    c.proto = "forces"
+    o = c.o
+    tom = g8(c, p + 1)
+    if not (1 <= tom <= 6 or tom == 0x0F or 0x11 <= tom <= 0x14):
+        o.append("Invalid ForCES message type %u\n" % tom)
+        return
+    name = _FORCES_TOM.get(tom)
+    if name is None:
+        o.append("\n\tUnknown ForCES message type=0x%x" % tom)
+        return
+    o.append("\n\tForCES %s " % name)
+    mlen = g16(c, p + 2) * 4
+    if not (24 <= mlen <= length):
+        o.append("Illegal ForCES pkt len - min %u, total recvd %u, advertised %u " % (24, length, mlen))
+        return
+
+
+def sctp_print(c, bp, iph, length):
+    c.proto = "sctp"
+    o = c.o
+    d = c.d
+    is6 = (d[iph] >> 4) == 6
+    if length < 12:
+        D._ports_fallback(c, bp, iph, "sctp", "sctp", length)
+        return
+    if not tt(c, bp, 12):
+        D._ports_fallback(c, bp, iph, "sctp", "sctp", length)
+        return
+    sport, dport = g16(c, bp), g16(c, bp + 2)
+    if is6:
+        o.append("%s.%u > %s.%u: sctp" % (D.ip6addr(c, iph + 8), sport, D.ip6addr(c, iph + 24), dport))
+    else:
+        o.append("%s.%u > %s.%u: sctp" % (D.ipaddr(c, iph + 12), sport, D.ipaddr(c, iph + 16), dport))
+    forces = False
+    for port in (sport, dport):
+        if port in _FORCES_PORTS:
+            o.append("[%s]" % _FORCES_PORTS[port])
+            forces = True
+    bp += 12
+    remaining = length - 12
+    sep = "\n\t" if c.v >= 2 else " ("
+    count = 0
+    try:
+        while remaining != 0:
+            if remaining < 4:
+                o.append("%s%u) [chunk descriptor cut off at end of packet]" % (sep, count + 1))
+                break
+            need(c, bp, 4)
+            clen = g16(c, bp + 2)
+            if clen < 4:
+                o.append("%s%u) [Bad chunk length %u, < size of chunk descriptor]" % (sep, count + 1, clen))
+                break
+            crem = clen
+            align = (4 - clen % 4) % 4
+            if remaining < align:
+                o.append("%s%u) [Bad chunk length %u, > remaining data in packet]" % (sep, count + 1, clen))
+                break
+            need(c, bp, clen)
+            cid, flg = g8(c, bp), g8(c, bp + 1)
+            bp += 4
+            remaining = (remaining - 4) & 0xFFFFFFFF
+            crem = (crem - 4) & 0xFFFF
+            o.append("%s%u) " % (sep, count + 1))
+            o.append("[%s] " % _SCTP_CHUNKS.get(cid, "Unknown chunk type: 0x%x" % cid))
+            if cid == 0:
+                flags = ("(U)" if flg & 4 else "") + ("(B)" if flg & 2 else "") + ("(E)" if flg & 1 else "")
+                o.append(flags + (" " if flags else ""))
+                if crem < 12:
+                    raise _SctpInvalid
+                ppid = g32(c, bp + 8)
+                o.append("[TSN: %u] [SID: %u] [SSEQ %u] [PPID %s] " % (
+                    g32(c, bp), g16(c, bp + 4), g16(c, bp + 6), _SCTP_PPID.get(ppid, "0x%x" % ppid)))
+                if not forces:
+                    forces = ppid in (21, 22, 23)
+                bp += 12
+                remaining = (remaining - 12) & 0xFFFFFFFF
+                crem = (crem - 12) & 0xFFFF
+                if crem == 0:
+                    raise _SctpInvalid
+                if forces:
+                    forces_print(c, bp, crem)
+                    c.proto = "sctp"
+                elif c.v >= 2:
+                    o.append("[Payload")
+                    if not c.suppress_default:
+                        o.append(":")
+                        D.hex_and_ascii(c, "\n\t", bp, crem)
+                    o.append("]")
+                bp += crem
+                remaining = (remaining - crem) & 0xFFFFFFFF
+                crem = 0
+            elif cid in (1, 2):
+                if crem < 16:
+                    raise _SctpInvalid
+                o.append("[init tag: %u] [rwnd: %u] [OS: %u] [MIS: %u] [init TSN: %u] " % (
+                    g32(c, bp), g32(c, bp + 4), g16(c, bp + 8), g16(c, bp + 10), g32(c, bp + 12)))
+                bp += crem
+                remaining = (remaining - crem) & 0xFFFFFFFF
+                crem = 0
+            elif cid == 3:
+                if crem < 12:
+                    raise _SctpInvalid
+                cum, ngap, ndup = g32(c, bp), g16(c, bp + 8), g16(c, bp + 10)
+                o.append("[cum ack %u] [a_rwnd %u] [#gap acks %u] [#dup tsns %u] " % (
+                    cum, g32(c, bp + 4), ngap, ndup))
+                bp += 12
+                remaining = (remaining - 12) & 0xFFFFFFFF
+                crem = (crem - 12) & 0xFFFF
+                i = 0
+                while crem != 0 and i < ngap:
+                    if crem < 4:
+                        raise _SctpInvalid
+                    o.append("\n\t\t[gap ack block #%u: start = %u, end = %u] " % (
+                        i + 1, (cum + g16(c, bp)) & 0xFFFFFFFF, (cum + g16(c, bp + 2)) & 0xFFFFFFFF))
+                    bp += 4
+                    remaining = (remaining - 4) & 0xFFFFFFFF
+                    crem = (crem - 4) & 0xFFFF
+                    i += 1
+                i = 0
+                while crem != 0 and i < ndup:
+                    if crem < 4:
+                        raise _SctpInvalid
+                    o.append("\n\t\t[dup TSN #%u: %u] " % (i + 1, g32(c, bp)))
+                    bp += 4
+                    remaining = (remaining - 4) & 0xFFFFFFFF
+                    crem = (crem - 4) & 0xFFFF
+                    i += 1
+            else:
+                bp += crem
+                remaining = (remaining - crem) & 0xFFFFFFFF
+                crem = 0
+            bp += crem
+            remaining = (remaining - crem) & 0xFFFFFFFF
+            if c.v < 2:
+                sep = ", ("
+            if align:
+                need(c, bp, align)
+                bp += align
+                remaining = (remaining - align) & 0xFFFFFFFF
+            count += 1
+    except _SctpInvalid:
+        invalid(c)
