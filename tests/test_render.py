@@ -303,7 +303,8 @@ def test_structured_random_frames_never_raise():
 
     @hyp.settings(max_examples=800, deadline=None)
     @hyp.given(payload=st.binary(max_size=120), proto=st.sampled_from([1, 2, 6, 17, 41, 47, 50, 51, 58, 89, 103, 112, 132, 0, 43, 44, 60, 4]),
-               sport=st.sampled_from([53, 80, 22, 179, 6653, 123, 67, 4789, 6081, 5353, 1234, 2049, 21, 25]),
+               sport=st.sampled_from([53, 80, 22, 179, 6653, 123, 67, 4789, 6081, 5353, 1234, 2049, 21, 25,
+                                      3784, 4784, 3785, 6696, 6704]),
                six=st.booleans(), v=st.integers(0, 3), cut=st.integers(0, 60))
     def run(payload, proto, sport, six, v, cut):
         if proto in (6, 17):
@@ -312,6 +313,29 @@ def test_structured_random_frames_never_raise():
         frame = frame[:len(frame) - cut] if cut < len(frame) else frame
         r = Renderer(RenderOptions(verbose=v))
         text = r.render(frame, len(frame) + cut, 1, 0)
+        assert "pycap: malformed" not in text, text
+
+    run()
+
+
+def test_link_encapsulations_random_payloads_never_raise():
+    """STP, IS-IS, PVST/UDLD (SNAP) and Slow Protocols printers on random bodies."""
+    hyp = pytest.importorskip("hypothesis")
+    st = hyp.strategies
+    heads = [b"\x42\x42\x03", b"\xfe\xfe\x03\x83", b"\xaa\xaa\x03\x00\x00\x0c\x01\x0b",
+             b"\xaa\xaa\x03\x00\x00\x0c\x01\x11", None]
+
+    @hyp.settings(max_examples=400, deadline=None)
+    @hyp.given(head=st.sampled_from(heads), body=st.binary(max_size=140), v=st.integers(0, 3),
+               e=st.booleans(), cut=st.integers(0, 40), sub=st.integers(0, 5))
+    def run(head, body, v, e, cut, sub):
+        mac = b"\x01\x80\xc2\x00\x00\x00\x00\x11\x22\x33\x44\x55"
+        if head is None:
+            frame = mac + b"\x88\x09" + bytes([sub]) + body
+        else:
+            frame = mac + struct.pack("!H", len(head) + len(body)) + head + body
+        frame = frame[:max(1, len(frame) - cut)]
+        text = Renderer(RenderOptions(verbose=v, link_header=e)).render(frame, len(frame) + cut, 1, 0)
         assert "pycap: malformed" not in text, text
 
     run()
