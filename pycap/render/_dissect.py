@@ -4360,4 +4360,4 @@ from ._more import (babel_print, bfd_print, isoclns_print, sctp_print, slow_prin
 from . import _more  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)
-_UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel})
+_UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel, 546: _more._udp_dhcp6})

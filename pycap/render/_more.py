@@ -1072,3 +1072,32 @@ def sctp_print(c, bp, iph, length):
             count += 1
     except _SctpInvalid:
         invalid(c)
+
+
+# --------------------------------------------------------------------------
+# DHCPv6 (print-dhcp6.c): the message type; options only through scapy (-vv)
+
+_DH6_TYPES = {1: "solicit", 2: "advertise", 3: "request", 4: "confirm", 5: "renew", 6: "rebind",
+              7: "reply", 8: "release", 9: "decline", 10: "reconfigure", 11: "inf-req",
+              12: "relay-fwd", 13: "relay-reply", 14: "leasequery", 15: "leasequery-reply"}
+
+
+def dhcp6_print(c, cp, length):
+    c.proto = "dhcp6"
+    o = c.o
+    o.append("dhcp6")
+    need(c, cp, 4)
+    t = g8(c, cp)
+    name = _DH6_TYPES.get(t, "msgtype-%u" % t)
+    if not c.v:
+        o.append(" %s" % name)
+        return
+    c.generic = "dhcp6"              # the options: scapy's, with -vv
+    if t in (12, 13):
+        o.append(" %s (linkaddr=%s peeraddr=%s)" % (name, D.ip6addr(c, cp + 2), D.ip6addr(c, cp + 18)))
+    else:
+        o.append(" %s (xid=%x)" % (name, g32(c, cp) & 0xFFFFFF))
+
+
+def _udp_dhcp6(c, cp, length):
+    dhcp6_print(c, cp, length)
