@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
                 description="Capture packets with tcpdump's filter language compiled to eBPF.")
     p.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     p.add_argument("--version", action="store_true", help="print the version and exit")
-    p.add_argument("-i", "--interface", metavar="IFACE", help="capture on IFACE")
+    p.add_argument("-i", "--interface", metavar="IFACE", action="append",
+                   help="capture on IFACE ('any': every interface); repeatable (pcapng output)")
     p.add_argument("-r", dest="read", metavar="FILE", action="append",
                    help="read packets from a pcap/pcapng file (- for stdin); repeatable")
     p.add_argument("-V", dest="read_list", metavar="LIST",
@@ -54,8 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", dest="no_promisc", action="store_true", help="don't use promiscuous mode")
     p.add_argument("-Q", dest="direction", choices=("in", "out", "inout"), default="inout",
                    help="direction of packets to capture")
-    p.add_argument("-B", dest="buffer_kib", type=int, metavar="KIB", default=2048,
-                   help="kernel ring size in KiB")
+    p.add_argument("-B", dest="buffer_kib", type=int, metavar="KIB",
+                   help="kernel ring size in KiB (default 32768)")
+    p.add_argument("-C", dest="file_size", metavar="SIZE",
+                   help="with -w: start a new file when the current one exceeds SIZE "
+                        "millions of bytes (k/m/g suffix: KiB/MiB/GiB)")
+    p.add_argument("-G", dest="rotate_seconds", type=int, metavar="SECONDS",
+                   help="with -w: start a new file every SECONDS (the name may hold strftime "
+                        "conversions)")
+    p.add_argument("-W", dest="max_files", type=int, metavar="COUNT",
+                   help="with -C: reuse COUNT file names; with -G alone: stop after COUNT files")
+    p.add_argument("-z", dest="post_rotate", metavar="COMMAND",
+                   help="run COMMAND FILE on each file closed by -C/-G rotation")
+    p.add_argument("-Z", dest="user", metavar="USER",
+                   help="switch to USER once the capture and output file are open")
     p.add_argument("--immediate-mode", action="store_true", help="deliver packets at once")
     p.add_argument("-U", dest="packet_buffered", action="store_true",
                    help="flush output after every packet")
@@ -116,14 +129,57 @@ def _job(args: argparse.Namespace):
     from pycap.pipeline import Job
     if args.count is not None and args.count <= 0:
         raise UsageError(f"invalid packet count {args.count}")
-    return Job(expression=_expression(args), snaplen=_snaplen(args), count=args.count or 0,
-               write=args.write, pcapng=True if args.pcapng else None,
-               print_packets=args.write is None or args.print_,
-               render_options=_render_options(args),
-               color="never" if args.json else args.color, number=args.number and not args.json,
-               packet_buffered=args.packet_buffered, promisc=not args.no_promisc,
-               direction=args.direction, buffer_kib=args.buffer_kib,
-               immediate=args.immediate_mode)
+    job = Job(expression=_expression(args), snaplen=_snaplen(args), count=args.count or 0,
+              write=args.write, pcapng=True if args.pcapng else None,
+              print_packets=args.write is None or args.print_,
+              render_options=_render_options(args),
+              color="never" if args.json else args.color, number=args.number and not args.json,
+              packet_buffered=args.packet_buffered, promisc=not args.no_promisc,
+              direction=args.direction, immediate=args.immediate_mode)
+    _output_options(args, job)
+    return job
+
+
+def _output_options(args: argparse.Namespace, job) -> None:
+    """-B, -C, -G, -W, -z, -Z, --time-stamp-precision and -y for -i any, checked
+    with tcpdump's wording."""
+    if args.buffer_kib is not None:
+        if args.buffer_kib <= 0:
+            raise UsageError(f"invalid buffer size {args.buffer_kib}")
+        job.buffer_kib = args.buffer_kib
+    job.nanosecond = args.time_stamp_precision == "nano"
+    if args.linktype and args.interface and "any" in args.interface:
+        from pycap.linktype import LinkType, parse_linktype
+        try:
+            wanted = parse_linktype(args.linktype)
+        except ValueError:
+            raise UsageError(f"{args.linktype}: unknown data link type") from None
+        if wanted not in (LinkType.LINUX_SLL, LinkType.LINUX_SLL2):
+            raise UsageError(f"{args.linktype} is not one of the DLTs supported by this device")
+        job.cooked = "sll" if wanted == LinkType.LINUX_SLL else "sll2"
+    if args.file_size is not None:
+        from pycap.savefile.rotate import parse_file_size
+        job.file_size = parse_file_size(args.file_size)
+    if args.rotate_seconds is not None:
+        if args.rotate_seconds < 0:
+            raise UsageError(f"invalid number of seconds {args.rotate_seconds}")
+        job.rotate_seconds = args.rotate_seconds
+    if args.max_files is not None:
+        if args.max_files <= 0:
+            raise UsageError(f"invalid number of output files {args.max_files}")
+        job.max_files = args.max_files
+    if (job.file_size or job.rotate_seconds) and args.write in (None, "-"):
+        raise UsageError("-C and -G need a file name to rotate: use -w FILE")
+    job.post_rotate = args.post_rotate
+    job.user = args.user
+    job.status = bool(args.write) and not args.print_ and _stderr_is_tty()
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):
+        return False
 
 
 def _dump_program(args: argparse.Namespace) -> int:
@@ -141,7 +197,7 @@ def _dump_program(args: argparse.Namespace) -> int:
             linktype = reader.linktype
     elif args.interface:
         from pycap.capture import interface_linktype
-        linktype = interface_linktype(args.interface)
+        linktype = interface_linktype(args.interface[0])
     compiled = compile_filter(_expression(args), linktype, _snaplen(args),
                               offline=bool(args.read))
     if args.explain:
@@ -199,6 +255,8 @@ def _install_signals(stop) -> None:
 
 def _print_summary(outcome, live: bool) -> None:
     err = sys.stderr
+    if outcome.message:
+        err.write(outcome.message + "\n")
     if live or outcome.stats_known:
         err.write(f"{outcome.captured} packets captured\n"
                   f"{outcome.received} packets received by filter\n"
@@ -219,17 +277,22 @@ def _run(args: argparse.Namespace) -> int:
         except OSError as err:
             raise UsageError(f"{args.read_list}: {err.strerror}") from None
     if paths:
-        pipeline.run_offline(job, paths, stop)
+        outcome = pipeline.run_offline(job, paths, stop)
+        if outcome.message:
+            _print_summary(outcome, live=False)
         return 0
-    interface = args.interface or _default_interface()
+    interfaces = args.interface or [_default_interface()]
+
+    said = []
 
     def listening(line: str) -> None:
-        if job.print_packets and not args.verbose:
+        if job.print_packets and not args.verbose and not said:
             sys.stderr.write(f"{PROG}: verbose output suppressed, use -v[v]... "
                              f"for full protocol decode\n")
+        said.append(line)
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
-    outcome = pipeline.run_live(job, interface, stop, listening)
+    outcome = pipeline.run_live(job, interfaces, stop, listening)
     _print_summary(outcome, live=True)
     return 0
 

@@ -1,18 +1,35 @@
 """The loops that move packets: live capture or savefile -> filter -> file or
 terminal.  The CLI parses flags into a ``Job`` and calls ``run_live`` or
-``run_offline``; nothing here parses arguments or prints errors."""
+``run_offline``; nothing here parses arguments or prints errors.
+
+The live ``-w`` loop hands whole ring blocks to the writer: a
+:class:`~pycap.capture.encode.BlockEncoder` turns each block into savefile
+records in place and appends them to the writer's buffer, so no Python object
+is made per packet.  Printing (no ``-w``, or ``--print``) goes packet by
+packet through the renderer.
+"""
 
 from __future__ import annotations
 
+import os
+import select
+import subprocess
 import sys
 import threading
+import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
 from pycap.compiler import MAX_SNAPLEN, CompiledFilter, compile_filter
-from pycap.errors import CaptureError, KernelError, SavefileError
+from pycap.errors import CaptureError, KernelError, SavefileError, UnsupportedFilterError
 from pycap.ir.interp import matches
-from pycap.linktype import link_info
+from pycap.linktype import LinkType, link_info
+
+POLL_MS = 200                 # longest wait between stop-flag checks
+STATUS_INTERVAL_S = 0.5
+CHUNK_BYTES = 1 << 16         # encode about this much, then let the writer write it
+DEFAULT_BUFFER_KIB = 32768    # 32 MiB: absorbs bursts where libpcap's 2 MiB drops
 
 
 @dataclass
@@ -31,9 +48,18 @@ class Job:
     packet_buffered: bool = False       # -U
     promisc: bool = True
     direction: str = "inout"
-    buffer_kib: int = 2048
+    buffer_kib: int = DEFAULT_BUFFER_KIB
     immediate: bool = False
     netmask: int = 0
+    backend: str = "pycap"              # --backend: "bcc" compiles the filter's C with BCC
+    nanosecond: bool = False            # --time-stamp-precision nano
+    cooked: str = "sll2"                # -i any: LINUX_SLL2, or LINUX_SLL with -y LINUX_SLL
+    file_size: int = 0                  # -C, bytes
+    rotate_seconds: int = 0             # -G
+    max_files: int = 0                  # -W
+    post_rotate: str | None = None      # -z
+    user: str | None = None             # -Z
+    status: bool = False                # live status line on stderr (a TTY)
 
 
 @dataclass
@@ -42,6 +68,8 @@ class Outcome:
     received: int = 0
     dropped: int = 0
     stats_known: bool = False
+    message: str | None = None          # e.g. "Maximum file limit reached: 3"
+    output_closed: bool = False         # the reader of -w - went away (EPIPE)
 
 
 @dataclass
@@ -57,96 +85,233 @@ class StopFlag:
         return self.event.is_set()
 
 
+# ------------------------------------------------------------------------- output
+
+
+def _open_output(job: Job, interfaces: list[tuple[int, int, str | None]], nanosecond: bool,
+                 on_close: Callable | None = None, post_rotate: Callable | None = None):
+    """The ``-w`` file (or rotation of files), pcapng when asked, by name, or
+    when there are several interfaces (a pcap file cannot hold them)."""
+    from pycap.savefile import open_writer
+    from pycap.savefile.detect import wants_pcapng
+    from pycap.savefile.rotate import RotatingWriter
+    pcapng = job.pcapng if job.pcapng is not None else wants_pcapng(job.write)
+    linktype, snaplen, _ = interfaces[0]
+
+    def open_file(path: str):
+        return open_writer(path, linktype, snaplen, nanosecond=nanosecond, pcapng=pcapng,
+                           interfaces=interfaces if pcapng or len(interfaces) > 1 else None)
+    return RotatingWriter(job.write, open_file, size_limit=job.file_size,
+                          seconds=job.rotate_seconds, max_files=job.max_files,
+                          on_close=on_close, post_rotate=post_rotate)
+
+
+class PostRotate:
+    """``-z CMD``: run ``CMD FILE`` at low priority on each rotated file, as
+    tcpdump does, without waiting for it (children are reaped as they end)."""
+
+    def __init__(self, command: str, warn: Callable[[str], None]):
+        self.command = command
+        self.warn = warn
+        self.children: list[subprocess.Popen] = []
+
+    def __call__(self, path: str) -> None:
+        self.children = [c for c in self.children if c.poll() is None]
+        try:
+            self.children.append(subprocess.Popen([self.command, path], stdin=subprocess.DEVNULL,
+                                                  preexec_fn=_lowest_priority))
+        except OSError as err:
+            self.warn(f"compress_savefile: execlp({self.command}, {path}) failed: {err.strerror}")
+
+
+def _lowest_priority() -> None:
+    os.setpriority(os.PRIO_PROCESS, 0, 19)
+
+
+def drop_privileges(user: str, created: list[str]) -> None:
+    """``-Z``: become ``user`` (its uid, gid and groups), after the sockets and
+    the first file are open; files already created are given to ``user``, as
+    if it had made them (tcpdump opens its file after switching).  Only root
+    switches, as in tcpdump."""
+    import pwd
+    if os.getuid() != 0 and os.geteuid() != 0:
+        return
+    try:
+        pw = pwd.getpwnam(user)
+    except KeyError:
+        raise CaptureError(f"Couldn't find user '{user}'") from None
+    for path in created:
+        if path != "-":
+            try:
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+            except OSError:
+                pass
+    try:
+        os.initgroups(pw.pw_name, pw.pw_gid)
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+    except OSError as err:
+        raise CaptureError(f"Couldn't change to '{user}' uid={pw.pw_uid} gid={pw.pw_gid}: "
+                           f"{err.strerror}") from None
+
+
+class StatusLine:
+    """A live line on a terminal while writing: captured, dropped, rate, bytes.
+    rich is imported only when the line is wanted."""
+
+    def __init__(self, stream: TextIO):
+        from rich.console import Console
+        from rich.live import Live
+        self._console = Console(file=stream, highlight=False)
+        self._live = Live(console=self._console, auto_refresh=False, transient=True)
+        self._live.start()
+        self._last = (time.monotonic(), 0)
+        self._next = 0.0
+
+    def due(self) -> bool:
+        return time.monotonic() >= self._next
+
+    def update(self, captured: int, dropped: int, written: int) -> None:
+        now = time.monotonic()
+        from rich.text import Text
+        then, before = self._last
+        rate = (captured - before) / (now - then) if now > then else 0.0
+        self._last, self._next = (now, captured), now + STATUS_INTERVAL_S
+        text = Text.assemble(("captured ", "dim"), (f"{captured:,}", "bold"),
+                             ("  dropped ", "dim"), (f"{dropped:,}", "bold red" if dropped else "bold"),
+                             ("  rate ", "dim"), (f"{rate:,.0f}/s", "bold"),
+                             ("  written ", "dim"), (_human_bytes(written), "bold"))
+        self._live.update(text, refresh=True)
+
+    def close(self) -> None:
+        self._live.stop()
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+# ------------------------------------------------------------------- the printer
+
+
+class _Printer:
+    """Renders packets as tcpdump lines on the terminal."""
+
+    def __init__(self, job: Job, out: TextIO | None):
+        from pycap.render import RenderOptions, Renderer
+        from pycap.render.console import Console
+        self.job = job
+        self.renderer = Renderer(job.render_options or RenderOptions())
+        self.console = Console(out, color=job.color)
+
+    def show(self, data: bytes, wire_len: int, ts_ns: int, linktype: int, number: int) -> None:
+        text = self.renderer.render(data, wire_len, linktype, ts_ns)
+        if self.job.number:
+            text = f"{number:5d}  {text}"
+        self.console.write_line(text)
+        if self.job.packet_buffered:
+            self.console.flush()
+
+    def flush(self) -> None:
+        self.console.flush()
+
+
 class _Sink:
-    """Where accepted packets go: a savefile writer and/or the terminal."""
+    """Where accepted packets go, one by one: a savefile writer (with
+    rotation) and/or the terminal.  The offline path and live printing."""
 
     def __init__(self, job: Job, linktype: int, snaplen: int, nanosecond: bool = False,
                  out: TextIO | None = None):
         self.job = job
+        self.linktype = linktype
         self.writer = None
-        self.printer: Callable[[bytes, int, int], None] | None = None
+        self.printer: _Printer | None = None
         self.count = 0
+        self.stopped = False
         if job.write is not None:
-            from pycap.savefile import open_writer
-            self.writer = open_writer(job.write, linktype, snaplen, nanosecond=nanosecond,
-                                      pcapng=job.pcapng)
+            warn = lambda text: sys.stderr.write(f"{text}\n")  # noqa: E731
+            self.writer = _open_output(job, [(linktype, snaplen, None)], nanosecond,
+                                       post_rotate=PostRotate(job.post_rotate, warn)
+                                       if job.post_rotate else None)
         if job.print_packets:
-            self.printer = self._make_printer(linktype, out)
+            self.printer = _Printer(job, out)
 
-    def _make_printer(self, linktype: int, out: TextIO | None) -> Callable[[bytes, int, int], None]:
-        from pycap.render import RenderOptions, Renderer
-        from pycap.render.console import Console
-        renderer = Renderer(self.job.render_options or RenderOptions())
-        console = Console(out, color=self.job.color)
-
-        def show(data: bytes, wire_len: int, ts_ns: int) -> None:
-            text = renderer.render(data, wire_len, linktype, ts_ns)
-            if self.job.number:
-                text = f"{self.count:5d}  {text}"
-            console.write_line(text)
-            if self.job.packet_buffered:
-                console.flush()
-        self.console = console
-        return show
-
-    def take(self, ts_ns: int, data, wire_len: int) -> None:
-        self.count += 1
+    def take(self, ts_ns: int, data, wire_len: int, linktype: int | None = None,
+             interface: int = 0) -> None:
         if self.writer is not None:
-            self.writer.write_raw(ts_ns, data, wire_len)
+            if not self.writer.write_raw(ts_ns, data, wire_len, interface):
+                self.stopped = True
+                return
             if self.job.packet_buffered:
                 self.writer.flush()
+        self.count += 1
         if self.printer is not None:
-            self.printer(bytes(data), wire_len, ts_ns)
+            self.printer.show(bytes(data), wire_len, ts_ns,
+                              self.linktype if linktype is None else linktype, self.count)
 
     def done(self) -> bool:
-        return bool(self.job.count) and self.count >= self.job.count
+        return self.stopped or (bool(self.job.count) and self.count >= self.job.count)
 
     def close(self) -> None:
         if self.printer is not None:
-            self.console.flush()
+            self.printer.flush()
         if self.writer is not None:
             self.writer.close()
 
 
-def run_live(job: Job, interface: str, stop: StopFlag,
-             on_listening: Callable[[str], None]) -> Outcome:
-    """Capture on ``interface`` until ``stop``, ``-c`` or an error."""
-    from pycap.capture import Capture, interface_linktype
-    from pycap.kernel.bpf import load_program
-    linktype = interface_linktype(interface)
+# ------------------------------------------------------------------------ live
+
+
+@dataclass
+class _Live:
+    """One capture of a live run: its interface, filter and socket."""
+
+    interface: str
+    compiled: CompiledFilter
+    capture: object = None         # pycap.capture.Capture
+    encoder: object = None         # its BlockEncoder, when writing
+
+
+def _compile_live(job: Job, interface: str, linktype: int
+                  ) -> tuple[CompiledFilter, bytes, Callable[[bytes, int], bool] | None]:
+    """The filter for one interface: ``(compiled, program bytes, user-space filter)``.
+
+    ``-i any`` is a SOCK_DGRAM socket: the kernel program sees the network
+    header at offset 0, so it needs the compiler's ``cooked_live`` mode.  If the
+    compiler lacks it (or cannot express the filter that way), the kernel gets
+    a program that accepts everything and the filter runs in user space, on
+    the frame with its synthesized cooked header.
+    """
+    if interface != "any":
+        compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask)
+        return compiled, compiled.bytecode, None
+    try:
+        compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask,
+                                  cooked_live=True)
+        return compiled, compiled.bytecode, None
+    except (TypeError, UnsupportedFilterError):
+        pass
     compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask)
-    outcome = Outcome(stats_known=True)
-    with _load_live_program(compiled, interface) as program, \
-            Capture(interface, program, snaplen=compiled.snaplen, promisc=job.promisc,
-                    direction=job.direction, buffer_kib=job.buffer_kib,
-                    immediate=job.immediate) as cap:
-        info = link_info(linktype)
-        on_listening(f"listening on {interface}, link-type {info.name} ({info.description}), "
-                     f"snapshot length {compiled.snaplen} bytes")
-        sink = _Sink(job, linktype, compiled.snaplen)
-        try:
-            while not stop and not sink.done():
-                for block in cap.blocks(timeout_s=0.2):
-                    for frame in block:
-                        sink.take(frame.ts_ns, frame.data, frame.wire_len)
-                        if sink.done():
-                            break
-                    if sink.done() or stop:
-                        break
-        finally:
-            sink.close()
-            stats = cap.stats()
-            outcome.captured, outcome.received, outcome.dropped = (
-                sink.count, stats.received, stats.dropped)
-    return outcome
+    if not job.expression.strip():
+        return compiled, compiled.bytecode, None   # "return snaplen" reads no packet bytes
+    everything = compile_filter("", linktype, MAX_SNAPLEN)
+    predicate = compiled.predicate
+    return compiled, everything.bytecode, lambda data, wire: matches(predicate, data, wire)
 
 
-def _load_live_program(compiled: CompiledFilter, interface: str):
+def _load_live_program(bytecode: bytes, interface: str, bcc: CompiledFilter | None = None):
+    """``bcc``: load that filter through the BCC backend instead of ``bytecode``."""
     import errno
-    import os
     from pycap.kernel.bpf import load_program
     try:
-        return load_program(compiled.bytecode, name="pycap_filter")
+        if bcc is not None:
+            from pycap.kernel.bcc_loader import load_filter
+            return load_filter(bcc)
+        return load_program(bytecode, name="pycap_filter")
     except KernelError as err:
         if err.errno in (errno.EPERM, errno.EACCES) and not err.verifier_log:
             raise CaptureError(f"{interface}: You don't have permission to perform this capture "
@@ -154,14 +319,251 @@ def _load_live_program(compiled: CompiledFilter, interface: str):
         raise
 
 
+def _writes_pcapng(job: Job) -> bool:
+    from pycap.savefile.detect import wants_pcapng
+    if job.write is None:
+        return False
+    return job.pcapng if job.pcapng is not None else wants_pcapng(job.write)
+
+
+def _open_captures(job: Job, interfaces: list[str], stack: ExitStack) -> list[_Live]:
+    from pycap.capture import Capture, interface_linktype
+    from pycap.capture.encode import record_header_len
+    headroom = record_header_len(_writes_pcapng(job))
+    lives = []
+    for interface in interfaces:
+        linktype = interface_linktype(interface, job.cooked)
+        compiled, bytecode, accept = _compile_live(job, interface, linktype)
+        bcc = compiled if job.backend == "bcc" and bytecode == compiled.bytecode else None
+        with _load_live_program(bytecode, interface, bcc) as program:
+            cap = Capture(interface, program, snaplen=compiled.snaplen, promisc=job.promisc,
+                          direction=job.direction, buffer_kib=job.buffer_kib,
+                          immediate=job.immediate, cooked=job.cooked, accept=accept,
+                          headroom=headroom, program_snaps=True)
+        stack.enter_context(cap)
+        lives.append(_Live(interface, compiled, cap))
+    return lives
+
+
+def listening_line(interface: str, linktype: int, snaplen: int) -> str:
+    info = link_info(linktype)
+    return (f"listening on {interface}, link-type {info.name} ({info.description}), "
+            f"snapshot length {snaplen} bytes")
+
+
+def run_live(job: Job, interfaces: str | list[str], stop: StopFlag,
+             on_listening: Callable[[str], None]) -> Outcome:
+    """Capture on ``interfaces`` until ``stop``, ``-c``, ``-W`` or an error."""
+    if isinstance(interfaces, str):
+        interfaces = [interfaces]
+    if len(set(interfaces)) != len(interfaces):
+        raise CaptureError("an interface is named twice")
+    if len(interfaces) > 1 and job.write is not None and not _writes_pcapng(job):
+        raise SavefileError(f"{job.write}: a pcap file holds one interface; write pcapng "
+                            f"(--pcapng or a .pcapng name) to capture on several")
+    outcome = Outcome(stats_known=True)
+    with ExitStack() as stack:
+        lives = _open_captures(job, interfaces, stack)
+        run = _LiveRun(job, lives, stop, outcome)
+        stack.callback(run.finish)
+        run.open_output()
+        if job.user:
+            drop_privileges(job.user, run.output.paths if run.output is not None else [])
+        for live in lives:
+            on_listening(listening_line(live.interface, live.capture.linktype,
+                                        live.compiled.snaplen))
+        run.loop()
+    return outcome
+
+
+class _LiveRun:
+    """The state of one live run: captures, output, counters, status line."""
+
+    def __init__(self, job: Job, lives: list[_Live], stop: StopFlag, outcome: Outcome):
+        self.job = job
+        self.lives = lives
+        self.stop = stop
+        self.outcome = outcome
+        self.output = None
+        self.printer: _Printer | None = None
+        self.status: StatusLine | None = None
+        self.captured = 0
+        self.remaining = job.count or (1 << 62)
+        self.chunk = 128              # ring packets per encoder step (adapted)
+        self.started_ns = time.time_ns()
+        self.finished = False
+
+    # ----------------------------------------------------------------- set-up
+
+    def open_output(self) -> None:
+        job = self.job
+        if job.write is not None:
+            warn = lambda text: sys.stderr.write(f"{text}\n")  # noqa: E731
+            ifaces = [(live.capture.linktype, live.compiled.snaplen, live.interface)
+                      for live in self.lives]
+            self.output = _open_output(job, ifaces, job.nanosecond, on_close=self._statistics,
+                                       post_rotate=PostRotate(job.post_rotate, warn)
+                                       if job.post_rotate else None)
+            pcapng = hasattr(self.output.writer, "write_stats")
+            for ifid, live in enumerate(self.lives):
+                live.encoder = live.capture.encoder(pcapng=pcapng, nanosecond=job.nanosecond,
+                                                    ifid=ifid)
+        if job.print_packets:
+            self.printer = _Printer(job, sys.stdout)
+        if job.status and job.write is not None and not job.print_packets:
+            try:
+                self.status = StatusLine(sys.stderr)
+            except Exception:   # noqa: BLE001 - a status line is never worth failing for
+                self.status = None
+
+    def _statistics(self, writer) -> None:
+        """Before a pcapng file closes: an Interface Statistics Block per interface."""
+        if not hasattr(writer, "write_stats"):
+            return
+        now = time.time_ns()
+        for ifid, live in enumerate(self.lives):
+            stats = live.capture.stats()
+            writer.write_stats(ifid, stats.received, stats.dropped, self.started_ns, now)
+
+    # ------------------------------------------------------------------- loop
+
+    def loop(self) -> None:
+        poll = select.poll()
+        by_fd = {}
+        for live in self.lives:
+            poll.register(live.capture.fileno(), select.POLLIN | select.POLLERR)
+            by_fd[live.capture.fileno()] = live
+        try:
+            while not self.stop and self.remaining > 0:
+                busy = False
+                for live in self.lives:
+                    busy |= self._drain(live)
+                    if self.stop or self.remaining <= 0:
+                        break
+                if self.status is not None and self.status.due():
+                    self._update_status()
+                if busy:
+                    continue
+                for fd, revents in poll.poll(POLL_MS):
+                    if revents & select.POLLERR:
+                        by_fd[fd].capture.check_error()
+        except SavefileError as err:
+            from pycap.savefile._io import OutputClosed
+            if not isinstance(err, OutputClosed):
+                raise
+            self.outcome.output_closed = True
+
+    def _drain(self, live: _Live) -> bool:
+        """Consume the ready blocks of one capture (at most a ring's worth)."""
+        cap = live.capture
+        busy = False
+        for _ in range(64):
+            block = cap.take()
+            if block is None:
+                break
+            busy = True
+            try:
+                if live.encoder is not None and self.printer is None:
+                    self._write_block(live, block)
+                else:
+                    self._show_block(live, block)
+            finally:
+                cap.release(block)
+            if self.stop or self.remaining <= 0:
+                break
+        if busy and self.job.packet_buffered and self.output is not None:
+            self.output.flush()
+        return busy
+
+    def _write_block(self, live: _Live, block) -> None:
+        """The ``-w`` hot path: the whole block, encoded in place, appended at once."""
+        out, encoder = self.output, live.encoder
+        while not block.exhausted:
+            if not out.before_packet():
+                self._limit_reached()
+                return
+            buf = out.buffer
+            start = len(buf)
+            n = encoder.encode(block, buf, min(self.remaining, self.chunk))
+            added = len(buf) - start
+            out.commit(n, start)
+            if n:
+                # ~64 KiB per step: the writer hands the kernel cache-warm slabs
+                self.chunk = max(16, CHUNK_BYTES * n // max(1, added))
+            self.captured += n
+            self.remaining -= n
+            if self.remaining <= 0:
+                return
+
+    def _show_block(self, live: _Live, block) -> None:
+        """Printing (and ``--print`` with ``-w``): packet by packet."""
+        cap, ifid = live.capture, self.lives.index(live)
+        for frame in cap.frames(block):
+            if self.output is not None:
+                if not self.output.write_raw(frame.ts_ns, frame.data, frame.wire_len, ifid):
+                    self._limit_reached()
+                    return
+            self.captured += 1
+            self.remaining -= 1
+            if self.printer is not None:
+                self.printer.show(bytes(frame.data), frame.wire_len, frame.ts_ns,
+                                  cap.linktype, self.captured)
+            if self.remaining <= 0 or self.stop:
+                return
+
+    def _limit_reached(self) -> None:
+        self.outcome.message = f"Maximum file limit reached: {self.job.max_files}"
+        self.remaining = 0
+
+    def _update_status(self) -> None:
+        dropped = sum(live.capture.stats().dropped for live in self.lives)
+        self.status.update(self.captured, dropped, self.output.bytes_written)
+
+    # ---------------------------------------------------------------- closing
+
+    def finish(self) -> None:
+        """Close the output (a valid file, pcapng statistics at the end) and
+        fill in the outcome; runs on every exit path, errors included."""
+        if self.finished:
+            return
+        self.finished = True
+        try:
+            if self.status is not None:
+                self.status.close()
+            if self.printer is not None:
+                self.printer.flush()
+            if self.output is not None:
+                try:
+                    self.output.close()
+                except SavefileError as err:
+                    from pycap.savefile._io import OutputClosed
+                    if not isinstance(err, OutputClosed):
+                        raise
+                    self.outcome.output_closed = True
+        finally:
+            received = dropped = 0
+            for live in self.lives:
+                stats = live.capture.stats()
+                received += stats.received
+                dropped += stats.dropped
+            self.outcome.captured = self.captured
+            self.outcome.received, self.outcome.dropped = received, dropped
+
+
+# --------------------------------------------------------------------- offline
+
+
 class OfflineFilter:
     """Verdicts for savefile records: the very program that would go live, run
     by the kernel (BPF_PROG_TEST_RUN) when we may, else the IR interpreter."""
 
-    def __init__(self, compiled: CompiledFilter, use_kernel: bool = True):
+    def __init__(self, compiled: CompiledFilter, use_kernel: bool = True, backend: str = "pycap"):
         self.compiled = compiled
         self.program = None
-        if use_kernel:
+        if backend == "bcc":   # asked for by name: no silent fall-back to the interpreter
+            from pycap.kernel.bcc_loader import load_filter
+            self.program = load_filter(compiled, offline=True, name="pycap_offline")
+        elif use_kernel:
             try:
                 from pycap.kernel.bpf import load_program
                 self.program = load_program(compiled.bytecode, name="pycap_offline")
@@ -204,23 +606,32 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
                         active[1].close()
                     compiled = compile_filter(job.expression, linktype, job.snaplen,
                                               offline=True, netmask=job.netmask)
-                    active = (linktype, OfflineFilter(compiled, use_kernel))
+                    active = (linktype, OfflineFilter(compiled, use_kernel, job.backend))
                 if sink is None:
                     # one input: keep its snap length; several: the largest possible,
                     # so no record of a later file is cut
                     snaplen = (reader.snaplen or MAX_SNAPLEN) if len(paths) == 1 else MAX_SNAPLEN
                     sink = _Sink(job, linktype, snaplen,
-                                 nanosecond=reader.nanosecond, out=sys.stdout)
+                                 nanosecond=reader.nanosecond or job.nanosecond, out=sys.stdout)
                 accept = active[1]
                 for record in reader:
                     if stop or sink.done():
                         break
                     if accept(record.data, record.wire_len):
-                        sink.take(record.timestamp_ns, record.data, record.wire_len)
+                        sink.take(record.timestamp_ns, record.data, record.wire_len,
+                                  record.linktype)
+                if sink.done():
+                    break
     finally:
         if active is not None:
             active[1].close()
         if sink is not None:
             sink.close()
             outcome.captured = sink.count
+            if sink.stopped:
+                outcome.message = f"Maximum file limit reached: {job.max_files}"
     return outcome
+
+
+__all__ = ["Job", "Outcome", "StopFlag", "run_live", "run_offline", "OfflineFilter",
+           "listening_line", "drop_privileges", "LinkType"]

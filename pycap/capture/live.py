@@ -1,10 +1,15 @@
-"""Live capture on one interface: an AF_PACKET socket with the compiled filter
-attached and a TPACKET_V3 ring.
+"""Live capture on one interface (or ``any``): an AF_PACKET socket with the
+compiled filter attached and a TPACKET_V3 ring.
 
 Order of operations matters.  The socket is created with protocol 0, so it
 is hooked to no device and receives nothing; the filter is attached, the ring
 set up, and only then ``bind()`` hooks it to the interface with ETH_P_ALL.
 No packet can reach the socket before the filter does.
+
+``any`` is a SOCK_DGRAM socket bound to ifindex 0: the kernel strips the
+link-layer header (so the filter sees the network header at offset 0) and
+pycap synthesizes libpcap's cooked header, LINUX_SLL2 or LINUX_SLL, from the
+``sockaddr_ll`` the ring carries with each packet.
 """
 
 from __future__ import annotations
@@ -12,15 +17,14 @@ from __future__ import annotations
 import errno
 import select
 import socket
-import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from types import TracebackType
 from typing import NamedTuple
 
-from pycap.capture.ring import (TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID, Block,
-                                PacketHeader, Ring, ring_geometry)
+from pycap.capture.encode import PCAP_RECORD_LEN, BlockEncoder, Layout, reserve_for
+from pycap.capture.ring import Block, Ring, ring_geometry
 from pycap.errors import CaptureError
 from pycap.kernel import sockopt
 from pycap.kernel.bpf import Program
@@ -28,7 +32,10 @@ from pycap.linktype import LinkType
 
 DIRECTIONS = ("inout", "in", "out")
 IMMEDIATE_TOV_MS = 1
-ETH_ALEN2 = 12  # the two MAC addresses before the ethertype / VLAN tag
+ANY = "any"
+DEFAULT_BUFFER_KIB = 2048
+COOKED_LINKTYPES = {"sll2": LinkType.LINUX_SLL2, "sll": LinkType.LINUX_SLL}
+LOOPBACK_IFINDEX = 1  # "lo" is ifindex 1 in every network namespace
 
 _LINKTYPES = {
     sockopt.ARPHRD_ETHER: LinkType.EN10MB,
@@ -73,44 +80,76 @@ class Capture:
     The socket keeps its own reference to the program, so the caller may
     close ``program`` once the capture is open.
 
+    ``interface="any"`` captures on every interface of the namespace with a
+    cooked header: ``cooked="sll2"`` (LINUX_SLL2, tcpdump's default) or
+    ``"sll"`` (LINUX_SLL).  ``accept(frame, wire_len)``, if given, is a
+    user-space filter run on each frame (with its link-layer header) before
+    anything else sees it.
+
+    ``headroom`` bytes are reserved in front of every frame in the ring for a
+    savefile record header (16: pcap, 28: pcapng), so that
+    :meth:`encoder` builds records in place; ``program_snaps=True`` promises
+    that ``program`` never returns more than ``snaplen`` (a compiled filter
+    does not), which lets the encoder skip that check.
+
     ``direction="in"`` is done by the kernel (PACKET_IGNORE_OUTGOING);
     ``"out"`` drops received packets in user space, so :meth:`stats` still
     counts them.  Opening needs CAP_NET_RAW in the interface's namespace.
     """
 
     def __init__(self, interface: str, program: Program | None, snaplen: int = 262144,
-                 promisc: bool = True, direction: str = "inout", buffer_kib: int = 2048,
-                 block_timeout_ms: int = 100, immediate: bool = False):
+                 promisc: bool = True, direction: str = "inout",
+                 buffer_kib: int = DEFAULT_BUFFER_KIB, block_timeout_ms: int = 100,
+                 immediate: bool = False, *, cooked: str = "sll2",
+                 accept: Callable[[bytes, int], bool] | None = None,
+                 headroom: int = PCAP_RECORD_LEN, program_snaps: bool = False):
         if direction not in DIRECTIONS:
             raise CaptureError(f"{direction}: direction must be one of {', '.join(DIRECTIONS)}")
         if snaplen <= 0:
             raise CaptureError(f"invalid snaplen {snaplen}")
+        if cooked not in COOKED_LINKTYPES:
+            raise CaptureError(f"{cooked}: cooked header must be one of "
+                               f"{', '.join(COOKED_LINKTYPES)}")
         self.interface = interface
         self.snaplen = snaplen
         self.direction = direction
+        self.is_any = interface == ANY
         self._received = 0
         self._dropped = 0
         with ExitStack() as stack:
             self._sock = self._open_socket()
             stack.callback(self._sock.close)
-            self.ifindex = sockopt.interface_index(interface, self._sock)
-            self.linktype = self._linktype()
+            if self.is_any:
+                self.ifindex = 0
+                self.linktype = COOKED_LINKTYPES[cooked]
+            else:
+                self.ifindex = sockopt.interface_index(interface, self._sock)
+                self.linktype = self._linktype()
+            self.layout = Layout(
+                snaplen=snaplen, cooked=cooked if self.is_any else None,
+                vlan=self.linktype == LinkType.EN10MB, direction=direction,
+                lo_ifindex=LOOPBACK_IFINDEX if self.is_any or self.ifindex == LOOPBACK_IFINDEX
+                else -1,
+                accept=accept, headroom=headroom,
+                kernel_snaplen=program is not None and program_snaps)
             if program is not None:
                 sockopt.attach_filter(self._sock, program)
             tov = IMMEDIATE_TOV_MS if immediate else block_timeout_ms
             self._ring = self._setup_ring(buffer_kib, tov)
             stack.callback(self._ring.close)
-            self._bind(promisc)
+            self._bind(promisc and not self.is_any)
             self._poll = select.poll()
             self._poll.register(self._sock, select.POLLIN | select.POLLERR)
+            self._packets = BlockEncoder(self._ring.view, self.layout)
             stack.pop_all()
 
     # ------------------------------------------------------------------ set-up steps
 
     def _open_socket(self) -> socket.socket:
+        kind = socket.SOCK_DGRAM if self.is_any else socket.SOCK_RAW
         try:
             # protocol 0: not hooked to any device until bind()
-            return socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+            return socket.socket(socket.AF_PACKET, kind, 0)
         except OSError as err:
             raise _socket_error(self.interface, err) from None
 
@@ -125,6 +164,9 @@ class Capture:
     def _setup_ring(self, buffer_kib: int, tov_ms: int) -> Ring:
         geometry = ring_geometry(buffer_kib, tov_ms)
         try:
+            # room in front of every frame for a record header plus a cooked
+            # header or a VLAN tag, so records are built in place (capture.encode)
+            sockopt.set_reserve(self._sock, reserve_for(self.layout.cooked, self.layout.headroom))
             sockopt.set_tpacket_v3(self._sock)
             sockopt.set_rx_ring(self._sock, geometry)
             return Ring(self._sock.fileno(), geometry)
@@ -139,7 +181,10 @@ class Capture:
                 sockopt.add_promiscuous(self._sock, self.ifindex)
             if self.direction == "in":
                 sockopt.ignore_outgoing(self._sock)
-            self._sock.bind((self.interface, sockopt.ETH_P_ALL))
+            if self.is_any:
+                sockopt.bind_all_interfaces(self._sock)
+            else:
+                self._sock.bind((self.interface, sockopt.ETH_P_ALL))
         except OSError as err:
             raise CaptureError(f"{self.interface}: {err.strerror}") from None
         if sockopt.socket_error(self._sock) == errno.ENETDOWN:
@@ -150,16 +195,21 @@ class Capture:
     def fileno(self) -> int:
         return self._sock.fileno()
 
+    def ready(self) -> bool:
+        """Whether a block is waiting in user space."""
+        return self._ring.ready()
+
     def wait(self, timeout_s: float) -> bool:
         """Wait until a block is ready; False on timeout."""
         if self._ring.ready():
             return True
         for _, revents in self._poll.poll(max(0, int(timeout_s * 1000))):
             if revents & select.POLLERR:
-                self._raise_socket_error()
+                self.check_error()
         return self._ring.ready()
 
-    def _raise_socket_error(self) -> None:
+    def check_error(self) -> None:
+        """Raise CaptureError for a pending socket error (interface down or gone)."""
         err = sockopt.socket_error(self._sock)
         if err == errno.ENETDOWN:
             raise CaptureError(f"{self.interface}: The interface went down")
@@ -167,6 +217,19 @@ class Capture:
             raise CaptureError(f"{self.interface}: The interface disappeared")
         if err:
             raise CaptureError(f"{self.interface}: {errno.errorcode.get(err, err)}")
+
+    def take(self) -> Block | None:
+        """The next block the kernel handed over, or None.  Give it back with
+        :meth:`release` once its packets are consumed (views into it die then)."""
+        return self._ring.take()
+
+    def release(self, block: Block) -> None:
+        self._ring.release(block)
+
+    def encoder(self, pcapng: bool = False, nanosecond: bool = False,
+                ifid: int = 0) -> BlockEncoder:
+        """Turns this capture's blocks into savefile records (see capture.encode)."""
+        return BlockEncoder(self._ring.view, self.layout, pcapng, nanosecond, ifid)
 
     def blocks(self, timeout_s: float = 1.0) -> Iterator[list[Frame]]:
         """Wait up to ``timeout_s`` for data, then yield the frames of each ready
@@ -183,7 +246,7 @@ class Capture:
             block = self._ring.take()
             if block is None:
                 return
-            frames = self._frames(block)
+            frames = self.frames(block)
             try:
                 yield frames
             finally:
@@ -196,27 +259,19 @@ class Capture:
             for frame in frames:
                 yield Frame(frame.ts_ns, bytes(frame.data), frame.wire_len)
 
-    def _frames(self, block: Block) -> list[Frame]:
+    def frames(self, block: Block) -> list[Frame]:
+        """The wanted packets of a block taken with :meth:`take`, link-layer
+        header in place (cooked header, VLAN tag); views valid until release."""
         frames = []
+        view, prepare = self._ring.view, self._packets.prepare
         for header in self._ring.headers(block):
-            if self.direction == "out" and header.pkttype != sockopt.PACKET_OUTGOING:
+            p = prepare(header.offset)
+            if p is None:
                 continue
-            frames.append(self._frame(header))
+            data = p.data if p.data is not None else view[p.start:p.start + p.caplen]
+            frames.append(Frame(p.sec * 1_000_000_000 + p.nsec, data, p.wire_len))
+        block.done, block.pos = block.num_pkts, 0
         return frames
-
-    def _frame(self, header: PacketHeader) -> Frame:
-        if header.status & TP_STATUS_VLAN_VALID and self.linktype == LinkType.EN10MB:
-            return self._frame_with_vlan(header)
-        return Frame(header.ts_ns, self._ring.data(header, self.snaplen), header.wire_len)
-
-    def _frame_with_vlan(self, header: PacketHeader) -> Frame:
-        """Put back the 802.1Q tag the NIC/driver offloaded, as libpcap does."""
-        data = self._ring.data(header, header.snaplen)
-        tpid = header.vlan_tpid if header.status & TP_STATUS_VLAN_TPID_VALID else 0x8100
-        tag = struct.pack("!HH", tpid, header.vlan_tci)
-        tagged = bytes(data[:ETH_ALEN2]) + tag + bytes(data[ETH_ALEN2:])
-        data.release()
-        return Frame(header.ts_ns, tagged[:self.snaplen], header.wire_len + 4)
 
     # -------------------------------------------------------------------- statistics
 
@@ -254,9 +309,11 @@ def _release_views(frames: list[Frame]) -> None:
                 pass  # the consumer re-exported it; it keeps the mapping alive
 
 
-def interface_linktype(interface: str) -> LinkType:
+def interface_linktype(interface: str, cooked: str = "sll2") -> LinkType:
     """The link type a capture on ``interface`` will have, without capturing
     (the filter must be compiled for it before the capture socket exists)."""
+    if interface == ANY:
+        return COOKED_LINKTYPES[cooked]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         arphrd = sockopt.interface_arphrd(probe, interface) if _exists(interface) else None
     if arphrd is None:

@@ -33,7 +33,12 @@ _BLOCK_STATUS = 8
 # struct tpacket3_hdr: tp_next_offset, tp_sec, tp_nsec, tp_snaplen, tp_len,
 # tp_status, tp_mac, tp_net, hv1.tp_rxhash, hv1.tp_vlan_tci, hv1.tp_vlan_tpid
 _PACKET_HDR = struct.Struct("=IIIIIIHHIIH")
-_SLL_PKTTYPE = 48 + 10  # sockaddr_ll follows TPACKET_ALIGN(sizeof(tpacket3_hdr))
+SLL_OFFSET = 48  # struct sockaddr_ll follows TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
+_SLL_PKTTYPE = SLL_OFFSET + 10
+# End of the sockaddr_ll (TPACKET3_HDRLEN): everything from here to tp_mac is
+# slack the kernel leaves (at least 14 bytes on SOCK_RAW Ethernet, 28 on
+# SOCK_DGRAM) plus PACKET_RESERVE; pycap rewrites it into record headers.
+HDR_END = SLL_OFFSET + 20
 
 
 def _pow2_floor(n: int) -> int:
@@ -65,14 +70,29 @@ class PacketHeader(NamedTuple):
     pkttype: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Block:
-    """A block the kernel has handed over; ``Ring.release`` gives it back."""
+    """A block the kernel has handed over; ``Ring.release`` gives it back.
+
+    ``done``/``pos`` say how far a consumer got (packets, and the ring offset
+    of the next one), so a block can be consumed in several steps, e.g. when
+    ``-c`` or a ``-C`` rotation stops in the middle of it.
+    """
 
     index: int
     offset: int
     num_pkts: int
     first: int
+    done: int = 0
+    pos: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.pos:
+            self.pos = self.offset + self.first
+
+    @property
+    def exhausted(self) -> bool:
+        return self.done >= self.num_pkts
 
 
 class Ring:
@@ -84,6 +104,12 @@ class Ring:
                               mmap.PROT_READ | mmap.PROT_WRITE)
         self._view = memoryview(self._map)
         self._next = 0
+
+    @property
+    def view(self) -> memoryview:
+        """The whole ring, writable: block contents may be rewritten in place
+        while the block belongs to user space."""
+        return self._view
 
     def _status(self, index: int) -> int:
         offset = index * self.geometry.block_size + _BLOCK_STATUS
@@ -107,8 +133,9 @@ class Ring:
         struct.pack_into("=I", self._map, block.offset + _BLOCK_STATUS, TP_STATUS_KERNEL)
 
     def headers(self, block: Block) -> Iterator[PacketHeader]:
-        offset = block.offset + block.first
-        for _ in range(block.num_pkts):
+        """The packets of ``block`` not yet consumed (``block.done`` onwards)."""
+        offset = block.pos
+        for _ in range(block.num_pkts - block.done):
             (next_offset, sec, nsec, snaplen, wire_len, status, mac, _net, _hash,
              tci, tpid) = _PACKET_HDR.unpack_from(self._map, offset)
             yield PacketHeader(offset, next_offset, sec * 1_000_000_000 + nsec, snaplen,

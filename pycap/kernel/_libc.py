@@ -56,3 +56,15 @@ def pidfd_getfd(pidfd: int, target_fd: int) -> int:
     if ret < 0:
         _raise_errno()
     return int(ret)
+
+
+_BIND = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_uint32,
+                         use_errno=True)(("bind", _LIBC))
+
+
+def bind(fd: int, address: bytes) -> None:
+    """``bind(fd, address)`` with a raw ``struct sockaddr``: Python's AF_PACKET
+    addresses need an interface name, so ifindex 0 (every interface) needs this."""
+    buf = ctypes.create_string_buffer(address, len(address))
+    if _BIND(fd, buf, len(address)) != 0:
+        _raise_errno()

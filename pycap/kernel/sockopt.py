@@ -25,6 +25,8 @@ PACKET_DROP_MEMBERSHIP = 2
 PACKET_RX_RING = 5
 PACKET_STATISTICS = 6
 PACKET_VERSION = 10
+PACKET_RESERVE = 12
+PACKET_TIMESTAMP = 17
 PACKET_IGNORE_OUTGOING = 23
 PACKET_MR_PROMISC = 1
 TPACKET_V3 = 2
@@ -91,6 +93,19 @@ def drop_promiscuous(sock: socket.socket, ifindex: int) -> None:
 def ignore_outgoing(sock: socket.socket) -> None:
     """Do not deliver packets this host transmits (``-Q in``)."""
     sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+
+
+def set_reserve(sock: socket.socket, nbytes: int) -> None:
+    """``PACKET_RESERVE``: leave ``nbytes`` of headroom in front of each frame
+    in the ring (set before ``PACKET_RX_RING``)."""
+    sock.setsockopt(SOL_PACKET, PACKET_RESERVE, nbytes)
+
+
+def bind_all_interfaces(sock: socket.socket, protocol: int = ETH_P_ALL) -> None:
+    """Bind to ifindex 0: packets of every interface in the namespace (``-i any``)."""
+    from pycap.kernel import _libc
+    address = struct.pack("=HHiHBB8s", socket.AF_PACKET, socket.htons(protocol), 0, 0, 0, 0, b"")
+    _libc.bind(sock.fileno(), address)
 
 
 def set_tpacket_v3(sock: socket.socket) -> None:

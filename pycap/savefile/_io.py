@@ -9,6 +9,7 @@ costs two in-place appends rather than two ``write`` calls.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import BinaryIO, Callable
@@ -16,7 +17,8 @@ from typing import BinaryIO, Callable
 from pycap.errors import SavefileError
 
 CHUNK = 1 << 20          # bytes per read: big enough to amortise the syscall
-FLUSH_AT = 1 << 18       # writer slab size
+FLUSH_AT = 1 << 16       # writer slab size: big enough to amortise write(2), small
+                         # enough that the kernel copies it from a warm cache
 
 # libpcap's max_snaplen_for_dlt(): anything bigger is "damaged or fuzzed".
 MAX_SNAPLEN = 262144
@@ -35,6 +37,10 @@ def adjust_snaplen(linktype: int, snaplen: int) -> int:
     are then checked against both it and :func:`max_snaplen`.
     """
     return max_snaplen(linktype) if snaplen <= 0 or snaplen > 0x7FFFFFFF else snaplen
+
+
+class OutputClosed(SavefileError):
+    """The reader of a pipe we write to went away (EPIPE): stop, quietly."""
 
 
 def error(path: str, message: str) -> SavefileError:
@@ -119,9 +125,14 @@ class Source:
 
 
 class Sink:
-    """Slab-buffered output that turns OSError (ENOSPC...) into SavefileError."""
+    """Slab-buffered output that turns OSError (ENOSPC...) into SavefileError,
+    and EPIPE into :class:`OutputClosed`.
 
-    __slots__ = ("path", "buf", "_file", "_owned", "closed")
+    ``flushed`` counts the bytes handed to the file, so ``position`` is what
+    tcpdump's ``pcap_dump_ftell`` answers (the ``-C`` test).
+    """
+
+    __slots__ = ("path", "buf", "_file", "_owned", "closed", "flushed", "broken")
 
     def __init__(self, fileobj: BinaryIO, path: str | None, owned: bool):
         self.path = path or name_of(fileobj)
@@ -129,26 +140,51 @@ class Sink:
         self._file = fileobj
         self._owned = owned
         self.closed = False
+        self.flushed = 0
+        self.broken = False
+
+    @property
+    def position(self) -> int:
+        return self.flushed + len(self.buf)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def _failed(self, exc: OSError) -> SavefileError:
+        if exc.errno == errno.EPIPE:
+            self.broken = True
+            self.buf.clear()
+            return OutputClosed(f"{self.path}: {exc.strerror}")
+        return os_error(self.path, exc)
 
     def drain(self) -> None:
         """Hand the slab to the file object (which may still buffer it)."""
-        if self.buf:
+        buf = self.buf
+        if buf and not self.broken:
             try:
-                self._file.write(self.buf)
+                done = self._file.write(buf)
+                if done is not None and done < len(buf):   # raw file: short write
+                    with memoryview(buf) as view:
+                        while done < len(buf):
+                            done += self._file.write(view[done:]) or 0
             except OSError as exc:
-                raise os_error(self.path, exc) from None
-            self.buf.clear()
+                raise self._failed(exc) from None
+            self.flushed += len(buf)
+            buf.clear()
 
     def flush(self) -> None:
         """Push everything to the OS, e.g. after each packet for ``-U``."""
         self.drain()
+        if self.broken:
+            return
         try:
             self._file.flush()
         except OSError as exc:
-            raise os_error(self.path, exc) from None
+            raise self._failed(exc) from None
 
     def close(self) -> None:
-        """Flush; close the file only if we opened it."""
+        """Flush; close the file only if we opened it.  After EPIPE nothing is
+        flushed (the reader is gone) and nothing is raised."""
         if self.closed:
             return
         self.closed = True
@@ -159,7 +195,21 @@ class Sink:
                 try:
                     self._file.close()
                 except OSError as exc:
-                    raise os_error(self.path, exc) from None
+                    if not self.broken:
+                        raise os_error(self.path, exc) from None
+            elif self.broken:
+                _detach_broken_stdout(self._file)
+
+
+def _detach_broken_stdout(fileobj: BinaryIO) -> None:
+    """Stdout's reader is gone: point the descriptor at /dev/null so that
+    interpreter shutdown does not fail flushing what is still buffered."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fileobj.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def open_output(path: str) -> tuple[BinaryIO, bool]:
@@ -167,6 +217,7 @@ def open_output(path: str) -> tuple[BinaryIO, bool]:
     if path == "-":
         return sys.stdout.buffer, False
     try:
-        return open(path, "wb"), True
+        # unbuffered: the writers hand over big slabs, a second buffer only copies
+        return open(path, "wb", buffering=0), True
     except OSError as exc:
         raise os_error(path, exc) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import BinaryIO
 
+from pycap.errors import SavefileError
 from pycap.savefile._io import Source, error, open_output
 from pycap.savefile.pcap import MAGICS, PcapReader, PcapWriter
 from pycap.savefile.pcapng import SHB_MAGIC, PcapngReader, PcapngWriter
@@ -37,20 +38,33 @@ def open_savefile(path: "str | os.PathLike[str] | BinaryIO") -> Reader:
 
 
 def open_writer(path: str, linktype: int, snaplen: int, nanosecond: bool = False,
-                pcapng: bool | None = None) -> Writer:
+                pcapng: bool | None = None,
+                interfaces: list[tuple[int, int, str | None]] | None = None) -> Writer:
     """A writer for ``path`` ("-" is stdout, left open on close).
 
     pcapng when ``pcapng`` is true, or when it is None and the name ends in
-    ".pcapng"; classic pcap otherwise.
+    ".pcapng"; classic pcap otherwise.  ``interfaces`` — ``(linktype, snaplen,
+    if_name)`` each — gives a pcapng file one Interface Description Block per
+    entry (the default is one, of ``linktype``); a pcap file holds only one
+    link type, so asking it for several interfaces is an error.
     """
     if pcapng is None:
-        pcapng = path.endswith(".pcapng")
+        pcapng = wants_pcapng(path)
+    if interfaces is not None and len(interfaces) > 1 and not pcapng:
+        raise SavefileError(f"{path}: a pcap file holds one interface; write pcapng "
+                            f"(--pcapng or a .pcapng name) to capture on several")
     fileobj, owned = open_output(path)
     try:
         if pcapng:
-            return PcapngWriter(fileobj, [(linktype, snaplen, None)], nanosecond, path=path, owns=owned)
+            return PcapngWriter(fileobj, interfaces or [(linktype, snaplen, None)], nanosecond,
+                                path=path, owns=owned)
         return PcapWriter(fileobj, linktype, snaplen, nanosecond, path=path, owns=owned)
     except BaseException:
         if owned:
             fileobj.close()
         raise
+
+
+def wants_pcapng(path: str) -> bool:
+    """The default format for a ``-w`` name: pcapng for ``.pcapng``, pcap otherwise."""
+    return path.endswith(".pcapng")

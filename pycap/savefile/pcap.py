@@ -198,6 +198,7 @@ class PcapWriter:
         self._limit = snaplen if snaplen > 0 else MAX_SNAPLEN
         self._div = 1 if nanosecond else 1000
         self._pack = _LE_RECORD_HEADER.pack
+        self.records = 0
         magic = 0xA1B23C4D if nanosecond else 0xA1B2C3D4
         self._sink.buf += _LE_FILE_HEADER.pack(magic, 2, 4, 0, 0, snaplen, linktype)
         self._sink.drain()
@@ -216,11 +217,32 @@ class PcapWriter:
             caplen = self._limit
             data = data[:caplen]
         sec, frac = divmod(ts_ns, 1_000_000_000)
+        self.records += 1
         buf = sink.buf
         buf += self._pack(sec, frac // self._div, caplen, wire_len)
         buf += data
         if len(buf) >= FLUSH_AT:
             sink.drain()
+
+    @property
+    def buffer(self) -> bytearray:
+        """The write buffer: whole blocks of records encoded elsewhere (the live
+        ``-w`` path) are appended here, then announced with :meth:`commit`."""
+        return self._sink.buf
+
+    def commit(self, records: int) -> None:
+        """``records`` were appended to :attr:`buffer`; write out if it is big."""
+        self.records += records
+        if len(self._sink.buf) >= FLUSH_AT:
+            self._sink.drain()
+
+    @property
+    def position(self) -> int:
+        """Bytes in the file so far, buffered ones included (tcpdump's ftell)."""
+        return self._sink.position
+
+    def fileno(self) -> int:
+        return self._sink.fileno()
 
     def flush(self) -> None:
         """Push buffered records to the OS (tcpdump -U does this per packet)."""

@@ -388,6 +388,7 @@ class PcapngWriter:
         self.path = self._sink.path
         self._div = 1 if nanosecond else 1000
         self._limits = [snaplen if snaplen > 0 else MAX_SNAPLEN for _lt, snaplen, _name in self.interfaces]
+        self.records = 0
         self._sink.buf += self._header(comment)
         self._sink.drain()
 
@@ -419,6 +420,7 @@ class PcapngWriter:
             data = data[:caplen]
         ticks = ts_ns // self._div
         blen = 32 + caplen + (-caplen & 3)
+        self.records += 1
         buf = sink.buf
         buf += _EPB_HEAD(EPB, blen, interface, ticks >> 32 & 0xFFFFFFFF, ticks & 0xFFFFFFFF, caplen, wire_len)
         buf += data
@@ -447,6 +449,26 @@ class PcapngWriter:
     def _ts_pair(self, ns: int) -> bytes:
         ticks = ns // self._div
         return struct.pack("<II", ticks >> 32 & 0xFFFFFFFF, ticks & 0xFFFFFFFF)
+
+    @property
+    def buffer(self) -> bytearray:
+        """The write buffer: EPBs encoded elsewhere (the live ``-w`` path) are
+        appended here, then announced with :meth:`commit`."""
+        return self._sink.buf
+
+    def commit(self, records: int) -> None:
+        """``records`` EPBs were appended to :attr:`buffer`; write out if it is big."""
+        self.records += records
+        if len(self._sink.buf) >= FLUSH_AT:
+            self._sink.drain()
+
+    @property
+    def position(self) -> int:
+        """Bytes in the file so far, buffered ones included."""
+        return self._sink.position
+
+    def fileno(self) -> int:
+        return self._sink.fileno()
 
     def flush(self) -> None:
         """Push buffered blocks to the OS."""
