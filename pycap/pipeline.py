@@ -216,8 +216,24 @@ class _Printer:
         if self.job.packet_buffered:
             self.console.flush()
 
+    @property
+    def has_status(self) -> bool:
+        """Whether the console draws its own status line (a terminal)."""
+        return bool(getattr(self.console, "status", False))
+
+    def set_counts(self, **counts: int) -> None:
+        if self.has_status:
+            self.console.set_counts(**counts)
+
     def flush(self) -> None:
         self.console.flush()
+
+    def close(self) -> None:
+        close = getattr(self.console, "close", None)
+        if close is not None:
+            close()
+        else:
+            self.console.flush()
 
 
 class _Sink:
@@ -258,7 +274,7 @@ class _Sink:
 
     def close(self) -> None:
         if self.printer is not None:
-            self.printer.flush()
+            self.printer.close()
         if self.writer is not None:
             self.writer.close()
 
@@ -391,6 +407,7 @@ class _LiveRun:
         self.remaining = job.count or (1 << 62)
         self.chunk = 128              # ring packets per encoder step (adapted)
         self.started_ns = time.time_ns()
+        self.next_counts = 0.0
         self.finished = False
 
     # ----------------------------------------------------------------- set-up
@@ -442,6 +459,8 @@ class _LiveRun:
                         break
                 if self.status is not None and self.status.due():
                     self._update_status()
+                elif self.printer is not None and self.printer.has_status:
+                    self._update_console_counts()
                 if busy:
                     continue
                 for fd, revents in poll.poll(POLL_MS):
@@ -515,6 +534,13 @@ class _LiveRun:
         self.outcome.message = f"Maximum file limit reached: {self.job.max_files}"
         self.remaining = 0
 
+    def _update_console_counts(self) -> None:
+        now = time.monotonic()
+        if now >= self.next_counts:
+            self.next_counts = now + STATUS_INTERVAL_S
+            self.printer.set_counts(dropped=sum(live.capture.stats().dropped
+                                                for live in self.lives))
+
     def _update_status(self) -> None:
         dropped = sum(live.capture.stats().dropped for live in self.lives)
         self.status.update(self.captured, dropped, self.output.bytes_written)
@@ -531,7 +557,7 @@ class _LiveRun:
             if self.status is not None:
                 self.status.close()
             if self.printer is not None:
-                self.printer.flush()
+                self.printer.close()
             if self.output is not None:
                 try:
                     self.output.close()
