@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="don't convert addresses or ports to names")
     p.add_argument("-d", dest="dump", action="count", default=0,
                    help="print the compiled eBPF program (-dd: C array, -ddd: decimal) and exit")
+    p.add_argument("--dump-c", action="store_true",
+                   help="print the filter as C for BCC or libbpf and exit (also: -d c)")
+    p.add_argument("--backend", choices=("pycap", "bcc"), default="pycap",
+                   help="compile the filter with pycap's own eBPF code generator (default) "
+                        "or as C with BCC")
     p.add_argument("--explain", action="store_true",
                    help="show the expression as parsed, its IR and its eBPF, then exit")
     p.add_argument("-y", dest="linktype", metavar="LINKTYPE",
@@ -203,6 +208,14 @@ def _dump_program(args: argparse.Namespace) -> int:
     if args.explain:
         _explain(compiled)
         return 0
+    if args.dump_c:
+        from pycap.bpf.c_backend import dump_c
+        print(dump_c(compiled, offline=bool(args.read)), end="")
+        return 0
+    if args.backend == "bcc":   # -d shows what clang made of the same filter
+        from dataclasses import replace
+        from pycap.kernel.bcc_loader import compile_insns
+        compiled = replace(compiled, insns=compile_insns(compiled, offline=bool(args.read)))
     if args.dump == 1:
         print(compiled.disassemble())
     elif args.dump == 2:
@@ -224,6 +237,17 @@ def _explain(compiled) -> None:
     print(pred(compiled.predicate, 1))
     print(f"eBPF ({len(compiled.insns)} instructions):")
     print(compiled.disassemble())
+
+
+def _dump_c_alias(argv: list[str]) -> list[str]:
+    """``-d c`` (the word ``c`` right after ``-d``) is ``--dump-c``; a filter
+    on a host named c is spelled ``host c``."""
+    for i, arg in enumerate(argv[:-1]):
+        if arg == "--":
+            break
+        if arg == "-d" and argv[i + 1] == "c":
+            return argv[:i] + ["--dump-c"] + argv[i + 2:]
+    return argv
 
 
 def _s32(value: int) -> int:
@@ -267,6 +291,7 @@ def _print_summary(outcome, live: bool) -> None:
 def _run(args: argparse.Namespace) -> int:
     from pycap import pipeline
     job = _job(args)
+    job.backend = args.backend
     stop = pipeline.StopFlag()
     _install_signals(stop)
     paths = list(args.read or [])
@@ -321,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[:1] == ["steer"]:
             from pycap.steer.command import run_steer
             return run_steer(argv[1:])
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_dump_c_alias(argv))
         if args.help:
             build_parser().print_help()
             return 0
@@ -330,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.list_interfaces:
             return _list_interfaces()
-        if args.dump or args.explain:
+        if args.dump or args.dump_c or args.explain:
             return _dump_program(args)
         return _run(args)
     except PycapError as err:

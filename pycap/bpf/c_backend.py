@@ -8,8 +8,8 @@ The semantics are the IR's, kept by construction:
 
 * every value is a number below 2**32: loads are the kernel's zero-extended
   64-bit results, and the operations that can leave 32 bits (add, sub, mul,
-  lsh, neg) are truncated with ``(u32)``; immediates are written in hex past
-  9, so a large one is an unsigned constant, never a signed ``long``;
+  lsh, neg) are truncated with ``(u32)``; immediates are written in hex from
+  4096 on, so a large one is an unsigned constant, never a signed ``long``;
 * packet loads use ``load_byte``/``load_half``/``load_word`` (LLVM's
   ``BPF_LD_ABS``/``BPF_LD_IND``), whose out-of-bounds rule is classic BPF's:
   the program ends and returns 0.  LLVM does not speculate them, so no load
@@ -65,8 +65,9 @@ def _read(name: str) -> str:
 
 
 def _imm(value: int) -> str:
+    """Decimal below 4096, as pycap's disassembler writes them, else hex."""
     value &= ir.MASK32
-    return str(value) if value < 10 else f"{value:#x}"
+    return str(value) if value < 4096 else f"{value:#x}"
 
 
 def _const(v: ir.Value) -> int | None:
@@ -125,6 +126,8 @@ class CWriter:
             return f"skb->{v.field}", False
         if isinstance(v, ir.Alu):
             return self._alu(v)
+        if isinstance(v, ir.Var):
+            return c_variable(v.name), False
         raise AssertionError(v)
 
     def _load(self, v: ir.Load) -> str:
@@ -179,6 +182,8 @@ class CWriter:
         if isinstance(p, (ir.All, ir.Any)):
             joiner = f"\n{INDENT * (depth + 1)}{'&&' if isinstance(p, ir.All) else '||'} "
             return joiner.join(self._operand(item, depth + 1) for item in p.items)
+        if isinstance(p, ir.Def):   # always true: a comma expression that assigns
+            return f"({c_variable(p.name)} = {self._value(p.value)[0]}, 1)"
         if isinstance(p, ir.ProtoChain):   # a loop: a helper in pycap.h
             return (f"pycap_protochain(skb, {p.version}, {p.proto}, {p.base}, "
                     f"{ir.PROTOCHAIN_MAX_STEPS})")
@@ -211,10 +216,35 @@ class CFunction:
 
     def source(self) -> str:
         writer = CWriter(WIRE_LEN[self.wire_len_field])
+        names = [c_variable(n) for n in _variables(self.predicate)]
+        # zero-initialized: the verifier rejects reading a stack slot never written
+        variables = "".join(f"{INDENT}u32 {name} = 0;\n" for name in names)
         return Template(_read("socket_filter.c.tmpl")).substitute(
+            variables=variables + ("\n" if variables else ""),
             name=self.name, expression=_comment(self.expression or "(empty expression)"),
             linktype=self.linktype, snaplen=self.snaplen,
             wire_len=writer.wire_len, predicate=writer.predicate(self.predicate))
+
+
+def c_variable(name: str) -> str:
+    """The C local for IR variable ``name`` (``geneve0.hdr`` -> ``v_geneve0_hdr``)."""
+    return "v_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+
+
+def _variables(p: ir.Pred) -> list[str]:
+    """Names of the variables ``p`` defines (``Def``), in first-seen order."""
+    seen: dict[str, None] = {}
+
+    def walk(q: ir.Pred) -> None:
+        if isinstance(q, ir.Def):
+            seen[q.name] = None
+        elif isinstance(q, ir.Negation):
+            walk(q.item)
+        elif isinstance(q, (ir.All, ir.Any)):
+            for item in q.items:
+                walk(item)
+    walk(p)
+    return list(seen)
 
 
 def _comment(text: str) -> str:
@@ -239,9 +269,10 @@ def generate_c(predicate: ir.Pred, snaplen: int, wire_len_field: str = "len", *,
     return c_program([CFunction(name, predicate, snaplen, wire_len_field, expression, linktype)])
 
 
-def dump_c(compiled) -> str:
+def dump_c(compiled, offline: bool = False) -> str:
     """``pycap -d c``: a :class:`pycap.compiler.CompiledFilter` as the C of a
-    live socket filter (wire length from ``skb->len``)."""
+    socket filter; the wire length comes from ``skb->len``, or from ``cb[0]``
+    for an ``offline`` filter (savefile records, as with ``-r``)."""
     from pycap.linktype import link_info
-    return generate_c(compiled.predicate, compiled.snaplen, "len",
+    return generate_c(compiled.predicate, compiled.snaplen, "cb0" if offline else "len",
                       expression=compiled.expression, linktype=link_info(compiled.linktype).name)

@@ -1,0 +1,122 @@
+/*
+ * pycap.h: what the C that pycap generates for a socket filter (pycap -d c,
+ * pycap --backend bcc) needs, for BCC as well as for plain clang/libbpf.
+ *
+ * The filter's semantics are classic BPF's, as in pycap's own eBPF backend:
+ *   - values are 32-bit unsigned; arithmetic wraps;
+ *   - a packet load outside the packet rejects the whole packet (the program
+ *     returns 0), and so does a division or modulo by zero;
+ *   - multi-byte loads are big-endian (network order).
+ * load_byte/load_half/load_word are LLVM's BPF_LD_ABS/BPF_LD_IND intrinsics:
+ * the kernel checks the bounds and, when the load is outside the packet, ends
+ * the program with return value 0, exactly classic BPF's rule.  A variable
+ * offset is checked against PYCAP_MAX_OFFSET first, because BPF_LD_IND gives
+ * negative offsets (>= 2^31 as unsigned) a special meaning (SKF_NET_OFF...).
+ *
+ * PYCAP_LDX* and PYCAP_DIV/PYCAP_MOD are GNU statement expressions containing
+ * "return 0": use them only inside the function that is the socket filter.
+ */
+#ifndef PYCAP_H
+#define PYCAP_H
+
+#ifdef BCC_SEC     /* BCC: its helpers.h declares load_byte & co.; it places functions itself */
+#define PYCAP_SEC
+#else              /* clang -O2 -target bpf, loaded with libbpf: section "socket" */
+#include <linux/bpf.h>
+typedef __u32 u32;
+unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
+unsigned long long load_half(void *skb, unsigned long long off) asm("llvm.bpf.load.half");
+unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.load.word");
+#define PYCAP_SEC __attribute__((section("socket"), used))
+#endif
+
+/* Largest packet offset a variable-offset load may use (the maximum snap length). */
+#define PYCAP_MAX_OFFSET 0x40000U
+
+/*
+ * LLVM declares the load intrinsics as plain memory reads: a load whose value
+ * cannot change the result ("byte 1 | 256 != 0") would be deleted, and with it
+ * the bounds check that rejects a short packet.  The empty volatile asm takes
+ * every loaded value as an input, so every load the filter evaluates runs.
+ * The value stays 64-bit: the kernel zero-extends what it loads, so comparing
+ * it as is spares the truncation that a u32 would cost on BCC's BPF v1 target.
+ */
+static __always_inline unsigned long long pycap_keep(unsigned long long value)
+{
+    asm volatile("" : "+r"(value));
+    return value;
+}
+
+/* 1, 2 or 4 bytes at a constant offset, big-endian, zero-extended. */
+#define PYCAP_LD8(skb, off)  pycap_keep(load_byte((skb), (off)))
+#define PYCAP_LD16(skb, off) pycap_keep(load_half((skb), (off)))
+#define PYCAP_LD32(skb, off) pycap_keep(load_word((skb), (off)))
+
+/* The same at a computed offset (tcp[...], ip[...] after the IP header length). */
+#define PYCAP_LDX(fn, skb, off) ({                              \
+        u32 pycap_off_ = (off);                                 \
+        if (pycap_off_ > PYCAP_MAX_OFFSET)                      \
+            return 0;                                           \
+        pycap_keep(fn((skb), pycap_off_));                      \
+    })
+#define PYCAP_LDX8(skb, off)  PYCAP_LDX(load_byte, skb, off)
+#define PYCAP_LDX16(skb, off) PYCAP_LDX(load_half, skb, off)
+#define PYCAP_LDX32(skb, off) PYCAP_LDX(load_word, skb, off)
+
+/* Division and modulo by a computed divisor: zero rejects the packet. */
+#define PYCAP_DIV(a, b) ({ u32 pycap_d_ = (b); if (pycap_d_ == 0) return 0; (u32)(a) / pycap_d_; })
+#define PYCAP_MOD(a, b) ({ u32 pycap_d_ = (b); if (pycap_d_ == 0) return 0; (u32)(a) % pycap_d_; })
+
+/* A load that can never be inside a packet (constant offset >= PYCAP_MAX_OFFSET)
+ * or a constant division by zero: the packet is rejected when it is evaluated. */
+#define PYCAP_REJECT() ({ return 0; 0U; })
+
+/*
+ * protochain: libpcap's gen_protochain loop, step for step.  From the IPv4
+ * (version 4) or IPv6 (version 6) header at offset "base", follow AH headers
+ * (and, on IPv6, hop-by-hop, destination, routing and fragment headers) until
+ * protocol "proto" or "no next header"; true if the chain reaches "proto".
+ * libpcap's quirk is kept: after AH the offset is the AH length alone.
+ * pycap bounds the walk at "max_steps" headers (libpcap has no bound).  A
+ * load outside the packet rejects it; an offset cannot wrap (each step adds at
+ * most 2048), and BPF_LD_IND fails beyond the packet like any other load.
+ */
+#define PYCAP_IPPROTO_NONE 59
+#define PYCAP_IPPROTO_AH 51
+#define PYCAP_IPV6_EXTENSION(p) ((p) == 0 || (p) == 60 || (p) == 43 || (p) == 44)
+
+static __always_inline int pycap_protochain(void *skb, u32 version, u32 proto, u32 base,
+                                            u32 max_steps)
+{
+    u32 a, x, step;
+
+    if (version == 6) {
+        a = PYCAP_LD8(skb, base + 6);
+        x = 40;
+    } else {
+        a = PYCAP_LD8(skb, base + 9);
+        x = (PYCAP_LD8(skb, base) & 0x0f) * 4;
+    }
+    for (step = 0; step < max_steps; step++) {
+        u32 next, len;
+
+        if (a == proto || a == PYCAP_IPPROTO_NONE)
+            return a == proto;
+        if (version == 6 && PYCAP_IPV6_EXTENSION(a)) {
+            next = PYCAP_LD8(skb, base + x);
+            len = PYCAP_LD8(skb, base + x + 1);
+            a = next;
+            x += (len + 1) * 8;
+            continue;
+        }
+        if (a != PYCAP_IPPROTO_AH)
+            return 0;
+        next = PYCAP_LD8(skb, base + x);
+        len = PYCAP_LD8(skb, base + x + 1);
+        a = next;
+        x = (len + 2) * 4;
+    }
+    return 0;
+}
+
+#endif /* PYCAP_H */
