@@ -516,8 +516,16 @@ class _LiveRun:
 
     def _show_block(self, live: _Live, block) -> None:
         """Printing (and ``--print`` with ``-w``): packet by packet."""
+        from pycap.capture import release_views
         cap, ifid = live.capture, self.lives.index(live)
-        for frame in cap.frames(block):
+        frames = cap.frames(block)
+        try:
+            self._show_frames(live, cap, ifid, frames)
+        finally:
+            release_views(frames)
+
+    def _show_frames(self, live: _Live, cap, ifid: int, frames: list) -> None:
+        for frame in frames:
             if self.output is not None:
                 if not self.output.write_raw(frame.ts_ns, frame.data, frame.wire_len, ifid):
                     self._limit_reached()

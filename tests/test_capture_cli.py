@@ -313,6 +313,7 @@ def test_any_falls_back_to_user_space_filtering(veth, monkeypatch, tmp_path):  #
     stop = pipeline.StopFlag()
     listening = threading.Event()
     result = {}
+    fds_before = sorted(os.listdir("/proc/self/fd"))
 
     def run():
         with enter_netns(veth.b.netns):
@@ -331,6 +332,7 @@ def test_any_falls_back_to_user_space_filtering(veth, monkeypatch, tmp_path):  #
     assert outcome.received >= 10           # the kernel let everything through
     got = records(out)
     assert [struct.unpack_from("!H", r.data, 20 + 20 + 2)[0] for r in got] == [9000] * 4
+    assert sorted(os.listdir("/proc/self/fd")) == fds_before   # socket, program, file: closed
 
 
 def test_several_interfaces_to_pcapng(veth, tmp_path):  # noqa: F811

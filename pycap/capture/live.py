@@ -250,7 +250,7 @@ class Capture:
             try:
                 yield frames
             finally:
-                _release_views(frames)
+                release_views(frames)
                 self._ring.release(block)
 
     def packets(self, timeout_s: float = 1.0) -> Iterator[Frame]:
@@ -300,7 +300,8 @@ class Capture:
         self.close()
 
 
-def _release_views(frames: list[Frame]) -> None:
+def release_views(frames: list[Frame]) -> None:
+    """Release the zero-copy views of :meth:`Capture.frames` before the block goes back."""
     for frame in frames:
         if isinstance(frame.data, memoryview):
             try:
