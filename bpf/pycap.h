@@ -9,12 +9,13 @@
  *   - multi-byte loads are big-endian (network order).
  * load_byte/load_half/load_word are LLVM's BPF_LD_ABS/BPF_LD_IND intrinsics:
  * the kernel checks the bounds and, when the load is outside the packet, ends
- * the program with return value 0, exactly classic BPF's rule.  A variable
+ * the program with return value 0, classic BPF's rule.  A variable
  * offset is checked against PYCAP_MAX_OFFSET first, because BPF_LD_IND gives
  * negative offsets (>= 2^31 as unsigned) a special meaning (SKF_NET_OFF...).
  *
- * PYCAP_LDX* and PYCAP_DIV/PYCAP_MOD are GNU statement expressions containing
- * "return 0": use them only inside the function that is the socket filter.
+ * PYCAP_LD*, PYCAP_LDX*, PYCAP_DIV/PYCAP_MOD and PYCAP_REJECT are GNU statement
+ * expressions containing "return 0": use them only in the socket filter's own
+ * function (an inline helper would return from itself, not reject the packet).
  */
 #ifndef PYCAP_H
 #define PYCAP_H
@@ -34,12 +35,14 @@ unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.lo
 #define PYCAP_MAX_OFFSET 0x40000U
 
 /*
- * LLVM declares the load intrinsics as plain memory reads: a load whose value
- * cannot change the result ("byte 1 | 256 != 0") would be deleted, and with it
- * the bounds check that rejects a short packet.  The empty volatile asm takes
- * every loaded value as an input, so every load the filter evaluates runs.
- * The value stays 64-bit: the kernel zero-extends what it loads, so comparing
- * it as is spares the truncation that a u32 would cost on BCC's BPF v1 target.
+ * LLVM declares the load intrinsics as plain memory reads: it loads a field
+ * once for several tests (good), and it deletes a load whose value cannot
+ * change the result ("byte 1 | 256 != 0"), and with it the kernel's bounds
+ * check that would reject a short packet (bad).  PYCAP_LD* below state that
+ * check in C; pycap_keep (an empty volatile asm taking the value) keeps a load
+ * where a "return 0" cannot reject, inside a helper function.  Values stay
+ * 64-bit: the kernel zero-extends what it loads, so comparing them as they are
+ * spares the truncation a u32 would cost on BCC's BPF v1 target.
  */
 static __always_inline unsigned long long pycap_keep(unsigned long long value)
 {
@@ -47,21 +50,35 @@ static __always_inline unsigned long long pycap_keep(unsigned long long value)
     return value;
 }
 
-/* 1, 2 or 4 bytes at a constant offset, big-endian, zero-extended. */
-#define PYCAP_LD8(skb, off)  pycap_keep(load_byte((skb), (off)))
-#define PYCAP_LD16(skb, off) pycap_keep(load_half((skb), (off)))
-#define PYCAP_LD32(skb, off) pycap_keep(load_word((skb), (off)))
+/* A byte whose load always runs: for helpers, where "return 0" would not reject. */
+#define PYCAP_KEEP8(skb, off) pycap_keep(load_byte((skb), (off)))
+
+/*
+ * 1, 2 or 4 bytes at a constant offset, big-endian, zero-extended.  The
+ * explicit length check is classic BPF's rule said in C, so it holds even
+ * where clang drops a load whose value does not matter; and since the loads
+ * themselves stay plain, clang may load a field once for several tests and
+ * merge checks that one another imply.
+ */
+#define PYCAP_LOAD(fn, size, skb, off) ({                       \
+        if ((skb)->len < (u32)(off) + (size))                   \
+            return 0;                                           \
+        fn((skb), (off));                                       \
+    })
+#define PYCAP_LD8(skb, off)  PYCAP_LOAD(load_byte, 1, skb, off)
+#define PYCAP_LD16(skb, off) PYCAP_LOAD(load_half, 2, skb, off)
+#define PYCAP_LD32(skb, off) PYCAP_LOAD(load_word, 4, skb, off)
 
 /* The same at a computed offset (tcp[...], ip[...] after the IP header length). */
-#define PYCAP_LDX(fn, skb, off) ({                              \
+#define PYCAP_LDX(fn, size, skb, off) ({                        \
         u32 pycap_off_ = (off);                                 \
         if (pycap_off_ > PYCAP_MAX_OFFSET)                      \
             return 0;                                           \
-        pycap_keep(fn((skb), pycap_off_));                      \
+        PYCAP_LOAD(fn, size, skb, pycap_off_);                  \
     })
-#define PYCAP_LDX8(skb, off)  PYCAP_LDX(load_byte, skb, off)
-#define PYCAP_LDX16(skb, off) PYCAP_LDX(load_half, skb, off)
-#define PYCAP_LDX32(skb, off) PYCAP_LDX(load_word, skb, off)
+#define PYCAP_LDX8(skb, off)  PYCAP_LDX(load_byte, 1, skb, off)
+#define PYCAP_LDX16(skb, off) PYCAP_LDX(load_half, 2, skb, off)
+#define PYCAP_LDX32(skb, off) PYCAP_LDX(load_word, 4, skb, off)
 
 /* Division and modulo by a computed divisor: zero rejects the packet. */
 #define PYCAP_DIV(a, b) ({ u32 pycap_d_ = (b); if (pycap_d_ == 0) return 0; (u32)(a) / pycap_d_; })
@@ -91,11 +108,11 @@ static __always_inline int pycap_protochain(void *skb, u32 version, u32 proto, u
     u32 a, x, step;
 
     if (version == 6) {
-        a = PYCAP_LD8(skb, base + 6);
+        a = PYCAP_KEEP8(skb, base + 6);
         x = 40;
     } else {
-        a = PYCAP_LD8(skb, base + 9);
-        x = (PYCAP_LD8(skb, base) & 0x0f) * 4;
+        a = PYCAP_KEEP8(skb, base + 9);
+        x = (PYCAP_KEEP8(skb, base) & 0x0f) * 4;
     }
     for (step = 0; step < max_steps; step++) {
         u32 next, len;
@@ -103,16 +120,16 @@ static __always_inline int pycap_protochain(void *skb, u32 version, u32 proto, u
         if (a == proto || a == PYCAP_IPPROTO_NONE)
             return a == proto;
         if (version == 6 && PYCAP_IPV6_EXTENSION(a)) {
-            next = PYCAP_LD8(skb, base + x);
-            len = PYCAP_LD8(skb, base + x + 1);
+            next = PYCAP_KEEP8(skb, base + x);
+            len = PYCAP_KEEP8(skb, base + x + 1);
             a = next;
             x += (len + 1) * 8;
             continue;
         }
         if (a != PYCAP_IPPROTO_AH)
             return 0;
-        next = PYCAP_LD8(skb, base + x);
-        len = PYCAP_LD8(skb, base + x + 1);
+        next = PYCAP_KEEP8(skb, base + x);
+        len = PYCAP_KEEP8(skb, base + x + 1);
         a = next;
         x = (len + 2) * 4;
     }

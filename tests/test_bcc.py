@@ -196,7 +196,7 @@ def test_parity_with_the_default_backend(bcc):
 def test_a_load_whose_value_does_not_matter_still_rejects_short_packets(bcc):
     """clang deletes a pure load whose result cannot change the outcome
     ('byte 1 | 256' is never 0); classic BPF still rejects a packet too short
-    for it.  pycap_keep in pycap.h keeps the load."""
+    for it.  PYCAP_LD* in pycap.h check the length in C first."""
     from pycap.kernel.bcc_loader import load_filter
     from pycap.kernel.bpf import load_program, run_socket_filter
     compiled = compile_filter("byte 1 | 256", offline=True)

@@ -12,10 +12,12 @@ The semantics are the IR's, kept by construction:
   4096 on, so a large one is an unsigned constant, never a signed ``long``;
 * packet loads use ``load_byte``/``load_half``/``load_word`` (LLVM's
   ``BPF_LD_ABS``/``BPF_LD_IND``), whose out-of-bounds rule is classic BPF's:
-  the program ends and returns 0.  LLVM does not speculate them, so no load
-  leaves the ``&&``/``||`` that guards it, but it does delete one whose value
-  does not matter (``byte 1 | 256 != 0``); ``pycap_keep`` (an empty volatile
-  asm) makes every evaluated load run;
+  the program ends and returns 0.  LLVM treats them as plain reads: it loads
+  a field once for several tests, and never moves one out of the ``&&``/``||``
+  that guards it, but it deletes one whose value cannot matter (``byte 1 |
+  256 != 0``), and the kernel's bounds check with it.  So every load states
+  that check in C first (``skb->len < off + size`` returns 0), which clang
+  keeps, and merges where one check implies another;
 * a variable offset above ``PYCAP_MAX_OFFSET`` and a division by zero return
   0 from the filter function (GNU statement expressions in ``bpf/pycap.h``);
 * shift counts are masked with 31, as the eBPF ALU32 (and the interpreter) do;
