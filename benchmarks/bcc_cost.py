@@ -18,6 +18,21 @@ the cBPF translator).
     python benchmarks/bcc_cost.py                      # filter_cost.py's 38 expressions
     python benchmarks/bcc_cost.py --repeat 20000 --expr 'tcp port 80' --expr udp
     python benchmarks/bcc_cost.py --show 'tcp port 80' # the three programs, disassembled
+
+Last run (2-core VM, kernel 6.18, BCC 0.26 / clang 14, 15 frames, repeat
+100000, median of 3, pinned to CPU 1): mean over the 38 filters pycap 50.4
+ns/run, bcc 51.3, libpcap 51.9 (the empty filter, i.e. the test-run floor, is
+34 ns).  clang beats pycap clearly in one place: ``vlan 100 and tcp port 80``
+(34.5 vs 50.5 ns), because pycap copies the leading packet bytes to the
+stack with bpf_skb_load_bytes before the ``__sk_buff`` vlan tests that reject
+every frame here, where clang tests the context fields first and never reads
+the packet; on ``ip6 host``-style filters the same copy costs pycap a few ns
+on the frames one ethertype load rejects (within run-to-run noise, ~5 %).
+clang loses by 5-15 % on port filters: every load carries its explicit length
+check (two instructions), and pycap's one copy of the headers replaces
+several LD_ABS helper calls.  Before the length checks, a volatile barrier
+per load stopped clang from loading a field once: the 40-port filter cost
+782 ns, now 73.
 """
 
 from __future__ import annotations
