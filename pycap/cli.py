@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-y", dest="linktype", metavar="LINKTYPE",
                    help="link type for -d without an interface (EN10MB, LINUX_SLL, LINUX_SLL2, RAW)")
     p.add_argument("-D", dest="list_interfaces", action="store_true", help="list interfaces")
+    p.add_argument("-j", "--time-stamp-type", dest="tstamp_type", metavar="TYPE",
+                   help="time stamps from the host (default) or the adapter (adapter, "
+                        "adapter_unsynced)")
+    p.add_argument("-J", "--list-time-stamp-types", dest="list_tstamp_types",
+                   action="store_true", help="list the time stamp types of the interface")
     p.add_argument("-p", dest="no_promisc", action="store_true", help="don't use promiscuous mode")
     p.add_argument("-Q", dest="direction", choices=("in", "out", "inout"), default="inout",
                    help="direction of packets to capture")
@@ -177,6 +182,11 @@ def _output_options(args: argparse.Namespace, job) -> None:
         raise UsageError("-C and -G need a file name to rotate: use -w FILE")
     job.post_rotate = args.post_rotate
     job.user = args.user
+    if args.tstamp_type is not None:
+        from pycap.capture import TSTAMP_TYPES
+        if args.tstamp_type not in TSTAMP_TYPES:
+            raise UsageError(f"invalid time stamp type {args.tstamp_type}")
+        job.tstamp_type = args.tstamp_type
     job.status = bool(args.write) and not args.print_ and _stderr_is_tty()
 
 
@@ -254,6 +264,16 @@ def _s32(value: int) -> int:
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
+def _list_time_stamp_types(args: argparse.Namespace) -> int:
+    from pycap.capture import TSTAMP_TYPES, time_stamp_types
+    interface = (args.interface or [_default_interface()])[0]
+    types = time_stamp_types(interface)
+    print(f"Time stamp types for {interface} (use option -j to set):")
+    for name in types:
+        print(f"  {name} ({TSTAMP_TYPES[name]})")
+    return 0
+
+
 def _list_interfaces() -> int:
     for index, name in sorted(socket.if_nameindex()):
         flags = []
@@ -317,7 +337,9 @@ def _run(args: argparse.Namespace) -> int:
         said.append(line)
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
-    outcome = pipeline.run_live(job, interfaces, stop, listening)
+    def warning(text: str) -> None:
+        sys.stderr.write(f"{PROG}: WARNING: {text}\n")
+    outcome = pipeline.run_live(job, interfaces, stop, listening, warning)
     _print_summary(outcome, live=True)
     return 0
 
@@ -355,6 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.list_interfaces:
             return _list_interfaces()
+        if args.list_tstamp_types:
+            return _list_time_stamp_types(args)
         if args.dump or args.dump_c or args.explain:
             return _dump_program(args)
         return _run(args)

@@ -60,6 +60,7 @@ class Job:
     post_rotate: str | None = None      # -z
     user: str | None = None             # -Z
     status: bool = False                # live status line on stderr (a TTY)
+    tstamp_type: str = "host"           # -j: host, adapter, adapter_unsynced
 
 
 @dataclass
@@ -355,7 +356,7 @@ def _open_captures(job: Job, interfaces: list[str], stack: ExitStack) -> list[_L
             cap = Capture(interface, program, snaplen=compiled.snaplen, promisc=job.promisc,
                           direction=job.direction, buffer_kib=job.buffer_kib,
                           immediate=job.immediate, cooked=job.cooked, accept=accept,
-                          headroom=headroom, program_snaps=True)
+                          headroom=headroom, program_snaps=True, tstamp_type=job.tstamp_type)
         stack.enter_context(cap)
         lives.append(_Live(interface, compiled, cap))
     return lives
@@ -368,8 +369,11 @@ def listening_line(interface: str, linktype: int, snaplen: int) -> str:
 
 
 def run_live(job: Job, interfaces: str | list[str], stop: StopFlag,
-             on_listening: Callable[[str], None]) -> Outcome:
-    """Capture on ``interfaces`` until ``stop``, ``-c``, ``-W`` or an error."""
+             on_listening: Callable[[str], None],
+             on_warning: Callable[[str], None] | None = None) -> Outcome:
+    """Capture on ``interfaces`` until ``stop``, ``-c``, ``-W`` or an error.
+    ``on_listening`` gets tcpdump's "listening on" line for each interface,
+    ``on_warning`` what tcpdump prints as "WARNING: ..." (default: dropped)."""
     if isinstance(interfaces, str):
         interfaces = [interfaces]
     if len(set(interfaces)) != len(interfaces):
@@ -386,6 +390,9 @@ def run_live(job: Job, interfaces: str | list[str], stop: StopFlag,
         if job.user:
             drop_privileges(job.user, run.output.paths if run.output is not None else [])
         for live in lives:
+            for warning in live.capture.warnings:
+                if on_warning is not None:
+                    on_warning(warning)
             on_listening(listening_line(live.interface, live.capture.linktype,
                                         live.compiled.snaplen))
         run.loop()

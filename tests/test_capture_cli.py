@@ -53,6 +53,7 @@ def wait_listening(proc: subprocess.Popen, timeout: float = 15.0, count: int = 1
     if len(lines) < count:
         proc.kill()
         raise AssertionError(f"pycap did not start listening: {seen!r}")
+    proc.before_listening = seen.decode().splitlines()   # type: ignore[attr-defined]
     return lines
 
 
@@ -468,3 +469,28 @@ def test_status_line_on_a_terminal_only(veth, inject, tmp_path):  # noqa: F811
     text = seen.decode(errors="replace")
     assert "captured" in text and "dropped" in text and "written" in text
     assert "packets captured" in text
+
+
+# ------------------------------------------------------------- time stamps
+
+
+def test_time_stamp_types(veth, inject, tmp_path):  # noqa: F811
+    """veth has no hardware clock: -J offers host only, and -j adapter_unsynced
+    warns as tcpdump does, then captures with host time stamps."""
+    listed = start(veth.b.netns, "-J", "-i", veth.b.ifname)
+    out, err = finish(listed, None)
+    assert out.decode().splitlines() == [
+        f"Time stamp types for {veth.b.ifname} (use option -j to set):", "  host (Host)"]
+    path = tmp_path / "j.pcap"
+    proc = start(veth.b.netns, "-j", "adapter_unsynced", "-c", "3", "-w", str(path),
+                 "-i", veth.b.ifname, "udp")
+    wait_listening(proc)
+    inject.burst(3)
+    finish(proc, None)
+    assert proc.before_listening[0] == (
+        f"pycap: WARNING: When trying to set timestamp type 'adapter_unsynced' on "
+        f"{veth.b.ifname}: That type of time stamp is not supported by that device")
+    assert len(records(path)) == 3
+    bad = start(veth.b.netns, "-j", "bogus", "-i", veth.b.ifname)
+    _, err = finish(bad, None)
+    assert bad.returncode == 1 and err == ["pycap: invalid time stamp type bogus"]

@@ -36,6 +36,9 @@ ANY = "any"
 DEFAULT_BUFFER_KIB = 2048
 COOKED_LINKTYPES = {"sll2": LinkType.LINUX_SLL2, "sll": LinkType.LINUX_SLL}
 LOOPBACK_IFINDEX = 1  # "lo" is ifindex 1 in every network namespace
+# libpcap's time stamp types on Linux, with the descriptions tcpdump -J prints
+TSTAMP_TYPES = {"host": "Host", "adapter": "Adapter",
+                "adapter_unsynced": "Adapter, not synced with system time"}
 
 _LINKTYPES = {
     sockopt.ARPHRD_ETHER: LinkType.EN10MB,
@@ -102,11 +105,14 @@ class Capture:
                  buffer_kib: int = DEFAULT_BUFFER_KIB, block_timeout_ms: int = 100,
                  immediate: bool = False, *, cooked: str = "sll2",
                  accept: Callable[[bytes, int], bool] | None = None,
-                 headroom: int = PCAP_RECORD_LEN, program_snaps: bool = False):
+                 headroom: int = PCAP_RECORD_LEN, program_snaps: bool = False,
+                 tstamp_type: str = "host"):
         if direction not in DIRECTIONS:
             raise CaptureError(f"{direction}: direction must be one of {', '.join(DIRECTIONS)}")
         if snaplen <= 0:
             raise CaptureError(f"invalid snaplen {snaplen}")
+        if tstamp_type not in TSTAMP_TYPES:
+            raise CaptureError(f"invalid time stamp type {tstamp_type}")
         if cooked not in COOKED_LINKTYPES:
             raise CaptureError(f"{cooked}: cooked header must be one of "
                                f"{', '.join(COOKED_LINKTYPES)}")
@@ -114,6 +120,7 @@ class Capture:
         self.snaplen = snaplen
         self.direction = direction
         self.is_any = interface == ANY
+        self.warnings: list[str] = []
         self._received = 0
         self._dropped = 0
         with ExitStack() as stack:
@@ -134,6 +141,8 @@ class Capture:
                 kernel_snaplen=program is not None and program_snaps)
             if program is not None:
                 sockopt.attach_filter(self._sock, program)
+            if tstamp_type != "host":
+                self._hardware_timestamps(tstamp_type)
             tov = IMMEDIATE_TOV_MS if immediate else block_timeout_ms
             self._ring = self._setup_ring(buffer_kib, tov)
             stack.callback(self._ring.close)
@@ -160,6 +169,19 @@ class Capture:
         except KeyError:
             raise CaptureError(f"{self.interface}: unsupported hardware type "
                                f"(ARPHRD {arphrd})") from None
+
+    def _hardware_timestamps(self, tstamp_type: str) -> None:
+        """``-j adapter``/``adapter_unsynced``: the NIC's clock, where it has one;
+        elsewhere libpcap's warning, and host time stamps."""
+        if self.is_any or not sockopt.hardware_timestamping(self._sock, self.interface):
+            self.warnings.append(f"When trying to set timestamp type '{tstamp_type}' on "
+                                 f"{self.interface}: That type of time stamp is not supported "
+                                 f"by that device")
+            return
+        try:
+            sockopt.enable_hardware_timestamps(self._sock, self.interface)
+        except OSError as err:
+            raise CaptureError(f"{self.interface}: SIOCSHWTSTAMP failed: {err.strerror}") from None
 
     def _setup_ring(self, buffer_kib: int, tov_ms: int) -> Ring:
         geometry = ring_geometry(buffer_kib, tov_ms)
@@ -308,6 +330,19 @@ def release_views(frames: list[Frame]) -> None:
                 frame.data.release()
             except BufferError:
                 pass  # the consumer re-exported it; it keeps the mapping alive
+
+
+def time_stamp_types(interface: str) -> list[str]:
+    """What ``-j`` may ask of ``interface`` (tcpdump ``-J``): always ``host``,
+    and the adapter's clock when the driver time-stamps in hardware."""
+    if interface == ANY:
+        return ["host"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        if not _exists(interface):
+            raise CaptureError(f"{interface}: No such device exists")
+        if sockopt.hardware_timestamping(probe, interface):
+            return ["host", "adapter", "adapter_unsynced"]
+    return ["host"]
 
 
 def interface_linktype(interface: str, cooked: str = "sll2") -> LinkType:

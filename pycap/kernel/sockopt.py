@@ -40,6 +40,13 @@ PACKET_OUTGOING = 4
 
 SIOCGIFHWADDR = 0x8927
 SIOCGIFINDEX = 0x8933
+SIOCETHTOOL = 0x8946
+SIOCSHWTSTAMP = 0x89B0
+ETHTOOL_GET_TS_INFO = 0x41
+SOF_TIMESTAMPING_RX_HARDWARE = 1 << 2
+SOF_TIMESTAMPING_RAW_HARDWARE = 1 << 6
+HWTSTAMP_TX_OFF = 0
+HWTSTAMP_FILTER_ALL = 1
 ARPHRD_ETHER = 1
 ARPHRD_LOOPBACK = 772
 ARPHRD_NONE = 0xFFFE
@@ -189,3 +196,35 @@ def interface_arphrd(sock: socket.socket, name: str) -> int:
     the namespace it was mounted in, not the one the socket lives in.
     """
     return struct.unpack_from("=H", _ifreq(sock, SIOCGIFHWADDR, name), 16)[0]
+
+
+# ------------------------------------------------------------------ time stamps
+
+
+def _ifreq_with(sock: socket.socket, request: int, name: str, data: bytearray) -> None:
+    """An ioctl whose ``struct ifreq`` points at ``data`` (ifr_data)."""
+    import ctypes
+    buf = (ctypes.c_char * len(data)).from_buffer(data)
+    ifreq = struct.pack("16sP8x", name.encode(), ctypes.addressof(buf))
+    fcntl.ioctl(sock.fileno(), request, ifreq)
+
+
+def hardware_timestamping(sock: socket.socket, name: str) -> bool:
+    """Whether ``name`` can time-stamp received packets in hardware
+    (``ETHTOOL_GET_TS_INFO``, as libpcap asks before offering "adapter")."""
+    info = bytearray(struct.pack("=IIi", ETHTOOL_GET_TS_INFO, 0, -1) + bytes(32))
+    try:
+        _ifreq_with(sock, SIOCETHTOOL, name, info)
+    except OSError:
+        return False
+    so_timestamping = struct.unpack_from("=I", info, 4)[0]
+    return bool(so_timestamping & SOF_TIMESTAMPING_RAW_HARDWARE
+                and so_timestamping & SOF_TIMESTAMPING_RX_HARDWARE)
+
+
+def enable_hardware_timestamps(sock: socket.socket, name: str) -> None:
+    """``SIOCSHWTSTAMP``: have the NIC stamp every received packet; then
+    ``PACKET_TIMESTAMP`` makes the ring carry those stamps."""
+    config = bytearray(struct.pack("=iii", 0, HWTSTAMP_TX_OFF, HWTSTAMP_FILTER_ALL))
+    _ifreq_with(sock, SIOCSHWTSTAMP, name, config)
+    sock.setsockopt(SOL_PACKET, PACKET_TIMESTAMP, SOF_TIMESTAMPING_RAW_HARDWARE)
