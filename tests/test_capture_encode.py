@@ -157,8 +157,17 @@ def test_cooked_headers_are_synthesized(cooked, linktype, hlen):
                 "hatype": 772}]
     view, block = make_block(packets, reserve_for(cooked, 16), dgram=True)
     enc = BlockEncoder(view, Layout(snaplen=262144, cooked=cooked, headroom=16))
+    assert enc.fast_cooked
     out = bytearray()
     assert enc.encode(block, out) == 2
+    # the general path (as with a user-space filter) agrees
+    view2, block2 = make_block(packets, reserve_for(cooked, 16), dgram=True)
+    general = BlockEncoder(view2, Layout(snaplen=262144, cooked=cooked, headroom=16,
+                                         accept=lambda data, wire: True))
+    assert not general.fast_cooked
+    out2 = bytearray()
+    assert general.encode(block2, out2) == 2
+    assert out2 == out
     addr = b"\x02\x00\x00\x00\x00\x01\x00\x00"
     if cooked == "sll2":
         heads = [struct.pack("!HHIHBB8s", 0x0800, 0, 7, 1, 4, 6, addr),
@@ -220,3 +229,21 @@ def test_encoded_pcapng_reads_back(tmp_path):
         records = list(reader)
     assert [r.data for r in records] == [p["data"] for p in packets]
     assert {r.interface for r in records} == {1}
+
+
+@pytest.mark.parametrize("pcapng", [False, True])
+def test_cooked_fast_path_matches_the_general_path(pcapng):
+    """-i any: loopback copies skipped, snap length applied after the cooked header."""
+    rnd = random.Random(5)
+    packets = [{"data": rnd.randbytes(rnd.choice([28, 60, 200, 1400])), "pkttype": rnd.choice([0, 4]),
+                "ifindex": rnd.choice([1, 2]), "proto": 0x0800} for _ in range(50)]
+    results = []
+    for accept in (None, lambda data, wire: True):
+        view, block = make_block(packets, reserve_for("sll2", 28), dgram=True)
+        enc = BlockEncoder(view, Layout(snaplen=100, cooked="sll2", lo_ifindex=1, headroom=28,
+                                        accept=accept), pcapng=pcapng, ifid=2)
+        out = bytearray()
+        results.append((enc.encode(block, out), bytes(out)))
+    assert results[0] == results[1]
+    skipped = sum(p["pkttype"] == 4 and p["ifindex"] == 1 for p in packets)
+    assert results[0][0] == 50 - skipped

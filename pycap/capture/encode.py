@@ -116,6 +116,9 @@ class BlockEncoder:
         self.fast = (layout.cooked is None and layout.direction != "out"
                      and layout.lo_ifindex < 0 and layout.accept is None
                      and layout.kernel_snaplen and layout.headroom >= self.record_len)
+        # -i any: its own inline loop (cooked header in place, loopback copies skipped)
+        self.fast_cooked = (layout.cooked is not None and layout.direction != "out"
+                            and layout.accept is None and layout.headroom >= self.record_len)
 
     # ------------------------------------------------------------------ encoding
 
@@ -127,6 +130,8 @@ class BlockEncoder:
         stopped, so the next call resumes there.
         """
         n = min(block.num_pkts - block.done, max_records)
+        if self.fast_cooked:
+            return self._fast_cooked(block, out, n)
         if not self.fast:
             return self._generic(block, out, n)
         if self.pcapng:
@@ -167,6 +172,49 @@ class BlockEncoder:
                 out += mv[s - 28:s + cap]
                 out += tails[cap & 3]
                 u32_into(out, len(out) - 4, blen)
+            off += nxt
+        block.pos = off
+        block.done += n
+        return n - missed
+
+    def _fast_cooked(self, block: Block, out: bytearray, n: int) -> int:
+        """SOCK_DGRAM: the SLL/SLL2 header is built from the sockaddr_ll, in
+        front of the network header, then the record header in front of it."""
+        mv, unpack, sll = self.view, _HDR.unpack_from, _SLL.unpack_from
+        sll2, hlen = self.layout.cooked == "sll2", self.link_len
+        head_into = _SLL2_HDR.pack_into if sll2 else _SLL_HDR.pack_into
+        pcapng, nano, ifid = self.pcapng, self.nanosecond, self.ifid
+        rec_into, epb_into, u32_into = (_PCAP_RECORD.pack_into, _EPB_HEAD.pack_into,
+                                        _U32.pack_into)
+        div = 1 if nano else 1000
+        snap, lo, off, missed = self.layout.snaplen, self.layout.lo_ifindex, block.pos, 0
+        for _ in range(n):
+            nxt, sec, nsec, cap, wire, _status, mac = unpack(mv, off)
+            proto, ifindex, hatype, pkttype, halen, addr = sll(mv, off + SLL_OFFSET)
+            if pkttype == PACKET_OUTGOING and ifindex == lo:
+                missed += 1          # loopback: seen again as incoming
+                off += nxt
+                continue
+            s = off + mac - hlen
+            if sll2:
+                head_into(mv, s, proto, ifindex, hatype, pkttype, halen, addr)
+            else:
+                head_into(mv, s, pkttype, hatype, halen, addr, proto)
+            cap += hlen
+            wire += hlen
+            if cap > snap:
+                cap = snap
+            if pcapng:
+                ticks = sec * 1_000_000_000 + nsec if nano else sec * 1_000_000 + nsec // 1000
+                blen = 32 + cap + (-cap & 3)
+                epb_into(mv, s - 28, EPB_TYPE, blen, ifid, ticks >> 32, ticks & 0xFFFFFFFF,
+                         cap, wire)
+                out += mv[s - 28:s + cap]
+                out += _EPB_TAILS[cap & 3]
+                u32_into(out, len(out) - 4, blen)
+            else:
+                rec_into(mv, s - 16, sec, nsec // div, cap, wire)
+                out += mv[s - 16:s + cap]
             off += nxt
         block.pos = off
         block.done += n
