@@ -336,6 +336,17 @@ class _Emitter:
         self.emit(Label(end), isa.jmp32_imm(JmpOp.JEQ, a, p.proto, yes), isa.ja(no))
 
 
+def _metadata_prefix(p: ir.Pred) -> list[ir.Pred]:
+    """The leading conjuncts of ``p`` that read no packet bytes."""
+    out: list[ir.Pred] = []
+    for item in (p.items if isinstance(p, ir.All) else ()):
+        if isinstance(item, (ir.ProtoChain, ir.Def)) or \
+                any(isinstance(v, (ir.Load, ir.Var)) for v in _values_in(item)):
+            break
+        out.append(item)
+    return out
+
+
 def _constant_loads(p: ir.Pred) -> set[tuple[int, int]]:
     return {(v.offset.value, v.size) for v in _values_in(p)
             if isinstance(v, ir.Load) and isinstance(v.offset, ir.Imm)}
@@ -383,6 +394,14 @@ def generate(pred: ir.Pred, snaplen: int, wire_len_field: str = "len") -> list[I
     """
     em = _Emitter(wire_len_field)
     em.emit(isa.mov64_reg(R6, R1))
+    # tests of packet metadata only (skb fields, the length) first: they are
+    # cheap, and when they fail the copy below would be wasted
+    for test in _metadata_prefix(pred):
+        passed = em.label()
+        em.pred(test, passed, REJECT)
+        em.emit(Label(passed))
+    if isinstance(pred, ir.All):
+        pred = ir.all_of(*pred.items[len(_metadata_prefix(pred)):])
     size = batch_size(pred)
     if size:
         slow = "plain"
