@@ -136,4 +136,44 @@ static __always_inline int pycap_protochain(void *skb, u32 version, u32 proto, u
     return 0;
 }
 
+/*
+ * transport6: find the upper-layer header of protocol "proto" behind the IPv6
+ * header at offset "base" and its extension headers (hop-by-hop, routing,
+ * destination options, a first fragment, AH); store its packet offset in
+ * *where.  What tcp[...] and friends read over IPv6 (libpcap reads them at the
+ * IPv4 header length).  At most "max_steps" headers.
+ */
+static __always_inline int pycap_transport6(void *skb, u32 proto, u32 base, u32 max_steps,
+                                            u32 *where)
+{
+    u32 a = PYCAP_KEEP8(skb, base + 6), x = 40, step;
+
+    for (step = 0; step < max_steps; step++) {
+        u32 next;
+
+        if (a == proto) {
+            *where = base + x;
+            return 1;
+        }
+        if (a == 44) {
+            if (((PYCAP_KEEP8(skb, base + x + 2) << 8) | PYCAP_KEEP8(skb, base + x + 3)) & 0xfff8)
+                return 0;
+            next = PYCAP_KEEP8(skb, base + x);
+            a = next;
+            x += 8;
+        } else if (a == 0 || a == 43 || a == 60) {
+            next = PYCAP_KEEP8(skb, base + x);
+            x += (PYCAP_KEEP8(skb, base + x + 1) + 1) * 8;
+            a = next;
+        } else if (a == PYCAP_IPPROTO_AH) {
+            next = PYCAP_KEEP8(skb, base + x);
+            x += (PYCAP_KEEP8(skb, base + x + 1) + 2) * 4;
+            a = next;
+        } else {
+            return 0;
+        }
+    }
+    return 0;
+}
+
 #endif /* PYCAP_H */

@@ -111,3 +111,40 @@ def test_cooked_live_uses_skb_protocol():
     assert f.predicate == ir.Cmp("eq", ir.Ctx("protocol"), ir.Imm(0xDD86))
     with pytest.raises(UnsupportedFilterError, match="-i any"):
         compile_filter("link[0] = 1", linktype=276, cooked_live=True)
+
+
+def _ipv6_tcp_syn(*extension_headers: bytes, first_next: int = 6) -> bytes:
+    eth = bytes.fromhex("020000000002020000000001" "86dd")
+    payload = b"".join(extension_headers)
+    tcp = bytes.fromhex("c35001bb" "00000001" "00000000" "5002" "2000" "00000000")
+    ip6 = (bytes.fromhex("60000000") + (len(payload) + len(tcp)).to_bytes(2, "big")
+           + bytes([first_next, 64]) + bytes(15) + b"\x01" + bytes(15) + b"\x02")
+    return eth + ip6 + payload + tcp
+
+
+SYN = "tcp[tcpflags] & tcp-syn != 0"
+HOP_BY_HOP_TO_TCP = bytes([6, 0]) + bytes(6)                       # next: TCP, 8 bytes
+FIRST_FRAGMENT = bytes([6, 0, 0x00, 0x01]) + bytes(4)              # offset 0, more fragments
+LATER_FRAGMENT = bytes([6, 0, 0x05, 0x00]) + bytes(4)              # offset 160
+
+
+@pytest.mark.parametrize("frame,selected", [
+    (_ipv6_tcp_syn(), True),
+    (_ipv6_tcp_syn(HOP_BY_HOP_TO_TCP, first_next=0), True),
+    (_ipv6_tcp_syn(FIRST_FRAGMENT, first_next=44), True),
+    (_ipv6_tcp_syn(LATER_FRAGMENT, first_next=44), False),
+])
+def test_transport_indexing_works_over_ipv6(frame, selected):
+    """Beyond libpcap: tcp[...] finds the TCP header behind IPv6 extension headers."""
+    assert matches(compile_filter(SYN).predicate, frame) is selected
+    assert matches(compile_filter("tcp[2:2] = 443").predicate, frame) is selected
+
+
+@pytest.mark.kernel
+def test_transport_indexing_over_ipv6_in_the_kernel():
+    from tests.kernelsupport import require_kernel
+    from pycap.kernel.bpf import load_program, run_socket_filter
+    require_kernel()
+    with load_program(compile_filter(SYN).bytecode) as prog:
+        assert run_socket_filter(prog, _ipv6_tcp_syn(HOP_BY_HOP_TO_TCP, first_next=0))
+        assert not run_socket_filter(prog, _ipv6_tcp_syn(LATER_FRAGMENT, first_next=44))

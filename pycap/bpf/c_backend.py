@@ -186,6 +186,9 @@ class CWriter:
             return joiner.join(self._operand(item, depth + 1) for item in p.items)
         if isinstance(p, ir.Def):   # always true: a comma expression that assigns
             return f"({c_variable(p.name)} = {self._value(p.value)[0]}, 1)"
+        if isinstance(p, ir.Transport6):   # a loop that also sets the variable
+            return (f"pycap_transport6(skb, {p.proto}, {p.base}, {ir.TRANSPORT6_MAX_STEPS}, "
+                    f"&{c_variable(p.var)})")
         if isinstance(p, ir.ProtoChain):   # a loop: a helper in pycap.h
             return (f"pycap_protochain(skb, {p.version}, {p.proto}, {p.base}, "
                     f"{ir.PROTOCHAIN_MAX_STEPS})")
@@ -240,6 +243,8 @@ def _variables(p: ir.Pred) -> list[str]:
     def walk(q: ir.Pred) -> None:
         if isinstance(q, ir.Def):
             seen[q.name] = None
+        elif isinstance(q, ir.Transport6):
+            seen[q.var] = None
         elif isinstance(q, ir.Negation):
             walk(q.item)
         elif isinstance(q, (ir.All, ir.Any)):

@@ -236,6 +236,8 @@ class _Emitter:
             self.pred(p.item, no, yes)
         elif isinstance(p, ir.ProtoChain):
             self.protochain(p, yes, no)
+        elif isinstance(p, ir.Transport6):
+            self.transport6(p, yes, no)
         elif isinstance(p, ir.Def):
             reg = self.value(p.value, 0)
             if p.name not in self.variables:
@@ -301,6 +303,41 @@ class _Emitter:
             self.emit(isa.jmp32_reg(jop, left, right, yes))
         self.emit(isa.ja(no))
 
+    def transport6(self, p: ir.Transport6, yes: str, no: str) -> None:
+        """The IPv6 extension-header walk as a bounded loop: w7 = next header,
+        w8 = offset from the IPv6 header, w9 = steps; on success the upper-layer
+        header's packet offset goes to the variable's stack slot."""
+        from pycap.bpf.isa import R9
+        again, ext, frag, ah, found = (self.label() for _ in range(5))
+        a, x, steps = R7, R8, R9
+        if p.var not in self.variables:
+            self.variables[p.var] = self.new_slot()
+        self.emit(isa.ld_abs(1, p.base + 6), isa.mov32_reg(a, R0), isa.mov32_imm(x, 40),
+                  isa.mov32_imm(steps, 0), Label(again),
+                  isa.jmp32_imm(JmpOp.JGE, steps, ir.TRANSPORT6_MAX_STEPS, no),
+                  isa.alu32_imm(AluOp.ADD, steps, 1),
+                  isa.jmp32_imm(JmpOp.JEQ, a, p.proto, found),
+                  isa.jmp32_imm(JmpOp.JEQ, a, ir.IPV6_FRAGMENT, frag),
+                  isa.jmp32_imm(JmpOp.JEQ, a, ir.IPPROTO_AH, ah))
+        for header in (0, 43, 60):
+            self.emit(isa.jmp32_imm(JmpOp.JEQ, a, header, ext))
+        self.emit(isa.ja(no),
+                  # hop-by-hop, routing, destination options: (len + 1) * 8 bytes
+                  Label(ext), isa.ld_ind(1, x, p.base), isa.mov32_reg(a, R0),
+                  isa.ld_ind(1, x, p.base + 1), isa.alu32_imm(AluOp.ADD, R0, 1),
+                  isa.alu32_imm(AluOp.MUL, R0, 8), isa.alu32_reg(AluOp.ADD, x, R0), isa.ja(again),
+                  # fragment: only the first one carries the upper-layer header
+                  Label(frag), isa.ld_ind(2, x, p.base + 2),
+                  isa.jmp32_imm(JmpOp.JSET, R0, 0xFFF8, no),
+                  isa.ld_ind(1, x, p.base), isa.mov32_reg(a, R0),
+                  isa.alu32_imm(AluOp.ADD, x, 8), isa.ja(again),
+                  # AH: (len + 2) * 4 bytes
+                  Label(ah), isa.ld_ind(1, x, p.base), isa.mov32_reg(a, R0),
+                  isa.ld_ind(1, x, p.base + 1), isa.alu32_imm(AluOp.ADD, R0, 2),
+                  isa.alu32_imm(AluOp.MUL, R0, 4), isa.alu32_reg(AluOp.ADD, x, R0), isa.ja(again),
+                  Label(found), isa.alu32_imm(AluOp.ADD, x, p.base),
+                  isa.stx_mem(8, R10, x, self.variables[p.var]), isa.ja(yes))
+
     def protochain(self, p: ir.ProtoChain, yes: str, no: str) -> None:
         """gen_protochain's loop as a bounded eBPF loop: w7 = current protocol,
         w8 = offset of the current header from the network header, w9 = steps."""
@@ -340,7 +377,7 @@ def _metadata_prefix(p: ir.Pred) -> list[ir.Pred]:
     """The leading conjuncts of ``p`` that read no packet bytes."""
     out: list[ir.Pred] = []
     for item in (p.items if isinstance(p, ir.All) else ()):
-        if isinstance(item, (ir.ProtoChain, ir.Def)) or \
+        if isinstance(item, (ir.ProtoChain, ir.Def, ir.Transport6)) or \
                 any(isinstance(v, (ir.Load, ir.Var)) for v in _values_in(item)):
             break
         out.append(item)

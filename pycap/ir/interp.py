@@ -69,6 +69,26 @@ def _protochain(p: ir.ProtoChain, data: bytes) -> bool:
     return a == p.proto
 
 
+def _transport6(p: ir.Transport6, data: bytes, ctx: dict[str, int]) -> bool:
+    base = p.base
+    a, x = _byte(data, base + 6), 40
+    for _ in range(ir.TRANSPORT6_MAX_STEPS):
+        if a == p.proto:
+            ctx[":" + p.var] = base + x
+            return True
+        if a == ir.IPV6_FRAGMENT:
+            if (_byte(data, base + x + 2) << 8 | _byte(data, base + x + 3)) & 0xFFF8:
+                return False            # not the first fragment: no upper-layer header
+            a, x = _byte(data, base + x), x + 8
+        elif a in (0, 43, 60):
+            a, x = _byte(data, base + x), x + (_byte(data, base + x + 1) + 1) * 8
+        elif a == ir.IPPROTO_AH:
+            a, x = _byte(data, base + x), x + (_byte(data, base + x + 1) + 2) * 4
+        else:
+            return False
+    return False
+
+
 def _pred(p: ir.Pred, data: bytes, wire_len: int, ctx: dict[str, int]) -> bool:
     if isinstance(p, ir.Const):
         return p.value
@@ -77,6 +97,8 @@ def _pred(p: ir.Pred, data: bytes, wire_len: int, ctx: dict[str, int]) -> bool:
     if isinstance(p, ir.Def):
         ctx[":" + p.name] = _value(p.value, data, wire_len, ctx)
         return True
+    if isinstance(p, ir.Transport6):
+        return _transport6(p, data, ctx)
     if isinstance(p, ir.Cmp):
         return ir.cmp_eval(p.op, _value(p.left, data, wire_len, ctx),
                            _value(p.right, data, wire_len, ctx))

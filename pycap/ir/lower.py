@@ -19,7 +19,7 @@ from pycap.ir.link import (ETHERTYPE_8021AD, ETHERTYPE_8021Q, ETHERTYPE_IP,
                            ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_PPPOED, ETHERTYPE_PPPOES,
                            ETHERTYPE_QINQ, PPP_MPLS_UCAST, Link, link_for)
 from pycap.linktype import LinkType
-from pycap.ir.nodes import (TRUE, Cmp, Def, Var, as_value, at, Const, Ctx, Imm, ProtoChain, Pred, Value, WireLen, all_of, alu, any_of, cmp,
+from pycap.ir.nodes import (TRUE, Cmp, Def, Transport6, Var, as_value, at, Const, Ctx, Imm, ProtoChain, Pred, Value, WireLen, all_of, alu, any_of, cmp,
                             eq, load, negate)
 
 ETHERTYPE_ARP, ETHERTYPE_REVARP = 0x0806, 0x8035
@@ -84,6 +84,8 @@ class Lowerer(PrimitiveLowering):
                  cooked_live: bool = False):
         self.live = live or cooked_live
         super().__init__()
+        self._transport_vars = 0
+        self._unchecked = 0          # inside an operand whose checks libpcap drops
         self.link: Link = link_for(linktype, cooked_live)
         self.base: Link = self.link          # the capture's own link header, never shifted
         self.names = names or NameResolver()
@@ -608,7 +610,13 @@ class Lowerer(PrimitiveLowering):
             return alu("neg", value), checks
         if isinstance(node, ast.BinOp):
             left, lchecks = self.arith(node.left)
-            right, _ = self.arith(node.right)
+            # libpcap drops the right operand's protocol checks; its loads must
+            # then not depend on them, so index it the libpcap way
+            self._unchecked += 1
+            try:
+                right, _ = self.arith(node.right)
+            finally:
+                self._unchecked -= 1
             op = ALU_OPS[node.op]
             if op in ("div", "mod") and right == Imm(0):
                 word = "division" if op == "div" else "modulus"
@@ -638,6 +646,9 @@ class Lowerer(PrimitiveLowering):
             where = alu("add", offset, as_value(self.pl(0)))
             guard = self.proto_abbrev(proto, node.span)
             return load(where, node.size), all_of(checks, guard)
+        if proto in TRANSPORT_INDEX and IP_PROTO_OF[proto][1] == "any" and \
+                isinstance(self.pl(0), int) and not self._unchecked:
+            return self.transport_index(proto, offset, checks, node.size)
         if proto in TRANSPORT_INDEX:
             where = alu("add", alu("add", self.ip_header_len(), offset), as_value(self.pl(0)))
             guard = self.proto_abbrev(proto, node.span)
@@ -651,6 +662,22 @@ class Lowerer(PrimitiveLowering):
                      "psnp", "csnp", "clnp", "stp", "ipx", "netbeui", "aarp"):
             raise FilterError("unsupported index operation", node.span)
         raise self.unsupported(f"'{proto}[...]'", node.span)
+
+    def transport_index(self, proto: str, offset: Value, checks: Pred,
+                        size: int) -> tuple[Value, Pred]:
+        """``tcp[...]``, ``udp[...]``, ``sctp[...]``, ``pim[...]`` over IPv4 *and*
+        IPv6.  libpcap reads them at the IPv4 header length even in IPv6
+        packets (its issue 600), so they never match there; pycap finds the
+        transport header behind the IPv6 extension headers.  Over IPv4 the tests
+        and loads are libpcap's."""
+        number = IP_PROTO_OF[proto][0]
+        self._transport_vars += 1
+        start = f"{proto}.l4.{self._transport_vars}"
+        base = self.pl(0)
+        v4 = all_of(self.is_ip(), eq(self.pl(9), 1, number), self.ip_first_fragment(),
+                    Def(start, alu("add", self.ip_header_len(), as_value(base))))
+        v6 = all_of(self.is_ip6(), Transport6(number, base, start))  # type: ignore[arg-type]
+        return load(alu("add", Var(start), offset), size), all_of(any_of(v4, v6), checks)
 
     # ---- keyword primitives ----------------------------------------------------------------
     def special(self, node: ast.Special) -> Pred:

@@ -130,6 +130,23 @@ IPV6_EXTENSION_HEADERS = (0, 60, 43, 44)   # hop-by-hop, destination, routing, f
 
 
 @node
+class Transport6:
+    """Walk the IPv6 extension headers (hop-by-hop, routing, destination options,
+    a first fragment, AH) from the IPv6 header at ``base`` to an upper-layer
+    header of protocol ``proto``; when found, define ``Var(var)`` as that
+    header's offset in the packet.  What ``tcp[...]`` needs over IPv6, where
+    libpcap looks only at IPv4.  At most TRANSPORT6_MAX_STEPS headers."""
+
+    proto: int
+    base: int
+    var: str
+
+
+TRANSPORT6_MAX_STEPS = 16
+IPV6_FRAGMENT = 44
+
+
+@node
 class Def:
     """Compute ``value`` and keep it as ``Var(name)``; always true."""
 
@@ -140,7 +157,7 @@ class Def:
 TRUE = Const(True)
 FALSE = Const(False)
 
-Pred = Union[Cmp, All, Any, Negation, Const, ProtoChain, Def]
+Pred = Union[Cmp, All, Any, Negation, Const, ProtoChain, Def, Transport6]
 
 
 def at(base: "int | Value", k: int = 0) -> "int | Value":

@@ -41,6 +41,8 @@ def pred(p: ir.Pred, indent: int = 0) -> str:
         if "\n" not in inner:
             return pad + "not " + inner.strip()
         return pad + "not\n" + inner
+    if isinstance(p, ir.Transport6):
+        return pad + f"ipv6 chain at {p.base} reaches {p.proto}: let {p.var} = its offset"
     if isinstance(p, ir.Def):
         return pad + f"let {p.name} = {value(p.value)}"
     if isinstance(p, ir.ProtoChain):
