@@ -24,6 +24,7 @@ from typing import Callable, TextIO
 from pycap.compiler import MAX_SNAPLEN, CompiledFilter, compile_filter
 from pycap.errors import CaptureError, KernelError, SavefileError, UnsupportedFilterError
 from pycap.ir.interp import matches
+from pycap.ir.nodes import TRUE
 from pycap.linktype import LinkType, link_info
 
 POLL_MS = 200                 # longest wait between stop-flag checks
@@ -655,10 +656,12 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
                     sink = _Sink(job, linktype, snaplen,
                                  nanosecond=reader.nanosecond or job.nanosecond, out=sys.stdout)
                 accept = active[1]
+                # no filter to run (an empty expression): don't ask for verdicts
+                everything = accept.compiled.predicate == TRUE
                 for record in reader:
                     if stop or sink.done():
                         break
-                    if accept(record.data, record.wire_len):
+                    if everything or accept(record.data, record.wire_len):
                         sink.take(record.timestamp_ns, record.data, record.wire_len,
                                   record.linktype)
                 if sink.done():
