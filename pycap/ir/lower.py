@@ -7,12 +7,12 @@ checked against the reference.  Everything here is pure.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import replace
 from typing import Callable
 
 from pycap.errors import FilterError, Span, UnsupportedFilterError
 from pycap.filter import ast
+from pycap.filter.addresses import atoin, ipv4_network, ipv6_network
 from pycap.filter.names import IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, PROTO_UNDEF, NameResolver
 from pycap.ir.walk import PrimitiveLowering
 from pycap.ir.link import (ETHERTYPE_8021AD, ETHERTYPE_8021Q, ETHERTYPE_IP,
@@ -197,16 +197,7 @@ class Lowerer(PrimitiveLowering):
             return self.ecode(op, q)
         raise FilterError("aid supported only on ARCnet", op.span)
 
-    @staticmethod
-    def atoin(text: str, span: Span) -> tuple[int, int]:
-        """__pcap_atoin: dotted decimal, 1-4 parts; (value, bits)."""
-        value, bits = 0, 0
-        for part in text.split("."):
-            if not part.isdigit() or int(part) > 255:
-                raise FilterError(f"invalid IPv4 address '{text}'", span)
-            value = (value << 8) | int(part)
-            bits += 8
-        return value, bits
+    atoin = staticmethod(atoin)
 
     def ncode(self, text: str | None, v: int, q: ast.Qualifiers, span: Span) -> Pred:
         """gen_ncode: a number or dotted address with qualifiers."""
@@ -261,36 +252,12 @@ class Lowerer(PrimitiveLowering):
 
     def mcode(self, op: ast.IPv4Prefix | ast.IPv4Mask, q: ast.Qualifiers) -> Pred:
         """gen_mcode: ``net a.b.c.d/len`` and ``net a.b.c.d mask m.m.m.m``."""
-        n, nbits = self.atoin(op.text, op.span)
-        n = (n << (32 - nbits)) & 0xFFFFFFFF
-        if isinstance(op, ast.IPv4Mask):
-            m, mbits = self.atoin(op.mask, op.span)
-            m = (m << (32 - mbits)) & 0xFFFFFFFF
-            if n & ~m & 0xFFFFFFFF:
-                raise FilterError(f'non-network bits set in "{op.text} mask {op.mask}"', op.span)
-        else:
-            if op.length > 32:
-                raise FilterError("mask length must be <= 32", op.span)
-            m = 0 if op.length == 0 else (0xFFFFFFFF << (32 - op.length)) & 0xFFFFFFFF
-            if n & ~m & 0xFFFFFFFF:
-                raise FilterError(f'non-network bits set in "{op.text}/{op.length}"', op.span)
-        if q.addr != "net":
-            raise FilterError("Mask syntax for networks only", op.span)
+        n, m = ipv4_network(op, q)
         return self.gen_host(n, m, q.proto, q.dir, "net", op.span)
 
     def mcode6(self, op: ast.IPv6, q: ast.Qualifiers) -> Pred:
         """gen_mcode6: IPv6 addresses and prefixes."""
-        addr = int(ipaddress.IPv6Address(op.text))
-        if op.length > 128:
-            raise FilterError("mask length must be <= 128", op.span)
-        mask = ((1 << 128) - 1) ^ ((1 << (128 - op.length)) - 1)
-        if addr & ~mask & ((1 << 128) - 1):
-            raise FilterError(f'non-network bits set in "{op.text}/{op.length}"', op.span)
-        if q.addr in (None, "host"):
-            if op.length != 128:
-                raise FilterError("Mask syntax for networks only", op.span)
-        elif q.addr != "net":
-            raise FilterError("invalid qualifier against IPv6 address", op.span)
+        addr, mask = ipv6_network(op, q)
         return self.gen_host6(addr, mask, q.proto, q.dir, q.addr or "host", op.span)
 
     # ---- hosts -----------------------------------------------------------------------

@@ -19,15 +19,14 @@ errors keep libpcap's wording.  IR ``Ctx`` fields are the names in
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Callable
 
 from pycap.errors import FilterError, Span
 from pycap.filter import ast
+from pycap.filter.addresses import atoin, ipv4_network, ipv6_network
 from pycap.filter.names import IPPROTO_TCP, IPPROTO_UDP, PROTO_UNDEF, NameResolver
 from pycap.filter.parser import parse
-from pycap.ir.lower import Lowerer
 from pycap.ir.nodes import FALSE, TRUE, Ctx, Imm, Pred, all_of, alu, any_of, cmp, negate
 from pycap.ir.walk import PrimitiveLowering
 from pycap.ir.opt import optimize
@@ -130,7 +129,7 @@ class SkLookupLowerer(PrimitiveLowering):
         if isinstance(op, (ast.IPv4Prefix, ast.IPv4Mask)):
             return self.ipv4_prefix(op, q)
         if isinstance(op, ast.IPv4):
-            value, bits = Lowerer.atoin(op.text, op.span)
+            value, bits = atoin(op.text, op.span)
             mask = (MASK32 << (32 - bits)) & MASK32
             return self.gen_host4((value << (32 - bits)) & MASK32, mask, q, kind, op.span)
         if isinstance(op, ast.Number):
@@ -165,35 +164,11 @@ class SkLookupLowerer(PrimitiveLowering):
         return any_of(*found)
 
     def ipv4_prefix(self, op: ast.IPv4Prefix | ast.IPv4Mask, q: ast.Qualifiers) -> Pred:
-        value, bits = Lowerer.atoin(op.text, op.span)
-        value = (value << (32 - bits)) & MASK32
-        if isinstance(op, ast.IPv4Mask):
-            m, mbits = Lowerer.atoin(op.mask, op.span)
-            mask = (m << (32 - mbits)) & MASK32
-            shown = f"{op.text} mask {op.mask}"
-        else:
-            if op.length > 32:
-                raise FilterError("mask length must be <= 32", op.span)
-            mask = 0 if op.length == 0 else (MASK32 << (32 - op.length)) & MASK32
-            shown = f"{op.text}/{op.length}"
-        if value & ~mask & MASK32:
-            raise FilterError(f'non-network bits set in "{shown}"', op.span)
-        if q.addr != "net":
-            raise FilterError("Mask syntax for networks only", op.span)
+        value, mask = ipv4_network(op, q)
         return self.gen_host4(value, mask, q, "net", op.span)
 
     def ipv6(self, op: ast.IPv6, q: ast.Qualifiers) -> Pred:
-        addr = int(ipaddress.IPv6Address(op.text))
-        if op.length > 128:
-            raise FilterError("mask length must be <= 128", op.span)
-        mask = ((1 << 128) - 1) ^ ((1 << (128 - op.length)) - 1)
-        if addr & ~mask & ((1 << 128) - 1):
-            raise FilterError(f'non-network bits set in "{op.text}/{op.length}"', op.span)
-        if q.addr in (None, "host"):
-            if op.length != 128:
-                raise FilterError("Mask syntax for networks only", op.span)
-        elif q.addr != "net":
-            raise FilterError("invalid qualifier against IPv6 address", op.span)
+        addr, mask = ipv6_network(op, q)
         return self.gen_host6(addr, mask, q, q.addr or "host", op.span)
 
     def gen_host4(self, value: int, mask: int, q: ast.Qualifiers, kind: str, span: Span) -> Pred:
