@@ -84,7 +84,6 @@ class Lowerer(PrimitiveLowering):
                  cooked_live: bool = False):
         self.live = live or cooked_live
         super().__init__()
-        self._transport_vars = 0
         self._unchecked = 0          # inside an operand whose checks libpcap drops
         self.link: Link = link_for(linktype, cooked_live)
         self.base: Link = self.link          # the capture's own link header, never shifted
@@ -638,9 +637,10 @@ class Lowerer(PrimitiveLowering):
         transport header behind the IPv6 extension headers.  Over IPv4 the tests
         and loads are libpcap's."""
         number = IP_PROTO_OF[proto][0]
-        self._transport_vars += 1
-        start = f"{proto}.l4.{self._transport_vars}"
         base = self.pl(0)
+        # one name per (protocol, network header offset): every definition of
+        # it has the same value, so repeated guards merge and facts stay true
+        start = f"{proto}.l4.{base}"
         v4 = all_of(self.is_ip(), eq(self.pl(9), 1, number), self.ip_first_fragment(),
                     Def(start, alu("add", self.ip_header_len(), as_value(base))))
         v6 = all_of(self.is_ip6(), Transport6(number, base, start))  # type: ignore[arg-type]
