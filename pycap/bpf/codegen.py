@@ -246,10 +246,10 @@ class _Emitter:
         else:
             raise AssertionError(p)
 
-    def hoist(self, first: ir.Pred, counts: Counter) -> ir.Value | None:
-        """Before running ``first`` (and what follows it, whose values are in
-        ``counts``): compute and keep the value ``first`` computes first, if it
-        is used again."""
+    def hoist(self, first: ir.Pred, counts: list[Counter]) -> ir.Value | None:
+        """Before running ``first`` (and what follows it; ``counts`` holds the
+        values of each, ``first`` included): compute and keep the value
+        ``first`` computes first, if it is used again."""
         if self.slots_used >= MAX_CACHE_SLOTS:
             return None
         for v in _leading_values(first):
@@ -257,7 +257,7 @@ class _Emitter:
                 return None          # its parts will not be computed again
             if not _reads_packet(v) or isinstance(v, (ir.Ctx, ir.WireLen)):
                 continue
-            if counts[v] >= 2:
+            if sum(c.get(v, 0) for c in counts) >= 2:
                 reg = self.value(v, 0)
                 slot = self.new_slot()
                 self.emit(isa.stx_mem(8, R10, reg, slot))   # 8 bytes: the verifier keeps bounds
@@ -270,14 +270,10 @@ class _Emitter:
         last = len(p.items) - 1
         hoisted = []
         per_item = [self.values_of(item) for item in p.items]
-        remaining = Counter()
-        for c in per_item:
-            remaining.update(c)
         for i, item in enumerate(p.items):
             # every later item runs after this point, so what is cached here
             # stays valid for the rest of the sequence
-            v = self.hoist(item, remaining)
-            remaining.subtract(per_item[i])
+            v = self.hoist(item, per_item[i:])
             if v is not None:
                 hoisted.append(v)
             if i == last:
