@@ -221,3 +221,46 @@ def open_output(path: str) -> tuple[BinaryIO, bool]:
         return open(path, "wb", buffering=0), True
     except OSError as exc:
         raise os_error(path, exc) from None
+
+
+class BufferedWriter:
+    """What pcap and pcapng writers share: records accumulate in the sink's
+    buffer (encoded one by one, or whole blocks by the live ``-w`` path) and
+    go out in slabs.  Subclasses set ``self._sink`` and ``self.records``."""
+
+    _sink: Sink
+    records: int
+
+    @property
+    def buffer(self) -> bytearray:
+        """The write buffer: records encoded elsewhere (the live ``-w`` path)
+        are appended here, then announced with :meth:`commit`."""
+        return self._sink.buf
+
+    def commit(self, records: int) -> None:
+        """``records`` were appended to :attr:`buffer`; write out if it is big."""
+        self.records += records
+        if len(self._sink.buf) >= FLUSH_AT:
+            self._sink.drain()
+
+    @property
+    def position(self) -> int:
+        """Bytes in the file so far, buffered ones included (tcpdump's ftell)."""
+        return self._sink.position
+
+    def fileno(self) -> int:
+        return self._sink.fileno()
+
+    def flush(self) -> None:
+        """Push buffered records to the OS (tcpdump -U does this per packet)."""
+        self._sink.flush()
+
+    def close(self) -> None:
+        """Flush, and close the file if this writer owns it. Idempotent."""
+        self._sink.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -11,7 +11,7 @@ import os
 import struct
 from typing import BinaryIO, Callable, Iterator
 
-from pycap.savefile._io import FLUSH_AT, MAX_SNAPLEN, Sink, Source, adjust_snaplen, error, max_snaplen
+from pycap.savefile._io import FLUSH_AT, MAX_SNAPLEN, BufferedWriter, Sink, Source, adjust_snaplen, error, max_snaplen
 from pycap.savefile.record import Record
 
 FILE_HEADER_LEN = 24
@@ -181,7 +181,7 @@ class PcapReader:
         return f"<PcapReader {self.path!r} linktype={self.linktype} snaplen={self.snaplen}>"
 
 
-class PcapWriter:
+class PcapWriter(BufferedWriter):
     """Writes a little-endian pcap file (µs or ns magic); header at construction.
 
     The file object is closed by :meth:`close` only when ``owns`` is true
@@ -223,37 +223,3 @@ class PcapWriter:
         buf += data
         if len(buf) >= FLUSH_AT:
             sink.drain()
-
-    @property
-    def buffer(self) -> bytearray:
-        """The write buffer: whole blocks of records encoded elsewhere (the live
-        ``-w`` path) are appended here, then announced with :meth:`commit`."""
-        return self._sink.buf
-
-    def commit(self, records: int) -> None:
-        """``records`` were appended to :attr:`buffer`; write out if it is big."""
-        self.records += records
-        if len(self._sink.buf) >= FLUSH_AT:
-            self._sink.drain()
-
-    @property
-    def position(self) -> int:
-        """Bytes in the file so far, buffered ones included (tcpdump's ftell)."""
-        return self._sink.position
-
-    def fileno(self) -> int:
-        return self._sink.fileno()
-
-    def flush(self) -> None:
-        """Push buffered records to the OS (tcpdump -U does this per packet)."""
-        self._sink.flush()
-
-    def close(self) -> None:
-        """Flush, and close the file if this writer owns it. Idempotent."""
-        self._sink.close()
-
-    def __enter__(self) -> "PcapWriter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
-from pycap.savefile._io import FLUSH_AT, MAX_SNAPLEN, Sink, Source, adjust_snaplen, error
+from pycap.savefile._io import FLUSH_AT, MAX_SNAPLEN, BufferedWriter, Sink, Source, adjust_snaplen, error
 from pycap.savefile.record import Record
 
 SHB, IDB, OPB, SPB, ISB, EPB = 0x0A0D0D0A, 1, 2, 3, 5, 6
@@ -370,7 +370,7 @@ _U32 = struct.Struct("<I").pack
 _PADS = (b"", b"\0\0\0", b"\0\0", b"\0")   # indexed by caplen & 3
 
 
-class PcapngWriter:
+class PcapngWriter(BufferedWriter):
     """Writes a little-endian pcapng section: SHB, one IDB per interface, EPBs.
 
     ``interfaces`` is a list of ``(linktype, snaplen, if_name)``; records name
@@ -449,37 +449,3 @@ class PcapngWriter:
     def _ts_pair(self, ns: int) -> bytes:
         ticks = ns // self._div
         return struct.pack("<II", ticks >> 32 & 0xFFFFFFFF, ticks & 0xFFFFFFFF)
-
-    @property
-    def buffer(self) -> bytearray:
-        """The write buffer: EPBs encoded elsewhere (the live ``-w`` path) are
-        appended here, then announced with :meth:`commit`."""
-        return self._sink.buf
-
-    def commit(self, records: int) -> None:
-        """``records`` EPBs were appended to :attr:`buffer`; write out if it is big."""
-        self.records += records
-        if len(self._sink.buf) >= FLUSH_AT:
-            self._sink.drain()
-
-    @property
-    def position(self) -> int:
-        """Bytes in the file so far, buffered ones included."""
-        return self._sink.position
-
-    def fileno(self) -> int:
-        return self._sink.fileno()
-
-    def flush(self) -> None:
-        """Push buffered blocks to the OS."""
-        self._sink.flush()
-
-    def close(self) -> None:
-        """Flush, and close the file if this writer owns it. Idempotent."""
-        self._sink.close()
-
-    def __enter__(self) -> "PcapngWriter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
