@@ -2480,32 +2480,20 @@ def _mptcp_print(c, cp, ln, flags):
             rest = ln - 4
             if mf & 0x01:
                 o.append(" ack ")
-                if mf & 0x02:
-                    if rest < 8:
-                        return False
-                    o.append("%u" % _g64(c, q))
-                    q += 8
-                    rest -= 8
-                else:
-                    if rest < 4:
-                        return False
-                    o.append("%u" % g32(c, q))
-                    q += 4
-                    rest -= 4
+                size = 8 if mf & 0x02 else 4    # a 64-bit or a 32-bit number
+                if rest < size:
+                    return False
+                o.append("%u" % (_g64(c, q) if size == 8 else g32(c, q)))
+                q += size
+                rest -= size
             if mf & 0x04:
                 o.append(" seq ")
-                if mf & 0x08:
-                    if rest < 8:
-                        return False
-                    o.append("%u" % _g64(c, q))
-                    q += 8
-                    rest -= 8
-                else:
-                    if rest < 4:
-                        return False
-                    o.append("%u" % g32(c, q))
-                    q += 4
-                    rest -= 4
+                size = 8 if mf & 0x08 else 4    # a 64-bit or a 32-bit number
+                if rest < size:
+                    return False
+                o.append("%u" % (_g64(c, q) if size == 8 else g32(c, q)))
+                q += size
+                rest -= size
                 if rest < 4:
                     return False
                 o.append(" subseq %u" % g32(c, q))
