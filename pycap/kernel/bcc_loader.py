@@ -25,12 +25,14 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from pycap.bpf.c_backend import CFunction, c_program
 from pycap.errors import KernelError, PycapError
-from pycap.kernel.bpf import BPF_PROG_TYPE_SOCKET_FILTER, INSN_SIZE, Program, last_log_line
+from pycap.kernel.bpf import (BPF_PROG_TYPE_SOCKET_FILTER, INSN_SIZE, Map, Program,
+                              last_log_line, map_info)
 
 DEBIAN_BCC = Path("/usr/lib/python3/dist-packages/bcc")
 INSTALL_HINT = ("install it with 'apt-get install python3-bpfcc linux-headers-amd64' and link "
@@ -41,11 +43,13 @@ CFLAGS = ["-fbracket-depth=4096"]
 
 
 class BccProgram(Program):
-    """A socket filter compiled by BCC; ``bytecode`` is clang's eBPF (before
-    the verifier's rewrites), ``source`` the C it was compiled from."""
+    """A program compiled by BCC (a socket filter unless ``prog_type`` says
+    otherwise); ``bytecode`` is clang's eBPF (before the verifier's rewrites),
+    ``source`` the C it was compiled from."""
 
-    def __init__(self, fd: int, bytecode: bytes, source: str):
-        super().__init__(fd, len(bytecode) // INSN_SIZE, BPF_PROG_TYPE_SOCKET_FILTER)
+    def __init__(self, fd: int, bytecode: bytes, source: str,
+                 prog_type: int = BPF_PROG_TYPE_SOCKET_FILTER):
+        super().__init__(fd, len(bytecode) // INSN_SIZE, prog_type)
         self.bytecode = bytecode
         self.source = source
 
@@ -140,6 +144,49 @@ def compile_functions(source: str, names: Sequence[str]) -> dict[str, BccProgram
     return programs
 
 
+@dataclass
+class BccObjects:
+    """Programs and maps of one BCC compile, each owning a duplicate of its fd
+    (BCC's module is cleaned up at once); ``map_fds`` maps the fds clang's
+    bytecode refers to (BCC's, now closed) to the maps' names, for ``-d``."""
+
+    programs: dict[str, BccProgram]
+    maps: dict[str, Map]
+    map_fds: dict[int, str]
+
+    def close(self) -> None:
+        for obj in (*self.programs.values(), *self.maps.values()):
+            obj.close()
+
+
+def compile_with_maps(source: str, names: Sequence[str], maps: Sequence[str], *,
+                      prog_type: int, attach_type: int = -1) -> BccObjects:
+    """Compile ``source`` once with BCC, which creates the maps its C declares;
+    hand over the maps named in ``maps`` (e.g. a SOCKMAP for pycap to fill)
+    and load each function in ``names`` as a ``prog_type`` program with
+    ``attach_type`` as its expected attach type.  ``BPF_PROG_TYPE_SK_LOOKUP``
+    (30) has no name in BCC's ``BPFProgType``: it is passed as a number."""
+    bcc = import_bcc()
+    module = _compile(bcc, source)
+    objects = BccObjects({}, {}, {})
+    try:
+        for name in maps:
+            fd = bcc.lib.bpf_table_fd(module.module, name.encode())  # type: ignore[attr-defined]
+            if fd < 0:
+                raise PycapError(f"BCC created no map '{name}'")
+            info = map_info(fd)
+            objects.maps[name] = Map(os.dup(fd), info.key_size, info.value_size)
+            objects.map_fds[fd] = name
+        for name in names:
+            objects.programs[name] = _load(bcc, module, name, source, prog_type, attach_type)
+    except BaseException:
+        objects.close()
+        raise
+    finally:
+        module.cleanup()
+    return objects
+
+
 def _compile(bcc: ModuleType, source: str) -> object:
     problem = kernel_headers_problem()
     if problem:
@@ -152,11 +199,13 @@ def _compile(bcc: ModuleType, source: str) -> object:
         raise PycapError(f"BCC cannot compile the generated C: {_first_error(log, err)}") from None
 
 
-def _load(bcc: ModuleType, module: object, name: str, source: str) -> BccProgram:
+def _load(bcc: ModuleType, module: object, name: str, source: str,
+          prog_type: int = BPF_PROG_TYPE_SOCKET_FILTER, attach_type: int = -1) -> BccProgram:
     log: list[str] = []
     try:
         with _stderr_to(log):
-            fn = module.load_func(name.encode(), bcc.BPF.SOCKET_FILTER)  # type: ignore[attr-defined]
+            fn = module.load_func(name.encode(), prog_type,  # type: ignore[attr-defined]
+                                  attach_type=attach_type)
     except Exception as err:  # noqa: BLE001 - BCC raises bare Exception
         code = ctypes.get_errno() or _errno_in(str(err))
         verifier_log = "" if code == errno.EPERM else "".join(log)
@@ -166,7 +215,7 @@ def _load(bcc: ModuleType, module: object, name: str, source: str) -> BccProgram
             message += f" (verifier: {verdict})"
         raise KernelError(message, code, verifier_log) from None
     bytecode = bytes(module.dump_func(name.encode()))  # type: ignore[attr-defined]
-    return BccProgram(os.dup(fn.fd), bytecode, source)
+    return BccProgram(os.dup(fn.fd), bytecode, source, prog_type)
 
 
 def _errno_in(text: str) -> int:

@@ -1,6 +1,7 @@
 """The ``pycap steer`` command line.
 
-    pycap steer [--netns NS] [--pin PATH] [--interval S] [-d] RULE...
+    pycap steer [--netns NS] [--pin PATH] [--interval S] [--backend pycap|bcc] [-d | -d c]
+                RULE...
         RULE := (--to ADDR:PORT | --to-pid PID --to-fd FD) [--label NAME] EXPR
     pycap steer --test EXPR [--label NAME] ... --lookup LOOKUP ...
     pycap steer --to ADDR:PORT EXPR ... --lookup LOOKUP ...   (dry run, real sockets)
@@ -25,11 +26,13 @@ from pycap.bpf import sklookup
 from pycap.errors import SteerPermissionError, UsageError
 from pycap.steer.lookup import Lookup, parse_endpoint, parse_lookup
 from pycap.steer.sockets import Netns
-from pycap.steer.steering import (BPFFS_DEFAULT, Counters, Pinned, Rule, RuleSpec, Steering,
-                                  Verdict, compile_rule, detach_pinned, interpret, list_pinned)
+from pycap.steer.steering import (BACKENDS, BPFFS_DEFAULT, Counters, Pinned, Rule, RuleSpec,
+                                  Steering, Verdict, borrow_sockets, compile_rule, detach_pinned,
+                                  interpret, list_pinned, release_sockets, steering_c)
 
 USAGE = """\
-usage: pycap steer [--netns NAME|PATH] [--pin PATH] [--interval SECONDS] [-d]
+usage: pycap steer [--netns NAME|PATH] [--pin PATH] [--interval SECONDS]
+                   [--backend pycap|bcc] [-d | -d c | --dump-c]
                    (--to ADDR:PORT | --to-pid PID --to-fd FD) [--label NAME] EXPR
                    [(--to ...) [--label NAME] EXPR ...]
        pycap steer --test EXPR [--label NAME] [--test EXPR ...] --lookup LOOKUP [--lookup ...]
@@ -40,7 +43,8 @@ Steer new TCP connections and UDP datagrams whose socket lookup matches EXPR
 to the socket listening on ADDR:PORT (first matching rule wins). EXPR is a
 pcap-filter expression over what sk_lookup sees: tcp, udp, ip, ip6, host,
 net, port, portrange (src = remote end, dst = local end), ifindex.
-LOOKUP is 'PROTO SRC:PORT -> DST:PORT [if IFINDEX]'.
+LOOKUP is 'PROTO SRC:PORT -> DST:PORT [if IFINDEX]'. --backend bcc compiles the
+program as C with BCC; -d prints the program, -d c (--dump-c) its C.
 """
 
 
@@ -61,13 +65,15 @@ class SteerArgs:
     pin: str | None = None
     interval: float = 1.0
     dump: bool = False
+    dump_c: bool = False
+    backend: str = "pycap"
     list_root: str | None = None
     detach: str | None = None
     help: bool = False
 
 
 _WITH_VALUE = {"--to", "--to-pid", "--to-fd", "--label", "--test", "--lookup", "--netns",
-               "--pin", "--interval", "--detach"}
+               "--pin", "--interval", "--detach", "--backend"}
 
 
 def parse_args(argv: Sequence[str]) -> SteerArgs:
@@ -79,6 +85,13 @@ def parse_args(argv: Sequence[str]) -> SteerArgs:
         i += 1
         if word in ("-h", "--help"):
             args.help = True
+            continue
+        if word == "-d" and i < len(items) and items[i] == "c":    # as pycap -d c
+            args.dump_c = True
+            i += 1
+            continue
+        if word == "--dump-c":
+            args.dump_c = True
             continue
         if word == "-d":
             args.dump = True
@@ -137,6 +150,10 @@ def _option(args: SteerArgs, word: str, value: str) -> None:
             raise UsageError("steer: --interval must be between 0.05 and 3600 seconds")
     elif word == "--detach":
         args.detach = value
+    elif word == "--backend":
+        if value not in BACKENDS:
+            raise UsageError(f"steer: --backend must be pycap or bcc, not '{value}'")
+        args.backend = value
 
 
 def _int(word: str, value: str) -> int:
@@ -194,8 +211,9 @@ def verdict_line(rules: list[Rule], verdict: Verdict) -> str:
 def pinned_lines(pinned: Pinned) -> list[str]:
     meta = pinned.meta
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(meta.get("created", 0)))
+    backend = " (BCC)" if meta.get("backend") == "bcc" else ""
     lines = [f"{pinned.path}: {meta.get('netns', '?')}, pinned by pid {meta.get('pid', '?')} "
-             f"at {when}"]
+             f"at {when}{backend}"]
     c = pinned.counters
     for i, rule in enumerate(pinned.rules):
         counts = f": matched {c.matched[i]} steered {c.steered[i]}" if c else ""
@@ -223,13 +241,15 @@ def run_steer(argv: Sequence[str], out: TextIO | None = None) -> int:
         return 0
     specs = rule_specs(args)
     testing = all(s.to is None and s.pid_fd is None for s in specs)
-    if testing and not args.lookups and not args.dump:
+    if testing and not args.lookups and not (args.dump or args.dump_c):
         raise UsageError("steer: --test needs at least one --lookup")
     lookups = [parse_lookup(text) for text in args.lookups]
-    if testing and args.dump:
+    if args.dump_c:
+        return _dump_c(specs, args.netns, out)
+    if testing and args.dump and args.backend == "pycap":
         return _dump_pure(specs, out)
     netns = Netns.resolve(args.netns)
-    if testing:
+    if testing and args.backend == "pycap":
         try:
             steering = Steering.build(specs, netns)
         except SteerPermissionError:       # no BPF here: pycap's interpreter decides
@@ -237,11 +257,13 @@ def run_steer(argv: Sequence[str], out: TextIO | None = None) -> int:
             for lookup in lookups:
                 out.write(verdict_line(rules, interpret(rules, lookup)) + "\n")
             return 0
-    else:
-        steering = Steering.build(specs, netns)
+    else:    # BCC compiles the dry runs' ifindex variants with the program
+        steering = Steering.build(specs, netns, backend=args.backend,
+                                  ifindexes={lookup.ifindex for lookup in lookups
+                                             if lookup.ifindex})
     with steering:
         if args.dump:
-            out.write(sklookup.disassemble(steering.insns(), _map_names(steering)) + "\n")
+            out.write(steering.disassemble() + "\n")
             return 0
         if lookups:
             return _dry_run(steering, lookups, out)
@@ -259,16 +281,22 @@ def _list(root: str, out: TextIO) -> int:
     return 0
 
 
-def _map_names(steering: Steering) -> dict[int, str]:
-    assert steering.sockmap is not None and steering.counters is not None
-    return {steering.sockmap.fd: "sockmap", steering.counters.fd: "counters"}
-
-
 def _dump_pure(specs: list[RuleSpec], out: TextIO) -> int:
     """-d with --test rules: no kernel objects; maps are placeholders."""
     rules = [compile_rule(i, spec) for i, spec in enumerate(specs)]
     insns = sklookup.generate([r.program_predicate for r in rules], -1, -2)
     out.write(sklookup.disassemble(insns, {-1: "sockmap", -2: "counters"}) + "\n")
+    return 0
+
+
+def _dump_c(specs: list[RuleSpec], netns: str | None, out: TextIO) -> int:
+    """-d c: the C the BCC backend compiles; needs neither BCC nor BPF.  Rules
+    with sockets look them up (their protocol and family go into the C)."""
+    rules = [compile_rule(i, spec) for i, spec in enumerate(specs)]
+    if any(s.to is not None or s.pid_fd is not None for s in specs):
+        borrow_sockets(rules, Netns.resolve(netns))
+        release_sockets(rules)
+    out.write(steering_c(rules))
     return 0
 
 

@@ -18,13 +18,13 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import Iterable, Self
 
-from pycap.bpf import sklookup
-from pycap.bpf.asm import encode
+from pycap.bpf import sklookup, sklookup_c
+from pycap.bpf.asm import decode, encode
 from pycap.bpf.isa import Insn
-from pycap.errors import (AlreadyLinkedError, KernelError, SteerError, SteerPermissionError,
-                          WrongProtocolError)
+from pycap.errors import (AlreadyLinkedError, KernelError, PycapError, SteerError,
+                          SteerPermissionError, WrongProtocolError)
 from pycap.filter.names import NameResolver
 from pycap.ir import nodes as ir
 from pycap.ir.interp import matches
@@ -39,6 +39,7 @@ META_NAME = "pycap_steer"
 PIN_FILES = ("link", "prog", "sockmap", "counters", "meta")
 PROTOCOLS = {"tcp": sklookup.IPPROTO_TCP, "udp": sklookup.IPPROTO_UDP}
 PERMISSION = "needs CAP_BPF and CAP_NET_ADMIN (or root)"
+BACKENDS = ("pycap", "bcc")     # pycap's own assembler (default), or C compiled by BCC
 
 
 # ------------------------------------------------------------------------ rules
@@ -111,6 +112,33 @@ def bind_socket(rule: Rule, target: TargetSocket) -> None:
     rule.cookie = target.cookie
 
 
+def borrow_sockets(rules: list[Rule], netns: Netns) -> None:
+    """Find each rule's socket and bind it to the rule; on an error, give back
+    the ones already taken."""
+    try:
+        for rule in rules:
+            target = _resolve(rule, netns)
+            if target is not None:
+                bind_socket(rule, target)
+    except BaseException:
+        release_sockets(rules)
+        raise
+
+
+def release_sockets(rules: list[Rule]) -> None:
+    for rule in rules:
+        if rule.socket is not None:
+            rule.socket.close()
+
+
+def steering_c(rules: list[Rule], ifindexes: Iterable[int] = ()) -> str:
+    """The BCC backend's C for ``rules`` (what ``pycap steer -d c`` prints),
+    with dry-run variants for ``ifindexes``."""
+    return sklookup_c.generate_c([sklookup_c.CRule(r.program_predicate, r.name,
+                                                   r.spec.expression, r.target)
+                                  for r in rules], ifindexes)
+
+
 # ------------------------------------------------------------------------ counters
 
 
@@ -164,9 +192,11 @@ def _permission(what: str, err: KernelError) -> SteerError:
 class Steering:
     """Rules, their sockets, the maps and the loaded program; optionally linked."""
 
-    def __init__(self, rules: list[Rule], netns: Netns):
+    def __init__(self, rules: list[Rule], netns: Netns, backend: str = "pycap"):
         self.rules = rules
         self.netns = netns
+        self.backend = backend
+        self.map_fds: dict[int, str] = {}     # bcc: the map fds clang's bytecode names
         self.sockmap: kbpf.Map | None = None
         self.counters: kbpf.Map | None = None
         self.program: kbpf.Program | None = None
@@ -177,32 +207,74 @@ class Steering:
     # ---- building ---------------------------------------------------------------------
     @classmethod
     def build(cls, specs: list[RuleSpec], netns: Netns | None = None,
-              names: NameResolver | None = None) -> "Steering":
+              names: NameResolver | None = None, backend: str = "pycap",
+              ifindexes: Iterable[int] = ()) -> "Steering":
         """Compile every rule (so a typo in the last one fails before anything
-        is taken), borrow the sockets, fill the maps and load the program."""
+        is taken), borrow the sockets, fill the maps and load the program.
+
+        ``backend="bcc"`` compiles the C of :func:`steering_c` with BCC instead,
+        whose maps BCC creates; ``ifindexes`` are the ingress interfaces dry
+        runs will ask about: BCC compiles their variants with the program, so
+        they share its maps (pycap's backend makes a variant when asked)."""
+        if backend not in BACKENDS:
+            raise SteerError(f"unknown backend '{backend}' (pycap or bcc)")
         netns = netns or Netns.resolve(None)
         rules = [compile_rule(i, spec, names) for i, spec in enumerate(specs)]
-        self = cls(rules, netns)
+        if backend == "bcc":            # before any socket is taken
+            from pycap.kernel import bcc_loader
+            problem = bcc_loader.unavailable()
+            if problem:
+                raise PycapError(problem)
+        self = cls(rules, netns, backend)
         try:
-            for rule in rules:
-                target = _resolve(rule, netns)
-                if target is not None:
-                    bind_socket(rule, target)
-            self._load()
+            borrow_sockets(rules, netns)
+            self._load(ifindexes)
         except BaseException:
             self.close()
             raise
         return self
 
-    def _load(self) -> None:
+    def _load(self, ifindexes: Iterable[int] = ()) -> None:
+        if self.backend == "bcc":
+            self._load_bcc(ifindexes)
+        else:
+            self._create_maps()
+        self._fill_sockmap()
+        if self.program is None:
+            self.program = self._load_program(None)
+
+    def _create_maps(self) -> None:
         n = max(1, len(self.rules))
         try:
-            self.sockmap = kbpf.create_map(kbpf.BPF_MAP_TYPE_SOCKMAP, 4, 8, n, "pycap_sockmap")
+            self.sockmap = kbpf.create_map(kbpf.BPF_MAP_TYPE_SOCKMAP, 4, 8, n,
+                                           sklookup_c.SOCKMAP)
             self.counters = kbpf.create_map(kbpf.BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8,
                                             sklookup.counter_count(len(self.rules)),
-                                            "pycap_counters")
+                                            sklookup_c.COUNTERS)
         except KernelError as err:
             raise _permission("cannot create BPF map", err) from None
+
+    def _load_bcc(self, ifindexes: Iterable[int]) -> None:
+        """One BCC compile: the program, its dry-run variants, and the maps
+        its C declares, handed over as pycap's own Map objects."""
+        from pycap.kernel import bcc_loader
+        variants = sorted(set(ifindexes))
+        names = [sklookup_c.function_name(i) for i in (None, *variants)]
+        try:
+            objects = bcc_loader.compile_with_maps(
+                steering_c(self.rules, variants), names,
+                (sklookup_c.SOCKMAP, sklookup_c.COUNTERS),
+                prog_type=kbpf.BPF_PROG_TYPE_SK_LOOKUP, attach_type=kbpf.BPF_SK_LOOKUP)
+        except KernelError as err:
+            raise _permission("cannot load sk_lookup program", err) from None
+        self.sockmap = objects.maps[sklookup_c.SOCKMAP]
+        self.counters = objects.maps[sklookup_c.COUNTERS]
+        self.map_fds = objects.map_fds
+        self.program = objects.programs[names[0]]
+        self._variants = {i: objects.programs[n] for i, n in zip(variants, names[1:])}
+
+    def _fill_sockmap(self) -> None:
+        assert self.sockmap is not None
         for rule in self.rules:
             if rule.socket is not None:
                 try:
@@ -212,7 +284,17 @@ class Steering:
                     raise SteerError(f"{rule.name}: cannot put {rule.target} in the SOCKMAP: "
                                      f"{os.strerror(err.errno) if err.errno else err}") from None
                 rule.socket.close()        # the map holds the socket now
-        self.program = self._load_program(None)
+
+    def disassemble(self) -> str:
+        """``pycap steer -d``: the program as loaded; with BCC, clang's code."""
+        assert self.sockmap is not None and self.counters is not None
+        if self.backend == "bcc":
+            from pycap.kernel.bcc_loader import BccProgram
+            assert isinstance(self.program, BccProgram)
+            names = {fd: name.removeprefix("pycap_") for fd, name in self.map_fds.items()}
+            return sklookup.disassemble(decode(self.program.bytecode), names)
+        return sklookup.disassemble(self.insns(), {self.sockmap.fd: "sockmap",
+                                                   self.counters.fd: "counters"})
 
     def insns(self, ifindex: int | None = None) -> list[Insn]:
         assert self.sockmap is not None and self.counters is not None
@@ -277,7 +359,7 @@ class Steering:
         self.pinned_at = path
 
     def describe(self) -> dict:
-        return {"pycap": "steer", "version": 1, "netns": self.netns.name,
+        return {"pycap": "steer", "version": 1, "backend": self.backend, "netns": self.netns.name,
                 "netns_path": self.netns.path, "netns_inode": self.netns.inode,
                 "pid": os.getpid(), "created": int(time.time()),
                 "rules": [{"label": r.name, "expression": r.spec.expression, "target": r.target}
@@ -295,6 +377,9 @@ class Steering:
         runs cannot set ``ingress_ifindex``)."""
         assert self.program is not None
         prog = self.program
+        if lookup.ifindex and self.backend == "bcc" and lookup.ifindex not in self._variants:
+            raise SteerError(f"cannot dry-run '{lookup}': the BCC program was built without "
+                             f"a variant for ifindex {lookup.ifindex}")
         if lookup.ifindex:
             prog = self._variants.get(lookup.ifindex) or self._load_program(lookup.ifindex)
             self._variants[lookup.ifindex] = prog
@@ -311,9 +396,7 @@ class Steering:
     # ---- lifetime -----------------------------------------------------------------------
     def close(self) -> None:
         """Detach (unless pinned) and release everything; safe to call twice."""
-        for rule in self.rules:
-            if rule.socket is not None:
-                rule.socket.close()
+        release_sockets(self.rules)
         for prog in self._variants.values():
             prog.close()
         self._variants.clear()
