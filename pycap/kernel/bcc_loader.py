@@ -22,6 +22,7 @@ import ctypes
 import errno
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -38,6 +39,7 @@ DEBIAN_BCC = Path("/usr/lib/python3/dist-packages/bcc")
 INSTALL_HINT = ("install it with 'apt-get install python3-bpfcc linux-headers-amd64' and link "
                 "/lib/modules/$(uname -r)/build to the headers, or run "
                 "'bash scripts/setup.sh --bcc', which does both")
+_MAP_REFUSED = re.compile(r"could not open bpf map: (\S+), error: (.*)")
 # Deeply nested and/or chains become deeply parenthesized C; clang's default is 256.
 CFLAGS = ["-fbracket-depth=4096"]
 
@@ -196,6 +198,11 @@ def _compile(bcc: ModuleType, source: str) -> object:
         with _stderr_to(log):
             return bcc.BPF(text=source.encode(), cflags=CFLAGS)
     except Exception as err:  # noqa: BLE001 - BCC raises bare Exception
+        refused = _MAP_REFUSED.search("".join(log))
+        if refused:   # BCC creates the maps the C declares while it compiles
+            name, reason = refused.groups()
+            code = next((c for c in errno.errorcode if os.strerror(c) == reason.strip()), 0)
+            raise KernelError(f"cannot create BPF map {name}: {reason.strip()}", code) from None
         raise PycapError(f"BCC cannot compile the generated C: {_first_error(log, err)}") from None
 
 

@@ -266,7 +266,9 @@ class Steering:
                 (sklookup_c.SOCKMAP, sklookup_c.COUNTERS),
                 prog_type=kbpf.BPF_PROG_TYPE_SK_LOOKUP, attach_type=kbpf.BPF_SK_LOOKUP)
         except KernelError as err:
-            raise _permission("cannot load sk_lookup program", err) from None
+            what = "cannot create BPF map" if str(err).startswith("cannot create BPF map") \
+                else "cannot load sk_lookup program"
+            raise _permission(what, err) from None
         self.sockmap = objects.maps[sklookup_c.SOCKMAP]
         self.counters = objects.maps[sklookup_c.COUNTERS]
         self.map_fds = objects.map_fds
