@@ -259,6 +259,14 @@ def test_cli_dry_run_with_bcc(bcc, capsys):
     ]
 
 
+@pytest.mark.kernel
+def test_bcc_without_privileges_is_one_clean_error(bcc):
+    proc = pycap("steer", "--backend", "bcc", "--test", "tcp", "--lookup",
+                 "tcp 10.0.0.1:1 -> 10.0.0.2:2", unprivileged=True)
+    assert_one_clean_error(proc, "cannot create BPF map: Operation not permitted "
+                                 "(needs CAP_BPF and CAP_NET_ADMIN (or root))")
+
+
 # ============================================================== sockets and live steering
 
 
