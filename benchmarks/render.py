@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import islice
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +117,8 @@ def time_renderer(path: str, flags: list[str]) -> tuple[float, float]:
     args = cli.build_parser().parse_args(["-r", path, "-n", *flags])
     renderer = Renderer(cli._render_options(args))
     with open_savefile(path) as reader:
-        recs = [(r.data, r.wire_len, r.linktype, r.timestamp_ns) for r in reader]
+        recs = [(data, wire_len, linktype, ts_ns)
+                for ts_ns, data, wire_len, _, linktype in reader.rows()]
     render = renderer.render
     t0, c0 = time.perf_counter(), time.process_time()
     for rec in recs:
@@ -125,8 +127,10 @@ def time_renderer(path: str, flags: list[str]) -> tuple[float, float]:
 
 
 def time_read_render_write(path: str, flags: list[str]) -> tuple[float, float]:
-    """The printing path without the pipeline: savefile reader -> Renderer -> Console."""
+    """The printing path without the pipeline: savefile reader rows -> Renderer
+    -> Console, a batch of lines per write, as the CLI's ``-r`` loop does."""
     from pycap import cli
+    from pycap.pipeline import PRINT_BATCH
     from pycap.render import Renderer
     from pycap.render.console import Console
     args = cli.build_parser().parse_args(["-r", path, "-n", *flags])
@@ -134,9 +138,13 @@ def time_read_render_write(path: str, flags: list[str]) -> tuple[float, float]:
     t0, c0 = time.perf_counter(), time.process_time()
     with open(os.devnull, "w") as out, open_savefile(path) as reader:
         console = Console(out, color="never")
-        render, write = renderer.render, console.write_line
-        for r in reader:
-            write(render(r.data, r.wire_len, r.linktype, r.timestamp_ns))
+        render, rows = renderer.render, reader.rows()
+        while True:
+            lines = [render(data, wire_len, linktype, ts_ns)
+                     for ts_ns, data, wire_len, _, linktype in islice(rows, PRINT_BATCH)]
+            console.write_lines(lines)
+            if len(lines) < PRINT_BATCH:
+                break
         console.flush()
     return time.perf_counter() - t0, time.process_time() - c0
 

@@ -300,14 +300,14 @@ def test_any_with_linux_sll(veth, tmp_path):  # noqa: F811
 def test_any_falls_back_to_user_space_filtering(veth, monkeypatch, tmp_path):  # noqa: F811
     """A compiler without ``cooked_live``: everything goes up, the filter runs
     in user space on the frame with its cooked header."""
-    from pycap import pipeline
-    real = pipeline.compile_filter
+    from pycap import compiler, pipeline
+    real = compiler.compile_filter
 
     def old_compiler(*args, **kwargs):
         if "cooked_live" in kwargs:
             raise TypeError("compile_filter() got an unexpected keyword argument 'cooked_live'")
         return real(*args, **kwargs)
-    monkeypatch.setattr(pipeline, "compile_filter", old_compiler)
+    monkeypatch.setattr(compiler, "compile_filter", old_compiler)   # imported when compiling
     out = tmp_path / "fallback.pcap"
     job = pipeline.Job(expression="udp dst port 9000", write=str(out), print_packets=False,
                        buffer_kib=1024)

@@ -174,6 +174,7 @@ class Console:
         self._stop = threading.Event()
         if not self.color and not self.status:
             self.write_line = self._write_plain        # the fast path: no checks per line
+            self.write_lines = self._write_plain_lines
         if self.status:
             self._thread = threading.Thread(target=self._refresh_loop, name="pycap-status",
                                             daemon=True)
@@ -183,6 +184,10 @@ class Console:
 
     def _write_plain(self, text: str) -> None:
         self._write(text + "\n")
+
+    def _write_plain_lines(self, texts: list[str]) -> None:
+        if texts:
+            self._write("\n".join(texts) + "\n")
 
     def write_line(self, text: str) -> None:
         if self._painter is not None:
@@ -198,7 +203,8 @@ class Console:
                 self._write(text + "\n" + self._status_text())
                 self._shown = True
 
-    def write_lines(self, texts) -> None:
+    def write_lines(self, texts: list[str]) -> None:
+        """Several packets' texts; on a plain stream, in one ``write``."""
         for t in texts:
             self.write_line(t)
 

@@ -12,7 +12,7 @@ import struct
 from typing import BinaryIO, Callable, Iterator
 
 from pycap.savefile._io import FLUSH_AT, MAX_SNAPLEN, BufferedWriter, Sink, Source, adjust_snaplen, error, max_snaplen
-from pycap.savefile.record import Record
+from pycap.savefile.record import Record, RecordReader, Row
 
 FILE_HEADER_LEN = 24
 LINKTYPE_MASK = 0x03FFFFFF   # the upper bits carry FCS-length flags (LT_LINKTYPE)
@@ -49,7 +49,7 @@ def _length_fixer(major: int, minor: int) -> Callable[[int, int], tuple[int, int
     return None
 
 
-class PcapReader:
+class PcapReader(RecordReader):
     """Iterator of :class:`Record` over a classic pcap file, either byte order.
 
     Records are yielded as they are parsed: a file damaged in the middle
@@ -80,7 +80,7 @@ class PcapReader:
         except BaseException:
             src.close()
             raise
-        self._gen = self._records()
+        self._start(self._parse())
 
     def _parse_header(self) -> None:
         src = self._src
@@ -110,13 +110,12 @@ class PcapReader:
         if not ((major == 2 and minor <= 4) or (major == 543 and minor == 0)):
             raise error(self.path, f"unsupported pcap savefile version {major}.{minor}")
 
-    def _records(self) -> Iterator[Record]:
+    def _parse(self) -> Iterator[Row]:
         """The hot loop: everything in locals, the slow cases out of line."""
         src, path, unpack, hsize, fix = self._src, self.path, self._unpack, self._hdrsize, self._fix
         linktype = self.linktype
         limit = min(self.snaplen, max_snaplen(linktype))   # beyond it: _oversized()
         scale = 1 if self.nanosecond else 1000
-        rec = Record
         buf, pos = src.buf, src.pos
         end = len(buf)
         while True:
@@ -143,7 +142,7 @@ class PcapReader:
                         raise error(path, f"truncated dump file; tried to read {caplen} captured bytes, only got {end}")
                 data = buf[pos:stop]
                 pos = stop
-            yield rec(sec * 1_000_000_000 + frac * scale, data, wire_len, 0, linktype)
+            yield sec * 1_000_000_000 + frac * scale, data, wire_len, 0, linktype
 
     def _oversized(self, buf: bytes, pos: int, caplen: int) -> tuple[bytes, bytes, int]:
         """libpcap's salvage: caplen > snaplen but sane keeps snaplen bytes."""
@@ -160,22 +159,6 @@ class PcapReader:
         if got < caplen:
             raise error(path, f"truncated dump file; tried to read {caplen} captured bytes, only got {got}")
         return buf[pos:pos + snaplen], buf, pos + caplen
-
-    def __iter__(self) -> Iterator[Record]:
-        return self._gen
-
-    def __next__(self) -> Record:
-        return next(self._gen)
-
-    def close(self) -> None:
-        """Close the file if the reader opened it (never stdin)."""
-        self._src.close()
-
-    def __enter__(self) -> "PcapReader":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<PcapReader {self.path!r} linktype={self.linktype} snaplen={self.snaplen}>"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from pycap.savefile._io import FLUSH_AT, MAX_SNAPLEN, BufferedWriter, Sink, Source, adjust_snaplen, error
-from pycap.savefile.record import Record
+from pycap.savefile.record import Record, RecordReader, Row
 
 SHB, IDB, OPB, SPB, ISB, EPB = 0x0A0D0D0A, 1, 2, 3, 5, 6
 SHB_MAGIC = b"\n\r\r\n"
@@ -77,7 +77,7 @@ class _Structs:
 _STRUCTS = {"<": _Structs("<"), ">": _Structs(">")}
 
 
-class PcapngReader:
+class PcapngReader(RecordReader):
     """Iterator of :class:`Record` over a pcapng file.
 
     Like libpcap, opening reads up to the first IDB (so ``linktype`` is known
@@ -107,8 +107,9 @@ class PcapngReader:
         self._opening = True
         try:
             self._first_section()
-            self._gen = self._blocks()
-            next(self._gen)        # stops right after the first IDB
+            blocks = self._blocks()
+            next(blocks)           # stops right after the first IDB
+            self._start(blocks)
         except BaseException:
             src.close()
             raise
@@ -148,9 +149,9 @@ class PcapngReader:
             raise self._err(f"unsupported pcapng savefile version {major}.{minor}")
         src.pos = blen
 
-    def _blocks(self) -> Iterator[Record]:
+    def _blocks(self) -> Iterator[Row]:
         """The hot loop: EPBs inline, every other block type out of line."""
-        src, ifaces, rec = self._src, self._ifaces, Record
+        src, ifaces = self._src, self._ifaces
         st = self._st
         bh, u32, epb = st.bh, st.u32, st.epb
         buf, pos = src.buf, src.pos
@@ -193,8 +194,8 @@ class PcapngReader:
                     raise self._bad_caplen(EPB, caplen, snaplen)
                 start = pos + 28
                 pos += blen
-                yield rec(((hi << 32 | lo) * mul >> shift) // div + off,
-                          buf[start:start + caplen], wire, ifid, linktype)
+                yield (((hi << 32 | lo) * mul >> shift) // div + off,
+                       buf[start:start + caplen], wire, ifid, linktype)
             elif btype == IDB:
                 self._add_interface(buf, pos, blen)
                 pos += blen
@@ -202,9 +203,9 @@ class PcapngReader:
                     self._opened()
                     yield None  # type: ignore[misc]  # sentinel for _setup
             elif btype == SPB or btype == OPB:
-                record = self._spb(buf, pos, blen) if btype == SPB else self._opb(buf, pos, blen)
+                row = self._spb(buf, pos, blen) if btype == SPB else self._opb(buf, pos, blen)
                 pos += blen
-                yield record
+                yield row
             else:
                 if btype == SHB:
                     self._new_section(buf, pos, blen)
@@ -311,7 +312,7 @@ class PcapngReader:
             yield code, buf[start:start + length]
             start += padded
 
-    def _spb(self, buf: bytes, pos: int, blen: int) -> Record:
+    def _spb(self, buf: bytes, pos: int, blen: int) -> Row:
         """Simple Packet Block: interface 0, no time stamp, caplen implied."""
         if blen < 16:
             raise self._too_short(SPB)
@@ -320,9 +321,9 @@ class PcapngReader:
         wire = self._st.u32(buf, pos + 8)[0]
         linktype, snaplen = self._ifaces[0][:2]
         caplen = min(wire, snaplen, blen - 16)
-        return Record(0, buf[pos + 12:pos + 12 + caplen], wire, 0, linktype)
+        return 0, buf[pos + 12:pos + 12 + caplen], wire, 0, linktype
 
-    def _opb(self, buf: bytes, pos: int, blen: int) -> Record:
+    def _opb(self, buf: bytes, pos: int, blen: int) -> Row:
         """The obsolete Packet Block: an EPB with a 16-bit interface id."""
         if blen < 32:
             raise self._too_short(OPB)
@@ -333,23 +334,7 @@ class PcapngReader:
         if caplen > snaplen or caplen > blen - 32:
             raise self._bad_caplen(OPB, caplen, snaplen)
         ts = ((hi << 32 | lo) * mul >> shift) // div + off
-        return Record(ts, buf[pos + 28:pos + 28 + caplen], wire, ifid, linktype)
-
-    def __iter__(self) -> Iterator[Record]:
-        return self._gen
-
-    def __next__(self) -> Record:
-        return next(self._gen)
-
-    def close(self) -> None:
-        """Close the file if the reader opened it (never stdin)."""
-        self._src.close()
-
-    def __enter__(self) -> "PcapngReader":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        return ts, buf[pos + 28:pos + 28 + caplen], wire, ifid, linktype
 
     def __repr__(self) -> str:
         return f"<PcapngReader {self.path!r} linktype={self.linktype} interfaces={len(self.interfaces)}>"
