@@ -289,7 +289,8 @@ def test_same_socket_choice_then_live_steering(netns, bcc):  # noqa: F811
              (("::1", 5107), (V6, 6000))]
     with ExitStack() as stack:
         socks = {name: stack.enter_context(listener(
-            netns, *_endpoint(to), kind=socket.SOCK_DGRAM if name == "u" else socket.SOCK_STREAM)) for name, to, _ in rules}
+            netns, *_endpoint(to), socket.SOCK_DGRAM if name == "u" else socket.SOCK_STREAM))
+            for name, to, _ in rules}
         specs = [RuleSpec(expr, name, to=parse_endpoint(to)) for name, to, expr in rules]
         ns = Netns.resolve(netns)
         with Steering.build(specs, ns) as ours:
