@@ -1,18 +1,23 @@
-"""IR -> eBPF socket filter.
+"""IR -> eBPF socket filter, through the decision graph of ``pycap.ir.cfg``.
 
-Registers: r6 holds the context (``LD_ABS``/``LD_IND`` require it); r7 and
-r8 hold intermediate values; ``LD_ABS``/``LD_IND`` leave their result in r0
-and clobber r1-r5, so a value that is compared at once stays in r0.
-Packet loads use ``LD_ABS``/``LD_IND``, whose out-of-bounds behaviour (the
-program returns 0) is exactly classic BPF's.  Arithmetic and comparisons are
-32-bit (``BPF_ALU``, ``BPF_JMP32``) as in classic BPF.
+The predicate becomes libpcap's kind of flow graph first (tests shared,
+jumps threaded past tests whose outcome is known), and each node of that
+graph becomes a load, maybe some arithmetic, and one conditional jump.  The
+nodes are laid out so that most ``no`` edges fall through.
 
-Common subexpressions: when the first thing a compound test computes is a
-value that the test uses again (the ethertype in ``tcp or udp``, the IPv4
-header length in ``port 80``), it is computed once, kept in a stack slot,
-and read back (one ``ldx``) instead of being loaded from the packet again.
-Computing it first changes nothing, since it was computed first anyway, so
-out-of-bounds behaviour is unchanged.
+Registers: r6 holds the context (``LD_ABS``/``LD_IND`` require it).
+``LD_ABS``/``LD_IND`` leave their result in r0 and clobber r1-r5, so r0-r5
+only carry a value from where it is computed to the instruction that uses it.
+r7-r9 are callee-saved.  Some of them are *homes*: a packet value that
+several tests use (the ethertype, the IP protocol, the IPv4 header length)
+is kept in its home register from its first computation on, and every later
+test on every path that computed it reads the register instead of the
+packet.  Which values are in their homes at a node is the intersection over
+the paths into it, found in one pass since the layout is topological.  The
+others are scratch for two-operand arithmetic (spilled to the stack when
+they run out).  Packet loads use ``LD_ABS``/``LD_IND``, whose out-of-bounds
+behaviour (the program returns 0) is exactly classic BPF's.  Arithmetic and
+comparisons are 32-bit (``BPF_ALU``, ``BPF_JMP32``) as in classic BPF.
 """
 
 from __future__ import annotations
@@ -23,19 +28,12 @@ from dataclasses import dataclass, field
 
 from pycap.bpf import isa
 from pycap.bpf.asm import assemble
-from pycap.bpf.isa import R0, R1, R6, R7, R8, R10, AluOp, Insn, JmpOp, Label
+from pycap.bpf.isa import R0, R1, R6, R7, R8, R9, R10, AluOp, Insn, JmpOp, Label
+from pycap.ir import cfg
 from pycap.ir import nodes as ir
 
-TEMP_REGS = (R7, R8)
+CALLEE_SAVED = (R7, R8, R9)
 MAX_OFFSET = 0x40000          # no frame is longer; larger computed offsets reject
-MAX_CACHE_SLOTS = 48          # 8-byte stack slots for cached values (r10-8 .. r10-384)
-BATCH_MAX = 64                # bytes of the packet copied to the stack in one helper call
-# Where that copy lives.  The verifier wants aligned stack reads; starting the
-# copy 2 bytes past a 4-byte boundary aligns IPv4/IPv6 addresses and most
-# 16-bit fields behind an Ethernet header.  Unaligned fields use LD_ABS.
-BATCH_BASE = -510
-BATCH_MIN_LOADS = 4           # loads on the expected path before one copy pays (measured:
-                              # a bpf_skb_load_bytes costs about two LD_ABS)
 SKB_OFFSETS = {"len": 0, "pkt_type": 4, "mark": 8, "protocol": 16, "vlan_present": 20,
                "vlan_tci": 24, "ifindex": 40, "cb0": 48}
 ALU_OF = {"add": AluOp.ADD, "sub": AluOp.SUB, "mul": AluOp.MUL, "div": AluOp.DIV,
@@ -70,240 +68,237 @@ def _subvalues(v: ir.Value):
         yield from _subvalues(v.right)
 
 
-def _values_in(p: ir.Pred):
-    if isinstance(p, ir.Cmp):
-        yield from _subvalues(p.left)
-        yield from _subvalues(p.right)
-    elif isinstance(p, (ir.All, ir.Any)):
-        for item in p.items:
-            yield from _values_in(item)
-    elif isinstance(p, ir.Negation):
-        yield from _values_in(p.item)
+def _operands(op) -> tuple[ir.Value, ...]:
+    """The values a graph node computes."""
+    if isinstance(op, ir.Cmp):
+        return (op.left, op.right)
+    if isinstance(op, ir.Def):
+        return (op.value,)
+    return ()
 
 
-def _reads_packet(v: ir.Value) -> bool:
-    return any(isinstance(s, (ir.Load, ir.Ctx, ir.WireLen)) for s in _subvalues(v))
+def _worth_keeping(v: ir.Value) -> bool:
+    """Packet loads and arithmetic on them; not what one ``ldx`` or ``mov`` gives."""
+    return isinstance(v, (ir.Load, ir.Alu)) and any(isinstance(s, ir.Load) for s in _subvalues(v))
 
 
-def _leading_values(p: ir.Pred) -> list[ir.Value]:
-    """Values computed before anything else when ``p`` runs: the left operand of
-    its first comparison and, along the way, that operand's left-most parts."""
-    while isinstance(p, (ir.All, ir.Any, ir.Negation)):
-        p = p.item if isinstance(p, ir.Negation) else p.items[0]
-    if not isinstance(p, ir.Cmp):
-        return []
-    chain, v = [], p.left
-    while True:
-        chain.append(v)
-        if isinstance(v, ir.Load) and not isinstance(v.offset, ir.Imm):
-            v = v.offset
-        elif isinstance(v, ir.Alu):
-            v = v.left
-        else:
-            return chain
+def _needs_scratch(op) -> bool:
+    return any(isinstance(s, ir.Alu) and not isinstance(s.right, ir.Imm) and s.op != "neg"
+               for v in _operands(op) for s in _subvalues(v)) or \
+        (isinstance(op, ir.Cmp) and not isinstance(op.right, ir.Imm))
+
+
+def _kept_values(op) -> set[ir.Value]:
+    return {s for v in _operands(op) for s in _subvalues(v) if _worth_keeping(s)}
+
+
+def choose_homes(order: list[cfg.Node]) -> dict[ir.Value, int]:
+    """Home registers for the values that some path through the graph computes
+    more than once, the most reused first.  Two values share a register when
+    no path uses one between two uses of the other (the ethertype, then the
+    IPv4 protocol): sharing then costs no reload."""
+    index = {id(n): i for i, n in enumerate(order)}
+    kept = [_kept_values(n.op) for n in order]
+    # most uses of each value along one path from each node, bottom up
+    most: list[dict] = [{}] * len(order)
+    desc = [0] * len(order)
+    for i in range(len(order) - 1, -1, -1):
+        counts: dict = {}
+        bits = 1 << i
+        for s in order[i].successors():
+            j = index.get(id(s))
+            if j is None:
+                continue
+            bits |= desc[j]
+            for v, c in most[j].items():
+                if c > counts.get(v, 0):
+                    counts[v] = c
+        for v in kept[i]:
+            counts[v] = counts.get(v, 0) + 1
+        most[i], desc[i] = counts, bits
+    if not order:
+        return {}
+    reused = sorted((v for v, c in most[0].items() if c >= 2),
+                    key=lambda v: (-most[0][v], -sum(1 for _ in _subvalues(v))))
+    if not reused:
+        return {}
+    anc = [1 << i for i in range(len(order))]
+    for i, n in enumerate(order):
+        for s in n.successors():
+            j = index.get(id(s))
+            if j is not None:
+                anc[j] |= anc[i]
+    uses: dict = {}
+    for i, values in enumerate(kept):
+        for v in values:
+            uses[v] = uses.get(v, 0) | (1 << i)
+
+    def region(v) -> int:
+        down = up = 0
+        bits, i = uses[v], 0
+        while bits:
+            if bits & 1:
+                down |= desc[i]
+                up |= anc[i]
+            bits >>= 1
+            i += 1
+        return down & up
+
+    scratch = any(_needs_scratch(n.op) for n in order)
+    regs = CALLEE_SAVED[:2] if scratch else CALLEE_SAVED
+    homes: dict[ir.Value, int] = {}
+    regions: dict = {}
+    for v in reused:
+        if any(v in set(_subvalues(k)) and most[0][v] <= most[0][k] for k in homes):
+            continue            # only ever computed as part of a kept value
+        regions[v] = region(v)
+        for reg in regs:
+            if all(not (uses[w] & regions[v] or uses[v] & regions[w])
+                   for w, r in homes.items() if r == reg):
+                homes[v] = reg
+                break
+    return homes
 
 
 @dataclass
 class _Emitter:
     wire_len_field: str
+    homes: dict                                   # Value -> its home register
     items: list = field(default_factory=list)
-    labels: itertools.count = field(default_factory=itertools.count)
-    cache: dict = field(default_factory=dict)     # Value -> stack offset
+    available: set = field(default_factory=set)   # values in their homes right now
+    scratch: list = field(default_factory=list)   # free callee-saved registers
     slots_used: int = 0
-    fresh: tuple | None = None    # (value, register) just computed and still in it
-    counted: dict = field(default_factory=dict)   # id(pred) -> Counter of its values
-    batch: int = 0                # bytes of the packet already copied to the stack
     variables: dict = field(default_factory=dict)  # Var name -> stack offset
-
-    def values_of(self, p: ir.Pred) -> Counter:
-        found = self.counted.get(id(p))
-        if found is None:
-            if isinstance(p, (ir.All, ir.Any)):
-                found = Counter()
-                for item in p.items:
-                    found.update(self.values_of(item))
-            elif isinstance(p, ir.Negation):
-                found = self.values_of(p.item)
-            else:
-                found = Counter(_values_in(p))
-            self.counted[id(p)] = found
-        return found
+    labels: itertools.count = field(default_factory=itertools.count)
 
     def label(self) -> str:
         return f"L{next(self.labels)}"
 
     def emit(self, *insns: Insn | Label) -> None:
-        self.fresh = None
         self.items.extend(insns)
-
-    # ---- values -----------------------------------------------------------------------
-    def value(self, v: ir.Value, depth: int, r0_ok: bool = False) -> int:
-        """Emit code computing ``v``; returns the register holding it: r0 when
-        ``r0_ok`` and that saves a move, else TEMP_REGS[depth]."""
-        reg = TEMP_REGS[depth]
-        if self.fresh == (v, reg):
-            self.fresh = None
-            return reg
-        if v in self.cache:
-            self.emit(isa.ldx_mem(8, reg, R10, self.cache[v]))
-            return reg
-        if isinstance(v, ir.Imm):
-            self.emit(isa.mov32_imm(reg, v.value))
-        elif isinstance(v, ir.Load):
-            if not self.load(v, depth):
-                return reg
-            if r0_ok:
-                return R0
-            self.emit(isa.mov32_reg(reg, R0))
-        elif isinstance(v, (ir.WireLen, ir.Ctx)):
-            name = self.wire_len_field if isinstance(v, ir.WireLen) else v.field
-            self.emit(isa.ldx_mem(4, reg, R6, SKB_OFFSETS[name]))
-        elif isinstance(v, ir.Alu):
-            return self.alu(v, depth, r0_ok)
-        elif isinstance(v, ir.Var):
-            self.emit(isa.ldx_mem(8, reg, R10, self.variables[v.name]))
-        else:
-            raise AssertionError(v)
-        return reg
-
-    def load(self, v: ir.Load, depth: int) -> bool:
-        """Emit the load into r0; False when it can only reject."""
-        offset, extra = v.offset, 0
-        if isinstance(offset, ir.Alu) and offset.op == "add" and isinstance(offset.right, ir.Imm) \
-                and offset not in self.cache:
-            offset, extra = offset.left, offset.right.value     # LD_IND's immediate does the add
-        if isinstance(offset, ir.Imm):
-            where = offset.value + extra
-            if where >= MAX_OFFSET:
-                self.emit(isa.ja(REJECT))
-                return False
-            if where + v.size <= self.batch and (BATCH_BASE + where) % v.size == 0:
-                # already on the stack: no helper call
-                self.emit(isa.ldx_mem(v.size, R0, R10, BATCH_BASE + where))
-                if v.size > 1:
-                    self.emit(isa.to_be(R0, 8 * v.size))
-                return True
-            self.emit(isa.ld_abs(v.size, where))
-            return True
-        reg = self.value(offset, depth)
-        if max_value(offset) + extra >= MAX_OFFSET:
-            if extra:
-                self.emit(isa.jmp32_imm(JmpOp.JGT, reg, MAX_OFFSET - extra, REJECT))
-            else:
-                self.emit(isa.jmp32_imm(JmpOp.JGT, reg, MAX_OFFSET, REJECT))
-        self.emit(isa.ld_ind(v.size, reg, extra))
-        return True
-
-    def alu(self, v: ir.Alu, depth: int, r0_ok: bool) -> int:
-        simple = v.op == "neg" or isinstance(v.right, ir.Imm)
-        reg = self.value(v.left, depth, r0_ok and simple)
-        if v.op == "neg":
-            self.emit(Insn(isa.Class.ALU | AluOp.NEG, reg))
-            return reg
-        op = ALU_OF[v.op]
-        if isinstance(v.right, ir.Imm):
-            if v.op in ("div", "mod") and v.right.value == 0:
-                self.emit(isa.ja(REJECT))
-                return reg
-            self.emit(isa.alu32_imm(op, reg, v.right.value))
-            return reg
-        if depth + 1 < len(TEMP_REGS):
-            other = self.value(v.right, depth + 1)
-        else:   # out of registers: spill the left operand
-            slot = self.new_slot()
-            self.emit(isa.stx_mem(8, R10, reg, slot))
-            self.value(v.right, depth)
-            self.emit(isa.mov32_reg(R0, reg), isa.ldx_mem(8, reg, R10, slot))
-            other = R0
-        if v.op in ("div", "mod"):
-            self.emit(isa.jmp32_imm(JmpOp.JEQ, other, 0, REJECT))
-        self.emit(isa.alu32_reg(op, reg, other))
-        return reg
 
     def new_slot(self) -> int:
         self.slots_used += 1
         return -8 * self.slots_used
 
-    # ---- predicates ---------------------------------------------------------------------
-    def pred(self, p: ir.Pred, yes: str, no: str) -> None:
-        if isinstance(p, (ir.All, ir.Any)):
-            self.compound(p, yes, no)
-        elif isinstance(p, ir.Const):
-            self.emit(isa.ja(yes if p.value else no))
-        elif isinstance(p, ir.Cmp):
-            self.compare(p, yes, no)
-        elif isinstance(p, ir.Negation):
-            self.pred(p.item, no, yes)
-        elif isinstance(p, ir.ProtoChain):
-            self.protochain(p, yes, no)
-        elif isinstance(p, ir.Transport6):
-            self.transport6(p, yes, no)
-        elif isinstance(p, ir.Def):
-            reg = self.value(p.value, 0)
-            if p.name not in self.variables:
-                self.variables[p.name] = self.new_slot()
-            self.emit(isa.stx_mem(8, R10, reg, self.variables[p.name]), isa.ja(yes))
+    # ---- values -----------------------------------------------------------------------
+    def value(self, v: ir.Value) -> int:
+        """Emit code computing ``v``; returns the register holding it.  r0-r5
+        hold it only until the next load."""
+        home = self.homes.get(v)
+        if home is not None and v in self.available:
+            return home
+        reg = self.compute(v)
+        if home is None:
+            return reg
+        if reg != home:
+            self.emit(isa.mov32_reg(home, reg))
+        self.available = {u for u in self.available if self.homes[u] != home}
+        self.available.add(v)
+        return home
+
+    def compute(self, v: ir.Value) -> int:
+        if isinstance(v, ir.Imm):
+            self.emit(isa.mov32_imm(R0, v.value))
+        elif isinstance(v, ir.Load):
+            self.load(v)
+        elif isinstance(v, (ir.WireLen, ir.Ctx)):
+            name = self.wire_len_field if isinstance(v, ir.WireLen) else v.field
+            self.emit(isa.ldx_mem(4, R0, R6, SKB_OFFSETS[name]))
+        elif isinstance(v, ir.Var):
+            self.emit(isa.ldx_mem(8, R0, R10, self.variables[v.name]))
+        elif isinstance(v, ir.Alu):
+            return self.alu(v)
         else:
-            raise AssertionError(p)
+            raise AssertionError(v)
+        return R0
 
-    def hoist(self, first: ir.Pred, counts: list[Counter]) -> ir.Value | None:
-        """Before running ``first`` (and what follows it; ``counts`` holds the
-        values of each, ``first`` included): compute and keep the value
-        ``first`` computes first, if it is used again."""
-        if self.slots_used >= MAX_CACHE_SLOTS:
-            return None
-        for v in _leading_values(first):
-            if v in self.cache:
-                return None          # its parts will not be computed again
-            if not _reads_packet(v) or isinstance(v, (ir.Ctx, ir.WireLen)):
-                continue
-            if sum(c.get(v, 0) for c in counts) >= 2:
-                reg = self.value(v, 0)
-                slot = self.new_slot()
-                self.emit(isa.stx_mem(8, R10, reg, slot))   # 8 bytes: the verifier keeps bounds
-                self.cache[v] = slot
-                self.fresh = (v, reg)
-                return v
-        return None
-
-    def compound(self, p: ir.All | ir.Any, yes: str, no: str) -> None:
-        last = len(p.items) - 1
-        hoisted = []
-        per_item = [self.values_of(item) for item in p.items]
-        for i, item in enumerate(p.items):
-            # every later item runs after this point, so what is cached here
-            # stays valid for the rest of the sequence
-            v = self.hoist(item, per_item[i:])
-            if v is not None:
-                hoisted.append(v)
-            if i == last:
-                self.pred(item, yes, no)
-                break
-            nxt = self.label()
-            if isinstance(p, ir.All):
-                self.pred(item, nxt, no)
+    def load(self, v: ir.Load) -> None:
+        """The load, into r0."""
+        offset, extra = v.offset, 0
+        if isinstance(offset, ir.Alu) and offset.op == "add" and isinstance(offset.right, ir.Imm) \
+                and not (offset in self.homes and offset in self.available):
+            offset, extra = offset.left, offset.right.value     # LD_IND's immediate does the add
+        if isinstance(offset, ir.Imm):
+            where = offset.value + extra
+            if where >= MAX_OFFSET:
+                self.emit(isa.ja(REJECT))
             else:
-                self.pred(item, yes, nxt)
-            self.emit(Label(nxt))
-        for v in hoisted:
-            del self.cache[v]
+                self.emit(isa.ld_abs(v.size, where))
+            return
+        reg = self.value(offset)
+        if max_value(offset) + extra >= MAX_OFFSET:
+            self.emit(isa.jmp32_imm(JmpOp.JGT, reg, MAX_OFFSET - extra, REJECT))
+        self.emit(isa.ld_ind(v.size, reg, extra))
 
-    def compare(self, p: ir.Cmp, yes: str, no: str) -> None:
-        jop = JMP_OF[p.op]
-        if isinstance(p.right, ir.Imm):
-            left = self.value(p.left, 0, r0_ok=True)
-            self.emit(isa.jmp32_imm(jop, left, p.right.value, yes))
+    def writable(self, reg: int) -> int:
+        """``reg``, or r0 holding a copy when ``reg`` is a home."""
+        if reg in self.homes.values():
+            self.emit(isa.mov32_reg(R0, reg))
+            return R0
+        return reg
+
+    def operands(self, left: ir.Value, right: ir.Value) -> tuple[int, int]:
+        """Both operands in registers at once, the left one writable."""
+        reg = self.value(left)
+        if self.scratch:
+            keep = self.scratch.pop()
+            self.emit(isa.mov32_reg(keep, reg))
+            return keep, self.value(right)
+        slot = self.new_slot()                       # out of registers: spill
+        self.emit(isa.stx_mem(8, R10, reg, slot))
+        other = self.value(right)
+        self.emit(isa.ldx_mem(8, R1, R10, slot))
+        return R1, other
+
+    def alu(self, v: ir.Alu) -> int:
+        if v.op == "neg":
+            reg = self.writable(self.value(v.left))
+            self.emit(Insn(isa.Class.ALU | AluOp.NEG, reg))
+            return reg
+        op = ALU_OF[v.op]
+        if isinstance(v.right, ir.Imm):
+            reg = self.writable(self.value(v.left))
+            if v.op in ("div", "mod") and v.right.value == 0:
+                self.emit(isa.ja(REJECT))
+            else:
+                self.emit(isa.alu32_imm(op, reg, v.right.value))
+            return reg
+        reg, other = self.operands(v.left, v.right)
+        if v.op in ("div", "mod"):
+            self.emit(isa.jmp32_imm(JmpOp.JEQ, other, 0, REJECT))
+        self.emit(isa.alu32_reg(op, reg, other))
+        return reg
+
+    # ---- graph nodes --------------------------------------------------------------------
+    def node(self, n: cfg.Node, yes: str, no: str | None) -> None:
+        op = n.op
+        if isinstance(op, ir.Cmp):
+            jop = JMP_OF[op.op]
+            if isinstance(op.right, ir.Imm):
+                self.emit(isa.jmp32_imm(jop, self.value(op.left), op.right.value, yes))
+            else:
+                left, right = self.operands(op.left, op.right)
+                self.emit(isa.jmp32_reg(jop, left, right, yes))
+            self.emit(isa.ja(no))
+        elif isinstance(op, ir.Def):
+            reg = self.value(op.value)
+            if op.name not in self.variables:
+                self.variables[op.name] = self.new_slot()
+            self.emit(isa.stx_mem(8, R10, reg, self.variables[op.name]), isa.ja(yes))
+        elif isinstance(op, ir.ProtoChain):
+            self.protochain(op, yes, no)
+            self.available.clear()          # the loop used r7-r9
+        elif isinstance(op, ir.Transport6):
+            self.transport6(op, yes, no)
+            self.available.clear()
         else:
-            left = self.value(p.left, 0)
-            right = self.value(p.right, 1)
-            self.emit(isa.jmp32_reg(jop, left, right, yes))
-        self.emit(isa.ja(no))
+            raise AssertionError(op)
 
     def transport6(self, p: ir.Transport6, yes: str, no: str) -> None:
         """The IPv6 extension-header walk as a bounded loop: w7 = next header,
         w8 = offset from the IPv6 header, w9 = steps; on success the upper-layer
         header's packet offset goes to the variable's stack slot."""
-        from pycap.bpf.isa import R9
         again, ext, frag, ah, found = (self.label() for _ in range(5))
         a, x, steps = R7, R8, R9
         if p.var not in self.variables:
@@ -337,7 +332,6 @@ class _Emitter:
     def protochain(self, p: ir.ProtoChain, yes: str, no: str) -> None:
         """gen_protochain's loop as a bounded eBPF loop: w7 = current protocol,
         w8 = offset of the current header from the network header, w9 = steps."""
-        from pycap.bpf.isa import R9
         again, advance6, end = self.label(), self.label(), self.label()
         a, x, steps = R7, R8, R9
         if p.version == 4:
@@ -369,49 +363,6 @@ class _Emitter:
         self.emit(Label(end), isa.jmp32_imm(JmpOp.JEQ, a, p.proto, yes), isa.ja(no))
 
 
-def _metadata_prefix(p: ir.Pred) -> list[ir.Pred]:
-    """The leading conjuncts of ``p`` that read no packet bytes."""
-    out: list[ir.Pred] = []
-    for item in (p.items if isinstance(p, ir.All) else ()):
-        if isinstance(item, (ir.ProtoChain, ir.Def, ir.Transport6)) or \
-                any(isinstance(v, (ir.Load, ir.Var)) for v in _values_in(item)):
-            break
-        out.append(item)
-    return out
-
-
-def _constant_loads(p: ir.Pred) -> set[tuple[int, int]]:
-    return {(v.offset.value, v.size) for v in _values_in(p)
-            if isinstance(v, ir.Load) and isinstance(v.offset, ir.Imm)}
-
-
-def batch_size(p: ir.Pred) -> int:
-    """How many leading packet bytes to copy to the stack at once (0: don't).
-
-    Every ``LD_ABS`` is a helper call once the verifier is done with it, and
-    the loads are what a filter costs.  One ``bpf_skb_load_bytes`` of the
-    first bytes replaces all constant-offset loads within them by a stack
-    read and a byte swap."""
-    sites = [(off, size) for off, size in _constant_loads(p)
-             if off + size <= BATCH_MAX and (BATCH_BASE + off) % size == 0]
-    if not sites or len(_expected_path_loads(p) & set(sites)) < BATCH_MIN_LOADS:
-        return 0
-    return max(off + size for off, size in sites)
-
-
-def _expected_path_loads(p: ir.Pred) -> set[tuple[int, int]]:
-    """Constant-offset loads a packet that passes the first alternative of
-    every ``or`` goes through: a guess at the common case."""
-    if isinstance(p, ir.All):
-        return set().union(*(_expected_path_loads(i) for i in p.items))
-    if isinstance(p, ir.Any):
-        return _expected_path_loads(p.items[0])
-    if isinstance(p, ir.Negation):
-        return _expected_path_loads(p.item)
-    if isinstance(p, ir.Cmp):
-        return _constant_loads(p)
-    return set()
-
 
 def generate(pred: ir.Pred, snaplen: int, wire_len_field: str = "len") -> list[Insn]:
     """eBPF for a socket filter returning ``snaplen`` when ``pred`` holds, else 0.
@@ -419,34 +370,28 @@ def generate(pred: ir.Pred, snaplen: int, wire_len_field: str = "len") -> list[I
     ``wire_len_field`` is ``len`` for live capture (the skb's length is the wire
     length) or ``cb0`` for savefile records, whose original length the caller
     passes in ``__sk_buff.cb[0]`` because the kernel only sees the captured bytes.
-
-    When it pays (see batch_size), the program first copies the packet's
-    leading bytes to the stack and runs a version of the filter that reads
-    them there; a packet too short for the copy runs the plain version, whose
-    loads reject exactly where classic BPF's would.
     """
-    em = _Emitter(wire_len_field)
+    g = cfg.graph(pred)
+    order = g.order()
+    homes = choose_homes(order)
+    scratch = [r for r in reversed(CALLEE_SAVED) if r not in homes.values()]
+    em = _Emitter(wire_len_field, homes)
+    names = {id(g.accept): ACCEPT, id(g.reject): REJECT}
+    names.update((id(n), f"N{i}") for i, n in enumerate(order))
     em.emit(isa.mov64_reg(R6, R1))
-    # tests of packet metadata only (skb fields, the length) first: they are
-    # cheap, and when they fail the copy below would be wasted
-    for test in _metadata_prefix(pred):
-        passed = em.label()
-        em.pred(test, passed, REJECT)
-        em.emit(Label(passed))
-    if isinstance(pred, ir.All):
-        pred = ir.all_of(*pred.items[len(_metadata_prefix(pred)):])
-    size = batch_size(pred)
-    if size:
-        slow = "plain"
-        em.emit(isa.mov64_reg(R1, R6), isa.mov32_imm(isa.R2, 0), isa.mov64_reg(isa.R3, R10),
-                isa.alu64_imm(AluOp.ADD, isa.R3, BATCH_BASE), isa.mov32_imm(isa.R4, size),
-                isa.call(isa.BPF_FUNC_SKB_LOAD_BYTES),
-                isa.Insn(isa.Class.JMP | JmpOp.JNE | isa.Src.K, R0, 0, 0, 0, slow))
-        em.batch = size
-        em.pred(pred, ACCEPT, REJECT)
-        em.batch = 0
-        em.emit(Label(slow))
-    em.pred(pred, ACCEPT, REJECT)
+    if g.root.terminal:
+        em.emit(isa.ja(names[id(g.root)]))
+    available_at: dict[int, frozenset] = {id(g.root): frozenset()}
+    for n in order:
+        em.available = set(available_at[id(n)])
+        em.scratch = list(scratch)
+        em.emit(Label(names[id(n)]))
+        em.node(n, names[id(n.yes)], names[id(n.no)] if n.no is not None else None)
+        out = frozenset(em.available)
+        for s in n.successors():
+            if not s.terminal:
+                seen = available_at.get(id(s))
+                available_at[id(s)] = out if seen is None else seen & out
     em.emit(Label(ACCEPT), isa.mov32_imm(R0, snaplen), isa.exit_insn(),
             Label(REJECT), isa.mov32_imm(R0, 0), isa.exit_insn())
     return assemble(em.items)

@@ -1,0 +1,256 @@
+"""The filter as a decision graph, optimized the way libpcap's flow graph is.
+
+A predicate (``nodes.Pred``) is a tree of ``and``/``or``/``not`` over tests.
+The eBPF backend wants a graph instead: one node per test, a ``yes`` and a
+``no`` edge out of each, ending in ``ACCEPT`` or ``REJECT``.  Built with
+sharing (equal nodes with equal successors are one node), that graph is
+what libpcap's optimizer works on, and the same two transformations make
+it small:
+
+* **jump threading** (libpcap's ``opt_j``/``fold_edge``): along an edge,
+  what the tests before it proved (this field equals 0x800, that one is not
+  6, this comparison held) decides some tests after it; the edge then skips
+  them.  ``tcp and port 22`` tests the ethertype and the protocol once,
+  not twice: the ``port`` part is entered past its own ``ip``/``tcp``
+  tests.  What an edge knows is what *every* path to it knows (facts at a
+  node are the intersection over its incoming edges).
+* **common-branch elimination**: a test whose two edges lead to the same
+  place is skipped, as libpcap does when no register depends on it.  Like
+  libpcap's, this drops the test's loads, which matters only for packets
+  too short for them.
+
+``Def`` nodes (variables) have one successor and are never skipped;
+``Transport6`` defines a variable too, so it is never skipped either.
+
+Pure: predicates in, a graph of fresh ``Node`` objects out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pycap.ir import nodes as ir
+
+MAX_ROUNDS = 16      # threading rounds; each makes progress, and a few suffice
+
+
+class Node:
+    """A test with two successors, a ``Def`` with one (``no is None``), or a
+    terminal (``op is None``: ``ACCEPT`` or ``REJECT``)."""
+
+    __slots__ = ("op", "yes", "no", "name")
+
+    def __init__(self, op, yes: Node | None = None, no: Node | None = None, name: str = ""):
+        self.op = op
+        self.yes = yes
+        self.no = no
+        self.name = name
+
+    @property
+    def terminal(self) -> bool:
+        return self.op is None
+
+    def successors(self) -> tuple[Node, ...]:
+        if self.op is None:
+            return ()
+        if self.no is None:
+            return (self.yes,)
+        return (self.yes, self.no)
+
+    def __repr__(self) -> str:
+        return self.name or f"Node({self.op!r})"
+
+
+class Graph:
+    """A decision graph with its own two terminals."""
+
+    def __init__(self) -> None:
+        self.accept = Node(None, name="ACCEPT")
+        self.reject = Node(None, name="REJECT")
+        self.root: Node = self.reject
+        self._shared: dict[tuple, Node] = {}
+
+    # ---- construction -------------------------------------------------------------
+    def node(self, op, yes: Node, no: Node | None) -> Node:
+        key = (op, id(yes), id(no))
+        found = self._shared.get(key)
+        if found is None:
+            found = self._shared[key] = Node(op, yes, no)
+        return found
+
+    def build(self, p: ir.Pred, yes: Node, no: Node) -> Node:
+        """The node that runs ``p`` and continues at ``yes`` or ``no``."""
+        if isinstance(p, ir.All):
+            for item in reversed(p.items):
+                yes = self.build(item, yes, no)
+            return yes
+        if isinstance(p, ir.Any):
+            for item in reversed(p.items):
+                no = self.build(item, yes, no)
+            return no
+        if isinstance(p, ir.Negation):
+            return self.build(p.item, no, yes)
+        if isinstance(p, ir.Const):
+            return yes if p.value else no
+        if isinstance(p, ir.Def):
+            return self.node(p, yes, None)
+        return self.node(p, yes, no)
+
+    # ---- traversal ----------------------------------------------------------------
+    def order(self) -> list[Node]:
+        """The reachable non-terminal nodes, in topological order (every node
+        before its successors), laid out so that a node's ``no`` successor
+        comes straight after it where it can: the fall-through."""
+        post: list[Node] = []
+        seen: set[int] = {id(self.accept), id(self.reject)}
+        stack: list[tuple[Node, Iterator[Node]]] = []
+        if not self.root.terminal:
+            seen.add(id(self.root))
+            stack.append((self.root, iter(self.root.successors())))
+        while stack:
+            n, children = stack[-1]
+            for child in children:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, iter(child.successors())))
+                    break
+            else:
+                stack.pop()
+                post.append(n)
+        post.reverse()
+        return post
+
+
+def from_predicate(p: ir.Pred) -> Graph:
+    g = Graph()
+    g.root = g.build(p, g.accept, g.reject)
+    return g
+
+
+# ---- facts --------------------------------------------------------------------------
+# What a path knows: ``eqs`` maps a value to the constant it was found equal
+# to; ``known`` holds (test, outcome) pairs: inequalities to a constant and the
+# outcome of every other test.  Both are immutable so they can be shared.
+
+Facts = tuple[dict, frozenset]
+NO_FACTS: Facts = ({}, frozenset())
+
+
+def _is_const_eq(op) -> bool:
+    return isinstance(op, ir.Cmp) and op.op == "eq" and isinstance(op.right, ir.Imm)
+
+
+def learn(facts: Facts, op, outcome: bool) -> Facts:
+    eqs, known = facts
+    if outcome and _is_const_eq(op):
+        if op.left in eqs:
+            return facts
+        grown = dict(eqs)
+        grown[op.left] = op.right.value
+        return grown, known
+    if isinstance(op, ir.Def):
+        return facts
+    return eqs, known | {(op, outcome)}
+
+
+def decide(op, facts: Facts) -> bool | None:
+    """The outcome of test ``op`` if ``facts`` fix it."""
+    eqs, known = facts
+    if (op, True) in known:
+        return True
+    if (op, False) in known:
+        return False
+    if isinstance(op, ir.Cmp) and isinstance(op.right, ir.Imm):
+        value = eqs.get(op.left)
+        if value is not None:
+            return ir.cmp_eval(op.op, value, op.right.value)
+    return None
+
+
+def meet(a: Facts, b: Facts) -> Facts:
+    """What both paths know."""
+    if a is b:
+        return a
+    ea, ka = a
+    eb, kb = b
+    eqs = ea if ea is eb else {v: c for v, c in ea.items() if eb.get(v) == c}
+    return eqs, ka & kb
+
+
+# ---- optimization -------------------------------------------------------------------
+
+def _skippable(n: Node) -> bool:
+    """A test whose edges meet can go: it decides nothing and defines nothing."""
+    return n.no is n.yes and isinstance(n.op, (ir.Cmp, ir.ProtoChain))
+
+
+def _follow(n: Node, facts: Facts) -> Node:
+    """Where an edge into ``n`` really leads, given what it knows."""
+    while not n.terminal:
+        if _skippable(n):
+            n = n.yes
+            continue
+        if n.no is None:
+            return n
+        outcome = decide(n.op, facts)
+        if outcome is None:
+            return n
+        n = n.yes if outcome else n.no
+    return n
+
+
+def thread(g: Graph) -> bool:
+    """One round of jump threading over ``g``; whether anything changed."""
+    changed = False
+    g.root = root = _follow(g.root, NO_FACTS)
+    facts_in: dict[int, Facts] = {id(root): NO_FACTS}
+    for n in g.order():
+        fin = facts_in.get(id(n))
+        if fin is None:        # no longer reachable: an edge into it moved on
+            continue
+        if n.no is None:       # Def: one edge, facts pass through
+            edges = (("yes", fin),)
+        else:
+            edges = (("yes", learn(fin, n.op, True)), ("no", learn(fin, n.op, False)))
+        for attr, facts in edges:
+            target = getattr(n, attr)
+            moved = _follow(target, facts)
+            if moved is not target:
+                setattr(n, attr, moved)
+                changed = True
+            if not moved.terminal:
+                seen = facts_in.get(id(moved))
+                facts_in[id(moved)] = facts if seen is None else meet(seen, facts)
+    return changed
+
+
+def share(g: Graph) -> bool:
+    """Merge nodes that threading made equal (same test, same successors)."""
+    canon: dict[tuple, Node] = {}
+    replace: dict[int, Node] = {}
+    changed = False
+    for n in reversed(g.order()):
+        n.yes = replace.get(id(n.yes), n.yes)
+        if n.no is not None:
+            n.no = replace.get(id(n.no), n.no)
+        key = (n.op, id(n.yes), id(n.no))
+        first = canon.setdefault(key, n)
+        if first is not n:
+            replace[id(n)] = first
+            changed = True
+    g.root = replace.get(id(g.root), g.root)
+    return changed
+
+
+def optimize(g: Graph) -> Graph:
+    for _ in range(MAX_ROUNDS):
+        threaded = thread(g)
+        shared = share(g)
+        if not (threaded or shared):
+            break
+    return g
+
+
+def graph(p: ir.Pred) -> Graph:
+    """``p`` as an optimized decision graph."""
+    return optimize(from_predicate(p))
