@@ -395,7 +395,11 @@ def _et_lldp(c, t, p, length, caplen):
 
 def _et_ipx(c, t, p, length, caplen):
     c.o.append("(NOV-ETHII) ")
-    generic_print(c, "ipx", "IPX", length)
+    ipx_print(c, p, length)
+
+
+def _et_eapol(c, t, p, length, caplen):
+    eapol_print(c, p, length)
 
 
 def _et_generic(c, t, p, length, caplen):
@@ -407,7 +411,7 @@ _ETHERTYPE_PRINTERS = dict.fromkeys(_KNOWN_ETHERTYPES, _et_generic)
 _ETHERTYPE_PRINTERS.update({
     0x0800: _et_ip, 0x86DD: _et_ip6, 0x0806: _et_arp, 0x8035: _et_arp,
     0x8847: _et_mpls, 0x8848: _et_mpls, 0x8863: _et_pppoe, 0x8864: _et_pppoe,
-    0x88A2: _et_aoe, 0x88F7: _et_ptp, 0x88CC: _et_lldp, 0x8137: _et_ipx,
+    0x88A2: _et_aoe, 0x88F7: _et_ptp, 0x88CC: _et_lldp, 0x8137: _et_ipx, 0x888E: _et_eapol,
 })
 
 
@@ -546,7 +550,7 @@ _LLC_SAP_NAMES = {
     0x04: "SNA", 0x05: "SNA", 0x06: "IP", 0x08: "SNA", 0x0C: "SNA", 0x0E: "PROWAY NM",
     0x18: "Texas Instruments", 0x42: "STP", 0x4E: "RS511", 0x7E: "ISO8208 (X.25 PLP)",
     0x80: "XNS", 0x86: "Nestar", 0x8E: "PROWAY RS511", 0x98: "ARP", 0xAA: "SNAP",
-    0xBC: "Banyan Vines", 0xE0: "Netware", 0xF0: "NetBeui", 0xF4: "IBM Net Management",
+    0xBC: "Banyan Vines", 0xE0: "IPX", 0xF0: "NetBeui", 0xF4: "IBM Net Management",
     0xF8: "HP Ext Resource", 0xFC: "RPL", 0xFE: "OSI", 0xFF: "Global",
 }
 
@@ -589,7 +593,7 @@ def llc_print(c, p, length, caplen, src, dst):
         # Novell 802.3 raw IPX
         if c.e:
             o.append("IPX 802.3: ")
-        generic_print(c, "ipx", "IPX", length)
+        ipx_print(c, p, length)
         return 0
     dsap = dsap_field & ~0x01
     ssap = ssap_field & ~0x01
@@ -614,7 +618,9 @@ def llc_print(c, p, length, caplen, src, dst):
         isoclns_print(c, p + 3, length - 3)
         return hdrlen
     if ssap == 0xE0 and dsap == 0xE0 and control == 0x03:
-        generic_print(c, "ipx", "IPX", length - 3)
+        if c.e:
+            o.append("IPX 802.2: ")
+        ipx_print(c, p + 3, length - 3)
         return hdrlen
     if ssap == 0xF0 and dsap == 0xF0 and (not (control & 0x1) or (control & 0x3) == 0x3):
         generic_print(c, "netbeui", "NetBeui", length - 3)
@@ -738,7 +744,7 @@ def _sll_body(c, p, length, caplen, hdrlen, et, print_hdr):
     while True:
         if et <= 1500:
             if et == 1:
-                generic_print(c, "ipx", "IPX", length)
+                ipx_print(c, p, length)
             elif et == 4:
                 llc_hdrlen = llc_print(c, p, length, caplen, None, None)
                 if llc_hdrlen < 0:
@@ -1651,7 +1657,7 @@ def _gre0(c, bp, length):
     elif prot == 0x8847:
         mpls_print(c, bp, ln)
     elif prot == 0x8137:
-        generic_print(c, "ipx", "IPX", ln)
+        ipx_print(c, bp, ln)
     elif prot == 0x809B:
         generic_print(c, "atalk", "AT", ln)
     elif prot == 0x00FE:
@@ -4343,8 +4349,8 @@ _UDP_PRINTERS.update({
 TCP_APP = _tcp_app_table()
 
 # printers kept in a module of their own, hooked in here
-from ._more import (babel_print, bfd_print, isoclns_print, sctp_print, slow_print,  # noqa: E402
-                    stp_print, udld_print)
+from ._more import (babel_print, bfd_print, eapol_print, ipx_print, isoclns_print,  # noqa: E402
+                    sctp_print, slow_print, stp_print, udld_print)
 from . import _more  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)

@@ -1,6 +1,6 @@
 """More of tcpdump 4.99's printers: STP (print-stp.c), BFD (print-bfd.c),
-UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c) and
-Babel (print-babel.c).
+UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
+Babel (print-babel.c), IPX (print-ipx.c) and the EAPOL header (print-eap.c).
 
 Same conventions as ``_dissect`` (which imports this module at its end and
 hooks these printers into its dispatch tables): append to ``c.o``, read with
@@ -1101,3 +1101,122 @@ def dhcp6_print(c, cp, length):
 
 def _udp_dhcp6(c, cp, length):
     dhcp6_print(c, cp, length)
+
+
+# --------------------------------------------------------------------------
+# IPX (print-ipx.c); with -n a SAP type is its number in hex
+
+IPX_HEADER_LEN = 30
+_IPX_SOCKETS = {0x0451: "ipx-ncp", 0x0455: "ipx-netbios", 0x0456: "ipx-diags",
+                0x0553: "ipx-nwlink-dgm"}
+
+
+def _ipx_addr(c, o):
+    """net.node, as ipxaddr_string()."""
+    return "%08x.%s" % (g32(c, o), _mac(c, o + 4))
+
+
+def ipx_print(c, p, length):
+    c.proto = "ipx"
+    o = c.o
+    if not c.e:
+        o.append("IPX ")
+    o.append("%s.%04x > " % (_ipx_addr(c, p + 18), g16(c, p + 28)))
+    dst_socket = g16(c, p + 16)
+    o.append("%s.%04x: " % (_ipx_addr(c, p + 6), dst_socket))
+    length = g16(c, p + 2)
+    if length < IPX_HEADER_LEN:
+        o.append("[length %u < %u]" % (length, IPX_HEADER_LEN))
+        invalid(c)
+        return
+    p += IPX_HEADER_LEN
+    length -= IPX_HEADER_LEN
+    if dst_socket in (0x0452, 0x0453):     # SAP, RIP: a command word, then entries
+        command = g16(c, p)
+        if length < 2:
+            o.append(" [length %u < 2]" % length)
+            invalid(c)
+            return
+        (_ipx_sap if dst_socket == 0x0452 else _ipx_rip)(c, command, p + 2, length - 2)
+    elif dst_socket == 0x85BE:
+        D.eigrp_print(c, p, length)
+    elif dst_socket in _IPX_SOCKETS:
+        o.append("%s %u" % (_IPX_SOCKETS[dst_socket], length))
+    else:
+        o.append("ipx-#%x %u" % (dst_socket, length))
+
+
+def _ipx_sap(c, command, p, length):
+    o = c.o
+    if command in (1, 3):
+        o.append("ipx-sap-req" if command == 1 else "ipx-sap-nearest-req")
+        o.append(" %04x" % g16(c, p))
+    elif command in (2, 4):
+        o.append("ipx-sap-resp" if command == 2 else "ipx-sap-nearest-resp")
+        for _ in range(8):
+            if length == 0:
+                break
+            need(c, p, 2)
+            if length < 2:
+                invalid(c)
+                return
+            o.append(" %04x '" % g16(c, p))
+            p += 2
+            length -= 2
+            if length < 48:
+                o.append("'")
+                invalid(c)
+                return
+            nd_printjnp(c, p, 48)
+            o.append("'")
+            p += 48
+            length -= 48
+            need(c, p, 10)
+            if length < 10:
+                invalid(c)
+                return
+            o.append(" addr %s" % _ipx_addr(c, p))
+            need(c, p + 10, 4)      # socket and the number of intermediate networks
+            if length < 14:
+                invalid(c)
+                return
+            p += 14
+            length -= 14
+    else:
+        o.append("ipx-sap-?%x" % command)
+
+
+def _ipx_rip(c, command, p, length):
+    o = c.o
+    if command not in (1, 2):
+        o.append("ipx-rip-?%x" % command)
+        return
+    o.append("ipx-rip-req" if command == 1 else "ipx-rip-resp")
+    for _ in range(1 if command == 1 else 50):
+        if length == 0:
+            break
+        if length < 8:
+            invalid(c)
+            return
+        o.append(" %08x/%u.%u" % (g32(c, p), g16(c, p + 4), g16(c, p + 6)))
+        p += 8
+        length -= 8
+
+
+# --------------------------------------------------------------------------
+# EAPOL (print-eap.c): the frame header; the EAP packet inside (-v) is not
+# decoded yet, so verbose modes keep the generic line
+
+_EAPOL_TYPES = {0: "EAP packet", 1: "EAPOL start", 2: "EAPOL logoff", 3: "EAPOL key",
+                4: "Encapsulated ASF alert"}
+
+
+def eapol_print(c, p, length):
+    if c.v:
+        D.generic_print(c, "eapol", "EAPOL", length)
+        return
+    c.proto = "eap"
+    need(c, p, 4)
+    typ = g8(c, p + 1)
+    c.o.append("%s (%u) v%u, len %u" % (_EAPOL_TYPES.get(typ, "unknown"), typ, g8(c, p),
+                                        g16(c, p + 2)))
