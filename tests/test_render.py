@@ -423,6 +423,35 @@ def test_fast_path_random_frames():
 # unit tests of the pieces
 
 
+def test_fast_path_other_protocols_random_frames():
+    """IPv4 protocols and ethertypes the fast path hands to _dissect's printers."""
+    hyp = pytest.importorskip("hypothesis")
+    st = hyp.strategies
+    from pycap.render import _dissect as D
+
+    @hyp.settings(max_examples=400, deadline=None)
+    @hyp.given(ip=st.booleans(), proto=st.one_of(st.sampled_from([47, 103, 112, 89, 88, 2, 51, 4, 41, 1]),
+                                                 st.integers(0, 255)),
+               ethertype=st.sampled_from(sorted(D._ETHERTYPE_PRINTERS)), hwords=st.integers(4, 7),
+               frag=st.sampled_from([0, 0x4000, 0x2000, 1]), slack=st.integers(-4, 8),
+               payload=st.binary(max_size=120), cut=st.integers(0, 30), h=st.sampled_from([None, "x"]))
+    def run(ip, proto, ethertype, hwords, frag, slack, payload, cut, h):
+        if ip:
+            header = struct.pack("!BBHHHBBH4s4s", 0x40 | hwords, 0, max(0, 4 * hwords + len(payload) + slack),
+                                 1, frag, 64, proto, 0, b"\x0a\0\0\1", b"\x0a\0\0\2")
+            body = header[:4 * hwords] + bytes(max(0, 4 * hwords - 20)) + payload
+            ethertype = 0x0800
+        else:
+            body = payload
+        frame = b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb" + struct.pack("!H", ethertype) + body
+        frame = frame[:max(1, len(frame) - cut)]
+        opts = RenderOptions(timestamp="none", hex=h)
+        assert Renderer(opts).render(frame, len(frame) + cut, 1, 0) == \
+            _general_only(opts).render(frame, len(frame) + cut, 1, 0)
+
+    run()
+
+
 def test_format_packet_arp_request():
     frame = bytes.fromhex("ffffffffffff001122334455" "0806" "0001080006040001" "001122334455" "0a000001"
                           "000000000000" "0a000002") + b"\0" * 18

@@ -6,7 +6,10 @@ formatted here with a few ``struct`` unpacks and one ``%`` per line, without
 the per-packet context, the bounds-checked accessors and the output list of
 the general printers in ``_dissect``.  Address/port texts and TCP table keys
 are cached per flow.  Application payloads (DNS, HTTP, SSH banners, ...) are
-still printed by ``_dissect``'s printers, handed the line so far.
+still printed by ``_dissect``'s printers, handed the line so far; so are the
+other protocols over an unfragmented IPv4 datagram (GRE, PIM, OSPF, ...) and
+the other ethertypes (PTP, AoE, LLDP, ...), once this module has done the
+header work the general path would repeat.
 
 Every function returns the text tcpdump prints, or ``None`` as soon as
 anything is unusual (truncation, bad lengths, fragments, extension headers,
@@ -42,6 +45,10 @@ U32 = 0xFFFFFFFF
 
 _Ctx = D.Ctx
 _Trunc = D.Trunc
+_ETHERTYPE_PRINTERS = D._ETHERTYPE_PRINTERS
+# lengths (802.3), jumbo frames and VLAN tags take ether_print()'s long way
+_ETHERTYPE_SPECIAL = frozenset(t for t in _ETHERTYPE_PRINTERS if t <= 1500 or t == 0x8870
+                               or t in D.VLAN_TYPES)
 
 
 class Cut(str):
@@ -245,14 +252,15 @@ def _udp(d, bp, end, ln, flow, tcp, supp):
     return "%sUDP, length %u" % (flow[0], ulen)
 
 
-_IP4_PROTOS = frozenset((1, 6, 17))
+_OWN_ADDRESSES = frozenset((132, 33))     # SCTP, DCCP: their printers write the addresses
 
 
 def ip4(d, p, caplen, length, tcp, supp=False):
-    """ip_print() for an unfragmented IPv4 datagram carrying TCP, UDP or ICMP echo."""
-    if p + 20 > caplen or length < 20 or d[p + 9] not in _IP4_PROTOS:
+    """ip_print() for an unfragmented IPv4 datagram: TCP, UDP and ICMP echo here,
+    other protocols by _dissect's demultiplexer after the addresses."""
+    if p + 20 > caplen or length < 20 or d[p + 9] in _OWN_ADDRESSES:
         return None
-    vb, _tos, ip_len, _id, off, _ttl, nh, _sum, src, dst = _IP4(d, p)
+    vb, _tos, ip_len, _id, off, ttl, nh, _sum, src, dst = _IP4(d, p)
     hlen = (vb & 0x0F) << 2
     if (vb & 0xF0) != 0x40 or hlen < 20 or ip_len > length or ip_len < hlen or off & 0x3FFF:
         return None
@@ -287,7 +295,10 @@ def ip4(d, p, caplen, length, tcp, supp=False):
             i, s = _HH(d, bp + 4)
             return "IP %s > %s: ICMP echo %s, id %u, seq %u, length %u" % (
                 _ntoa(src), _ntoa(dst), "request" if t else "reply", i, s, ln)
-    return None
+    c = _Ctx(d, end, 0, False, 0, tcp, supp)
+    c.o.append("IP %s > %s: " % (_ntoa(src), _ntoa(dst)))
+    c.proto = "ip"
+    return _app(c, D.ip_demux_print, bp, ln, 4, 0, ttl, nh, p)
 
 
 _ICMP6 = {128: ", echo request", 129: ", echo reply", 133: ", router solicitation",
@@ -359,7 +370,8 @@ def arp(d, p, caplen, length):
 
 
 def ether(d, caplen, wire_len, tcp, supp=False):
-    """ether_print() for IPv4, IPv6 and ARP frames without VLAN tags."""
+    """ether_print() for IPv4, IPv6 and ARP frames without VLAN tags; other
+    ethertypes tcpdump has a printer for go straight to that printer."""
     if caplen < 34 or wire_len < 14:
         return None
     t = (d[12] << 8) | d[13]
@@ -369,7 +381,12 @@ def ether(d, caplen, wire_len, tcp, supp=False):
         return ip6(d, 14, caplen, wire_len - 14, tcp, supp)
     if t == 0x0806:
         return arp(d, 14, caplen, wire_len - 14)
-    return None
+    printer = _ETHERTYPE_PRINTERS.get(t)
+    if printer is None or t in _ETHERTYPE_SPECIAL:
+        return None
+    c = _Ctx(d, caplen, 0, False, 0, tcp, supp)
+    c.proto = "ether"
+    return _app(c, printer, t, 14, wire_len - 14, caplen - 14)
 
 
 def raw(d, caplen, wire_len, tcp, supp=False):
