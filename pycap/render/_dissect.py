@@ -1027,8 +1027,6 @@ def pppoe_print(c, p, length):
         o.append(" [ver %u]" % (vt & 0xF))
     if (vt >> 4) != 1:
         o.append(" [type %u]" % (vt >> 4))
-    if code == 0:
-        o.append(" ")
     if sess:
         o.append(" [ses 0x%x]" % sess)
     if plen > length:
@@ -3345,12 +3343,8 @@ def bootp_print(c, bp, length):
             o.append(" from %s" % etheraddr(c, bp + 28))
     elif op == 2:
         o.append(", Reply")
-        htype = g8(c, bp + 1)
-        hlen = g8(c, bp + 2)
-        if htype == 1 and hlen == 6:
-            o.append(" to %s" % etheraddr(c, bp + 28))
     else:
-        o.append(", op-#%u" % op)
+        o.append(", unknown (0x%02x)" % op)
     o.append(", length %u" % length)
 
 
