@@ -139,10 +139,10 @@ def _job(args: argparse.Namespace):
     from pycap.pipeline import Job
     if args.count is not None and args.count <= 0:
         raise UsageError(f"invalid packet count {args.count}")
+    printing = args.write is None or args.print_
     job = Job(expression=_expression(args), snaplen=_snaplen(args), count=args.count or 0,
-              write=args.write, pcapng=True if args.pcapng else None,
-              print_packets=args.write is None or args.print_,
-              render_options=_render_options(args),
+              write=args.write, pcapng=True if args.pcapng else None, print_packets=printing,
+              render_options=_render_options(args) if printing else None,   # imports render
               color="never" if args.json else args.color, number=args.number and not args.json,
               packet_buffered=args.packet_buffered, promisc=not args.no_promisc,
               direction=args.direction, immediate=args.immediate_mode)
