@@ -688,8 +688,10 @@ def snap_print(c, p, length, caplen, src, dst):
         if et == 0x0111:
             udld_print(c, p, length)
             return 1
-        names = {0x2000: ("cdp", "CDP"), 0x2004: ("dtp", "DTP"),
-                 0x2003: ("vtp", "VTP"), 0x0102: ("drip", "DRIP")}
+        if et == 0x2004:
+            dtp_print(c, p, length)
+            return 1
+        names = {0x2000: ("cdp", "CDP"), 0x2003: ("vtp", "VTP"), 0x0102: ("drip", "DRIP")}
         n = names.get(et)
         if n:
             generic_print(c, n[0], n[1], length)
@@ -4343,9 +4345,10 @@ _UDP_PRINTERS.update({
 TCP_APP = _tcp_app_table()
 
 # printers kept in a module of their own, hooked in here
-from ._more import (babel_print, bfd_print, eapol_print, ipx_print, isoclns_print,  # noqa: E402
-                    sctp_print, slow_print, stp_print, udld_print)
+from ._more import (babel_print, bfd_print, dtp_print, eapol_print, ipx_print,  # noqa: E402
+                    isoclns_print, sctp_print, slow_print, stp_print, udld_print)
 from . import _more  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)
-_UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel, 546: _more._udp_dhcp6})
+_UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel, 546: _more._udp_dhcp6,
+                      6343: _more.sflow_print, 520: _more.rip_print, 1645: _more.radius_print})

@@ -1,6 +1,8 @@
 """More of tcpdump 4.99's printers: STP (print-stp.c), BFD (print-bfd.c),
 UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
-Babel (print-babel.c), IPX (print-ipx.c) and the EAPOL header (print-eap.c).
+Babel (print-babel.c), IPX (print-ipx.c), and the default lines of EAPOL
+(print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
+not have yet (with ``-v`` they keep the generic line).
 
 Same conventions as ``_dissect`` (which imports this module at its end and
 hooks these printers into its dispatch tables): append to ``c.o``, read with
@@ -1204,19 +1206,104 @@ def _ipx_rip(c, command, p, length):
 
 
 # --------------------------------------------------------------------------
-# EAPOL (print-eap.c): the frame header; the EAP packet inside (-v) is not
-# decoded yet, so verbose modes keep the generic line
+# EAPOL (print-eap.c): the frame header (the EAP packet inside, -v, is not
+# decoded yet: see _verbose_generic below)
 
 _EAPOL_TYPES = {0: "EAP packet", 1: "EAPOL start", 2: "EAPOL logoff", 3: "EAPOL key",
                 4: "Encapsulated ASF alert"}
 
 
 def eapol_print(c, p, length):
-    if c.v:
-        D.generic_print(c, "eapol", "EAPOL", length)
+    if _verbose_generic(c, "eap", "EAPOL", length):
         return
-    c.proto = "eap"
     need(c, p, 4)
     typ = g8(c, p + 1)
     c.o.append("%s (%u) v%u, len %u" % (_EAPOL_TYPES.get(typ, "unknown"), typ, g8(c, p),
                                         g16(c, p + 2)))
+
+
+# --------------------------------------------------------------------------
+# Header lines only (the default output); -v keeps the generic line
+
+def _verbose_generic(c, proto, label, length):
+    """True (after printing the generic line) when -v asks for a decode pycap
+    lacks; else False, with ``c.proto`` set for the header printer."""
+    if c.v:
+        D.generic_print(c, proto, label, length)
+        return True
+    c.proto = proto
+    return False
+
+
+def sflow_print(c, p, length):
+    """print-sflow.c: version, agent and agent id."""
+    if _verbose_generic(c, "sflow", "SFLOW", length):
+        return
+    ip_version = g32(c, p + 4)
+    if (ip_version == 1 and length < 28) or (ip_version == 2 and length < 40):
+        c.o.append("sFlowv%u [length %u < 28]" % (g32(c, p), length))
+        invalid(c)
+        return
+    need(c, p, 28)
+    version = g32(c, p)
+    if version != 5:
+        c.o.append("sFlow version %u packet not supported" % version)
+        return
+    if ip_version == 1:
+        agent, agent_id = D.ipaddr(c, p + 8), g32(c, p + 12)
+    else:
+        agent, agent_id = D.ip6addr(c, p + 8), g32(c, p + 24)
+    c.o.append("sFlowv%u, %s agent %s, agent-id %u, length %u" % (
+        version, "IPv4" if ip_version == 1 else "IPv6", agent, agent_id, length))
+
+
+_RADIUS_CODES = {1: "Access-Request", 2: "Access-Accept", 3: "Access-Reject",
+                 4: "Accounting-Request", 5: "Accounting-Response", 11: "Access-Challenge",
+                 12: "Status-Server", 13: "Status-Client", 40: "Disconnect-Request",
+                 41: "Disconnect-ACK", 42: "Disconnect-NAK", 43: "CoA-Request", 44: "CoA-ACK",
+                 45: "CoA-NAK", 255: "Reserved"}
+
+
+def radius_print(c, p, length):
+    """print-radius.c: code, id and length."""
+    if _verbose_generic(c, "radius", "RADIUS", length):
+        return
+    need(c, p, 20)
+    ln = g16(c, p + 2)
+    if ln < 20:
+        trunc(c)
+        return
+    code = g8(c, p)
+    c.o.append("RADIUS, %s (%u), id: 0x%02x length: %u" % (
+        _RADIUS_CODES.get(code, "Unknown Command"), code, g8(c, p + 1), min(ln, length)))
+
+
+_RIP_COMMANDS = {1: "Request", 2: "Response", 3: "Trace on", 4: "Trace off", 5: "Poll",
+                 6: "Poll Entry"}
+
+
+def rip_print(c, p, length):
+    """print-rip.c: version, command and length."""
+    if _verbose_generic(c, "rip", "RIP", length):
+        return
+    if min(D.avail(c, p), length) < 4:
+        trunc(c)
+        return
+    version = g8(c, p + 1)
+    c.o.append("RIPv%u" % version)
+    if version == 0:        # RFC 1058: to be ignored; tcpdump dumps it in hex
+        D.print_unknown_data(c, p, "\n\t", length)
+        return
+    cmd = g8(c, p)
+    c.o.append(", %s, length: %u" % (_RIP_COMMANDS.get(cmd, "unknown command (%u)" % cmd), length))
+
+
+def dtp_print(c, p, length):
+    """print-dtp.c: the version."""
+    if _verbose_generic(c, "dtp", "DTP", length):
+        return
+    if length < 1:
+        c.o.append("[zero packet length]")
+        invalid(c)
+        return
+    c.o.append("DTPv%u, length %u" % (g8(c, p), length))
