@@ -288,16 +288,16 @@ class _Sink:
 
 @dataclass
 class _Live:
-    """One capture of a live run: its interface, filter and socket."""
+    """One capture of a live run: its interface, snap length and socket."""
 
     interface: str
-    compiled: CompiledFilter
+    snaplen: int
     capture: object = None         # pycap.capture.Capture
     encoder: object = None         # its BlockEncoder, when writing
 
 
 def _compile_live(job: Job, interface: str, linktype: int
-                  ) -> tuple[CompiledFilter, bytes, Callable[[bytes, int], bool] | None]:
+                  ) -> tuple[CompiledFilter | None, bytes, Callable[[bytes, int], bool] | None]:
     """The filter for one interface: ``(compiled, program bytes, user-space filter)``.
 
     ``-i any`` is a SOCK_DGRAM socket: the kernel program sees the network
@@ -305,7 +305,13 @@ def _compile_live(job: Job, interface: str, linktype: int
     compiler lacks it (or cannot express the filter that way), the kernel gets
     a program that accepts everything and the filter runs in user space, on
     the frame with its synthesized cooked header.
+
+    Without an expression nothing is compiled, or even imported (the
+    compiler's modules were most of a ``-w`` run's start-up): ``compiled`` is
+    None and the program only cuts packets to the snap length.
     """
+    if not job.expression.strip() and job.backend != "bcc":
+        return None, _snap_only(job.snaplen or MAX_SNAPLEN), None
     from pycap.compiler import compile_filter
     from pycap.ir.interp import matches
     if interface != "any":
@@ -320,9 +326,15 @@ def _compile_live(job: Job, interface: str, linktype: int
     compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask)
     if not job.expression.strip():
         return compiled, compiled.bytecode, None   # "return snaplen" reads no packet bytes
-    everything = compile_filter("", linktype, MAX_SNAPLEN)
     predicate = compiled.predicate
-    return compiled, everything.bytecode, lambda data, wire: matches(predicate, data, wire)
+    return compiled, _snap_only(MAX_SNAPLEN), lambda data, wire: matches(predicate, data, wire)
+
+
+def _snap_only(snaplen: int) -> bytes:
+    """What an empty expression compiles to: every packet, cut to ``snaplen``."""
+    from pycap.bpf.asm import encode
+    from pycap.bpf.isa import exit_insn, mov32_imm
+    return encode([mov32_imm(0, snaplen), exit_insn()])
 
 
 def _load_live_program(bytecode: bytes, interface: str, bcc: CompiledFilter | None = None):
@@ -356,14 +368,15 @@ def _open_captures(job: Job, interfaces: list[str], stack: ExitStack) -> list[_L
     for interface in interfaces:
         linktype = interface_linktype(interface, job.cooked)
         compiled, bytecode, accept = _compile_live(job, interface, linktype)
+        snaplen = compiled.snaplen if compiled is not None else job.snaplen or MAX_SNAPLEN
         bcc = compiled if job.backend == "bcc" and bytecode == compiled.bytecode else None
         with _load_live_program(bytecode, interface, bcc) as program:
-            cap = Capture(interface, program, snaplen=compiled.snaplen, promisc=job.promisc,
+            cap = Capture(interface, program, snaplen=snaplen, promisc=job.promisc,
                           direction=job.direction, buffer_kib=job.buffer_kib,
                           immediate=job.immediate, cooked=job.cooked, accept=accept,
                           headroom=headroom, program_snaps=True, tstamp_type=job.tstamp_type)
         stack.enter_context(cap)
-        lives.append(_Live(interface, compiled, cap))
+        lives.append(_Live(interface, snaplen, cap))
     return lives
 
 
@@ -398,8 +411,7 @@ def run_live(job: Job, interfaces: str | list[str], stop: StopFlag,
             for warning in live.capture.warnings:
                 if on_warning is not None:
                     on_warning(warning)
-            on_listening(listening_line(live.interface, live.capture.linktype,
-                                        live.compiled.snaplen))
+            on_listening(listening_line(live.interface, live.capture.linktype, live.snaplen))
         run.loop()
     return outcome
 
@@ -428,7 +440,7 @@ class _LiveRun:
         job = self.job
         if job.write is not None:
             warn = lambda text: sys.stderr.write(f"{text}\n")  # noqa: E731
-            ifaces = [(live.capture.linktype, live.compiled.snaplen, live.interface)
+            ifaces = [(live.capture.linktype, live.snaplen, live.interface)
                       for live in self.lives]
             self.output = _open_output(job, ifaces, job.nanosecond, on_close=self._statistics,
                                        post_rotate=PostRotate(job.post_rotate, warn)
