@@ -116,12 +116,12 @@ def linkaddr(c, o, n):
 
 
 def bittok_nosep(table, default, v):
-    s = "".join(name for bit, name in table if v & bit)
+    s = "".join([name for bit, name in table if v & bit])
     return s if s else default
 
 
 def bittok(table, default, v):
-    s = ", ".join(name for bit, name in table if v & bit)
+    s = ", ".join([name for bit, name in table if v & bit])
     return s if s else default
 
 
@@ -461,6 +461,9 @@ _PTP_FLAGS = ((0x1, "l1 61"), (0x2, "l1 59"), (0x4, "utc reasonable"), (0x8, "ti
               (0x2000, "profile specific 2"), (0x4000, "security mask"), (0x18C0, "unknown"))
 
 
+_PTP_HEADER = struct.Struct("!BBHBBHQIQHHBB")
+
+
 def _g48(c, o):
     need(c, o, 6)
     return int.from_bytes(c.d[o:o + 6], "big")
@@ -477,23 +480,29 @@ def ptp_print(c, bp, length):
         return
     if vers != 2:
         return
-    foct = g8(c, bp)
-    o.append(", v1 compat : %s" % ("yes" if foct & 0x10 else "no"))
+    # the common header in one unpack; each field is printed only if its
+    # bytes were captured (tcpdump reads them one by one)
+    have = avail(c, bp)
+    foct, _, mlen, domain, rsvd1, flags, corr, rsvd2, clock, port, seq, ctl, interval = \
+        _PTP_HEADER.unpack(c.d[bp:bp + 34].ljust(34, b"\0"))
     mt = foct & 0x0F
-    o.append(", msg type : %s" % _PTP_MSG.get(mt, "Reserved"))
-    o.append(", length : %u" % g16(c, bp + 2))
-    o.append(", domain : %u" % (g16(c, bp + 4) >> 8))
-    o.append(", reserved1 : %u" % (g16(c, bp + 4) & 0xFF))
-    o.append(", Flags [%s]" % bittok(_PTP_FLAGS, "none", g16(c, bp + 6)))
-    o.append(", NS correction : %u" % _g48(c, bp + 8))
-    o.append(", sub NS correction : %u" % g16(c, bp + 14))
-    o.append(", reserved2 : %u" % g32(c, bp + 16))
-    o.append(", clock identity : 0x%x" % _g64(c, bp + 20))
-    o.append(", port id : %u" % g16(c, bp + 28))
-    o.append(", seq id : %u" % g16(c, bp + 30))
-    ctl = g8(c, bp + 32)
-    o.append(", control : %u (%s)" % (ctl, _PTP_CONTROL.get(ctl, "Reserved")))
-    o.append(", log message interval : %u" % (g16(c, bp + 32) & 0xFF))
+    for needed, text in (
+            (1, ", v1 compat : %s, msg type : %s" % ("yes" if foct & 0x10 else "no",
+                                                     _PTP_MSG.get(mt, "Reserved"))),
+            (4, ", length : %u" % mlen),
+            (6, ", domain : %u, reserved1 : %u" % (domain, rsvd1)),
+            (8, ", Flags [%s]" % bittok(_PTP_FLAGS, "none", flags)),
+            (14, ", NS correction : %u" % (corr >> 16)),
+            (16, ", sub NS correction : %u" % (corr & 0xFFFF)),
+            (20, ", reserved2 : %u" % rsvd2),
+            (28, ", clock identity : 0x%x" % clock),
+            (30, ", port id : %u" % port),
+            (32, ", seq id : %u" % seq),
+            (33, ", control : %u (%s)" % (ctl, _PTP_CONTROL.get(ctl, "Reserved"))),
+            (34, ", log message interval : %u" % interval)):
+        if needed > have:
+            raise Trunc
+        o.append(text)
     q = bp + 34
     if mt in (0x0, 0x1):
         _ptp_ts(c, q, "originTimeStamp")
@@ -3038,6 +3047,9 @@ _OF13_TYPES = ["HELLO", "ERROR", "ECHO_REQUEST", "ECHO_REPLY", "EXPERIMENTER",
                "ROLE_REPLY", "GET_ASYNC_REQUEST", "GET_ASYNC_REPLY", "SET_ASYNC", "METER_MOD"]
 
 
+_OF_HEADER = struct.Struct("!BBHI")
+
+
 def openflow_print(c, bp, length):
     """openflow_print(): one line per message header (bodies are not decoded)."""
     c.proto = "openflow"
@@ -3048,10 +3060,8 @@ def openflow_print(c, bp, length):
             o.append(" (invalid)")
             need(c, bp, length)
             return
-        version = g8(c, bp)
-        typ = g8(c, bp + 1)
-        mlen = g16(c, bp + 2)
-        xid = g32(c, bp + 4)
+        need(c, bp, 8)
+        version, typ, mlen, xid = _OF_HEADER.unpack_from(c.d, bp)
         vs = _OF_VERSIONS.get(version)
         o.append("\n\tversion %s" % (vs if vs else "unknown (0x%02x)" % version))
         if version == 1:
