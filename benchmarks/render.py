@@ -177,8 +177,8 @@ def main(argv=None) -> int:
         penv = dict(env, PYTHONPYCACHEPREFIX=os.path.join(tmpdir or tempfile.gettempdir(),
                                                           "pycache"))
         penv.pop("PYTHONDONTWRITEBYTECODE", None)
-        subprocess.run([sys.executable, "-c", "import pycap.cli, pycap.pipeline, pycap.render"],
-                       env=penv, check=True)
+        subprocess.run([sys.executable, "-c", "import pycap.cli, pycap.pipeline, pycap.render,"
+                        " pycap.render.console"], env=penv, check=True)
         runs = {}
         if tcpdump:
             tflags = [f for f in a.flags if f not in PYCAP_ONLY]
@@ -194,11 +194,14 @@ def main(argv=None) -> int:
         runs["pycap (read+render+write)"] = lambda: time_read_render_write(path, a.flags)
         runs["pycap (renderer only)"] = lambda: time_renderer(path, a.flags)
         best = {name: [float("inf"), float("inf")] for name in runs}
+        load_before = os.getloadavg()
         for _ in range(a.repeat):          # interleaved, so load changes hit every contender
             for name, run in runs.items():
                 wall, cpu = run()
                 best[name][0] = min(best[name][0], wall)
                 best[name][1] = min(best[name][1], cpu)
+        print("load average %.2f before, %.2f after (2 cores: other work slows both sides)"
+              % (load_before[0], os.getloadavg()[0]))
         print("%-26s %14s %14s   (best of %d; CPU time is user+system, steadier on a busy machine)"
               % ("", "packets/s wall", "packets/s CPU", a.repeat))
         ref = best.get("tcpdump")
