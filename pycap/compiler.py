@@ -4,6 +4,7 @@ rest of pycap uses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from pycap.bpf.asm import disassemble, encode
 from pycap.bpf.codegen import generate
@@ -12,6 +13,7 @@ from pycap.errors import FilterError
 from pycap.filter import ast
 from pycap.filter.names import NameResolver
 from pycap.filter.parser import parse
+from pycap.ir import cfg
 from pycap.ir import nodes as ir
 from pycap.ir.lower import Lowerer
 from pycap.ir.opt import optimize
@@ -27,8 +29,15 @@ class CompiledFilter:
     linktype: int
     snaplen: int
     tree: ast.Expr
-    predicate: ir.Pred
+    lowered: ir.Pred            # the predicate as lowered, before the tree optimizer
     insns: tuple[Insn, ...]
+    accepts_all: bool           # the program returns the snap length without a test
+
+    @cached_property
+    def predicate(self) -> ir.Pred:
+        """The lowered predicate simplified (for the interpreter, the C backend
+        and ``--explain``); the eBPF comes from the decision graph instead."""
+        return optimize(self.lowered)
 
     @property
     def bytecode(self) -> bytes:
@@ -56,11 +65,15 @@ def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: in
                       cooked_live=cooked_live)
     try:
         tree = parse(expression, on_primitive=lowerer.on_primitive)
-        predicate = optimize(lowerer.lower(tree))
+        lowered = lowerer.lower(tree)
     except FilterError as err:
         raise err.with_source(expression) from None
-    if predicate == ir.FALSE:
+    graph = cfg.graph(lowered)
+    if graph.root is graph.reject and optimize(lowered) == ir.FALSE:
+        # the graph proves more than libpcap's optimizer does (``ip[0] & 0 != 0``
+        # compiles in tcpdump): only what the tree optimizer proves is an error
         raise FilterError(REJECTS_ALL).with_source(expression)
     snaplen = snaplen or MAX_SNAPLEN
-    insns = generate(predicate, snaplen, "cb0" if offline else "len")
-    return CompiledFilter(expression, int(linktype), snaplen, tree, predicate, tuple(insns))
+    insns = generate(graph, snaplen, "cb0" if offline else "len")
+    return CompiledFilter(expression, int(linktype), snaplen, tree, lowered, tuple(insns),
+                          graph.root is graph.accept)

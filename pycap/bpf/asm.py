@@ -156,6 +156,8 @@ def disassemble_one(insn: Insn, pc: int) -> str:
         return f"r{insn.dst} = *({_SIZE_NAME[size]} *)(r{insn.src} {insn.off:+d})"
     if cls == Class.STX:
         return f"*({_SIZE_NAME[size]} *)(r{insn.dst} {insn.off:+d}) = r{insn.src}"
+    if cls == Class.ST:
+        return f"*({_SIZE_NAME[size]} *)(r{insn.dst} {insn.off:+d}) = {_imm(insn.imm)}"
     return f".insn {insn.code:#04x} {insn.dst} {insn.src} {insn.off} {insn.imm}"
 
 

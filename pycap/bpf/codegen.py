@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pycap.bpf import isa
 from pycap.bpf.asm import assemble
@@ -77,19 +78,85 @@ def _operands(op) -> tuple[ir.Value, ...]:
     return ()
 
 
-def _worth_keeping(v: ir.Value) -> bool:
-    """Packet loads and arithmetic on them; not what one ``ldx`` or ``mov`` gives."""
-    return isinstance(v, (ir.Load, ir.Alu)) and any(isinstance(s, ir.Load) for s in _subvalues(v))
+def _spine(v: ir.Value) -> list[ir.Value]:
+    """``v`` and the values computing it starts with, outermost first: the
+    one r0 can already hold when the node begins."""
+    chain = [v]
+    while True:
+        if isinstance(v, ir.Load) and not isinstance(v.offset, ir.Imm):
+            v = v.offset
+        elif isinstance(v, ir.Alu):
+            v = v.left
+        else:
+            return chain
+        chain.append(v)
 
 
-def _needs_scratch(op) -> bool:
-    return any(isinstance(s, ir.Alu) and not isinstance(s.right, ir.Imm) and s.op != "neg"
-               for v in _operands(op) for s in _subvalues(v)) or \
-        (isinstance(op, ir.Cmp) and not isinstance(op.right, ir.Imm))
+def _r0_after(op) -> ir.Value | None:
+    """What r0 holds after a node (roughly: the value it compared)."""
+    if isinstance(op, ir.Cmp) and isinstance(op.right, ir.Imm) and not isinstance(op.left, ir.Imm):
+        return op.left
+    if isinstance(op, ir.Def):
+        return op.value
+    return None
 
 
-def _kept_values(op) -> set[ir.Value]:
-    return {s for v in _operands(op) for s in _subvalues(v) if _worth_keeping(s)}
+class _NodeValues(NamedTuple):
+    """What choosing homes needs to know of one node's test."""
+
+    kept: frozenset      # packet loads and arithmetic on them: worth a register if reused
+    leading: frozenset   # values r0 may already hold when the node starts (its spines)
+    scratch: bool        # two-operand arithmetic or comparison: needs a scratch register
+    r0_after: object     # what r0 holds after it
+
+
+def _value_parts(v: ir.Value, memo: dict) -> tuple[tuple, bool]:
+    """``v`` and its sub-values, and whether it reads the packet (memoized)."""
+    found = memo.get(v)
+    if found is None:
+        if isinstance(v, ir.Load):
+            inner, _ = _value_parts(v.offset, memo)
+            found = ((v,) + inner, True)
+        elif isinstance(v, ir.Alu):
+            left, reads_left = _value_parts(v.left, memo)
+            right, reads_right = _value_parts(v.right, memo)
+            found = ((v,) + left + right, reads_left or reads_right)
+        else:
+            found = ((v,), False)
+        memo[v] = found
+    return found
+
+
+def _node_values(op, memo: dict) -> _NodeValues:
+    found = memo.get(op)
+    if found is None:
+        operands = _operands(op)
+        subs = [s for v in operands for s in _value_parts(v, memo)[0]]
+        kept = frozenset(s for s in subs if isinstance(s, (ir.Load, ir.Alu)) and memo[s][1])
+        scratch = any(isinstance(s, ir.Alu) and s.op != "neg" and not isinstance(s.right, ir.Imm)
+                      for s in subs) or (isinstance(op, ir.Cmp) and not isinstance(op.right, ir.Imm))
+        leading = frozenset(x for v in operands for x in _spine(v))
+        found = memo[op] = _NodeValues(kept, leading, scratch, _r0_after(op))
+    return found
+
+
+def _recomputed(order: list[cfg.Node], index: dict, facts: list[_NodeValues]) -> list[frozenset]:
+    """Per node, the kept values it computes that r0 does not bring in from
+    every node before it (``tcp or udp`` compares the ethertype twice after one load)."""
+    entry: dict[int, object] = {}
+    out = []
+    for i, n in enumerate(order):
+        held = entry.get(i)
+        values = facts[i].kept
+        if held is not None and held in values and held in facts[i].leading:
+            values = values - {held}
+        out.append(values)
+        after = facts[i].r0_after
+        for s in n.successors():
+            j = index.get(id(s))
+            if j is not None:
+                entry[j] = after if entry.get(j, after) == after else None
+    return out
 
 
 def choose_homes(order: list[cfg.Node]) -> dict[ir.Value, int]:
@@ -97,8 +164,13 @@ def choose_homes(order: list[cfg.Node]) -> dict[ir.Value, int]:
     more than once, the most reused first.  Two values share a register when
     no path uses one between two uses of the other (the ethertype, then the
     IPv4 protocol): sharing then costs no reload."""
+    memo: dict = {}
+    facts = [_node_values(n.op, memo) for n in order]
+    seen: set = set()
+    if not any(f.kept & seen or seen.update(f.kept) for f in facts):
+        return {}       # no value in two nodes
     index = {id(n): i for i, n in enumerate(order)}
-    kept = [_kept_values(n.op) for n in order]
+    kept = _recomputed(order, index, facts)
     # most uses of each value along one path from each node, bottom up
     most: list[dict] = [{}] * len(order)
     desc = [0] * len(order)
@@ -119,7 +191,7 @@ def choose_homes(order: list[cfg.Node]) -> dict[ir.Value, int]:
     if not order:
         return {}
     reused = sorted((v for v, c in most[0].items() if c >= 2),
-                    key=lambda v: (-most[0][v], -sum(1 for _ in _subvalues(v))))
+                    key=lambda v: (-most[0][v], -len(memo[v][0])))
     if not reused:
         return {}
     anc = [1 << i for i in range(len(order))]
@@ -144,12 +216,12 @@ def choose_homes(order: list[cfg.Node]) -> dict[ir.Value, int]:
             i += 1
         return down & up
 
-    scratch = any(_needs_scratch(n.op) for n in order)
+    scratch = any(f.scratch for f in facts)
     regs = CALLEE_SAVED[:2] if scratch else CALLEE_SAVED
     homes: dict[ir.Value, int] = {}
     regions: dict = {}
     for v in reused:
-        if any(v in set(_subvalues(k)) and most[0][v] <= most[0][k] for k in homes):
+        if any(v in memo[k][0] and most[0][v] <= most[0][k] for k in homes):
             continue            # only ever computed as part of a kept value
         regions[v] = region(v)
         for reg in regs:
@@ -170,6 +242,9 @@ class _Emitter:
     slots_used: int = 0
     variables: dict = field(default_factory=dict)  # Var name -> stack offset
     labels: itertools.count = field(default_factory=itertools.count)
+    r0: object = None                             # the value r0 holds, if known
+    defined: set = field(default_factory=set)     # variables set on every path to here
+    unset: set = field(default_factory=set)       # variables some path reads unset
 
     def label(self) -> str:
         return f"L{next(self.labels)}"
@@ -181,6 +256,11 @@ class _Emitter:
         self.slots_used += 1
         return -8 * self.slots_used
 
+    def slot_of(self, name: str) -> int:
+        if name not in self.variables:
+            self.variables[name] = self.new_slot()
+        return self.variables[name]
+
     # ---- values -----------------------------------------------------------------------
     def value(self, v: ir.Value) -> int:
         """Emit code computing ``v``; returns the register holding it.  r0-r5
@@ -188,7 +268,7 @@ class _Emitter:
         home = self.homes.get(v)
         if home is not None and v in self.available:
             return home
-        reg = self.compute(v)
+        reg = R0 if self.r0 == v else self.compute(v)
         if home is None:
             return reg
         if reg != home:
@@ -198,6 +278,13 @@ class _Emitter:
         return home
 
     def compute(self, v: ir.Value) -> int:
+        """Emit ``v``'s computation; r0 holds it after, unless arithmetic on a
+        scratch register returns that register."""
+        if isinstance(v, ir.Alu):
+            reg = self.alu(v)
+            if reg == R0:
+                self.r0 = v
+            return reg
         if isinstance(v, ir.Imm):
             self.emit(isa.mov32_imm(R0, v.value))
         elif isinstance(v, ir.Load):
@@ -206,11 +293,15 @@ class _Emitter:
             name = self.wire_len_field if isinstance(v, ir.WireLen) else v.field
             self.emit(isa.ldx_mem(4, R0, R6, SKB_OFFSETS[name]))
         elif isinstance(v, ir.Var):
-            self.emit(isa.ldx_mem(8, R0, R10, self.variables[v.name]))
-        elif isinstance(v, ir.Alu):
-            return self.alu(v)
+            if v.name not in self.defined:
+                # libpcap's grammar lets a later ``or`` alternative read the
+                # offsets only an earlier one set (``geneve or host X``): such a
+                # variable starts as 0, as the interpreter reads it
+                self.unset.add(v.name)
+            self.emit(isa.ldx_mem(8, R0, R10, self.slot_of(v.name)))
         else:
             raise AssertionError(v)
+        self.r0 = v
         return R0
 
     def load(self, v: ir.Load) -> None:
@@ -232,9 +323,11 @@ class _Emitter:
         self.emit(isa.ld_ind(v.size, reg, extra))
 
     def writable(self, reg: int) -> int:
-        """``reg``, or r0 holding a copy when ``reg`` is a home."""
+        """``reg``, or r0 holding a copy when ``reg`` is a home (the caller
+        then changes r0)."""
         if reg in self.homes.values():
             self.emit(isa.mov32_reg(R0, reg))
+            self.r0 = None
             return R0
         return reg
 
@@ -283,15 +376,17 @@ class _Emitter:
             self.emit(isa.ja(no))
         elif isinstance(op, ir.Def):
             reg = self.value(op.value)
-            if op.name not in self.variables:
-                self.variables[op.name] = self.new_slot()
-            self.emit(isa.stx_mem(8, R10, reg, self.variables[op.name]), isa.ja(yes))
+            self.emit(isa.stx_mem(8, R10, reg, self.slot_of(op.name)), isa.ja(yes))
+            self.defined.add(op.name)
         elif isinstance(op, ir.ProtoChain):
             self.protochain(op, yes, no)
-            self.available.clear()          # the loop used r7-r9
+            self.available.clear()          # the loop used r0 and r7-r9
+            self.r0 = None
         elif isinstance(op, ir.Transport6):
             self.transport6(op, yes, no)
+            self.defined.add(op.var)
             self.available.clear()
+            self.r0 = None
         else:
             raise AssertionError(op)
 
@@ -301,8 +396,6 @@ class _Emitter:
         header's packet offset goes to the variable's stack slot."""
         again, ext, frag, ah, found = (self.label() for _ in range(5))
         a, x, steps = R7, R8, R9
-        if p.var not in self.variables:
-            self.variables[p.var] = self.new_slot()
         self.emit(isa.ld_abs(1, p.base + 6), isa.mov32_reg(a, R0), isa.mov32_imm(x, 40),
                   isa.mov32_imm(steps, 0), Label(again),
                   isa.jmp32_imm(JmpOp.JGE, steps, ir.TRANSPORT6_MAX_STEPS, no),
@@ -327,7 +420,7 @@ class _Emitter:
                   isa.ld_ind(1, x, p.base + 1), isa.alu32_imm(AluOp.ADD, R0, 2),
                   isa.alu32_imm(AluOp.MUL, R0, 4), isa.alu32_reg(AluOp.ADD, x, R0), isa.ja(again),
                   Label(found), isa.alu32_imm(AluOp.ADD, x, p.base),
-                  isa.stx_mem(8, R10, x, self.variables[p.var]), isa.ja(yes))
+                  isa.stx_mem(8, R10, x, self.slot_of(p.var)), isa.ja(yes))
 
     def protochain(self, p: ir.ProtoChain, yes: str, no: str) -> None:
         """gen_protochain's loop as a bounded eBPF loop: w7 = current protocol,
@@ -364,14 +457,15 @@ class _Emitter:
 
 
 
-def generate(pred: ir.Pred, snaplen: int, wire_len_field: str = "len") -> list[Insn]:
-    """eBPF for a socket filter returning ``snaplen`` when ``pred`` holds, else 0.
+def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len") -> list[Insn]:
+    """eBPF for a socket filter returning ``snaplen`` when ``pred`` holds, else 0
+    (``pred`` may already be its optimized decision graph).
 
     ``wire_len_field`` is ``len`` for live capture (the skb's length is the wire
     length) or ``cb0`` for savefile records, whose original length the caller
     passes in ``__sk_buff.cb[0]`` because the kernel only sees the captured bytes.
     """
-    g = cfg.graph(pred)
+    g = pred if isinstance(pred, cfg.Graph) else cfg.graph(pred)
     order = g.order()
     homes = choose_homes(order)
     scratch = [r for r in reversed(CALLEE_SAVED) if r not in homes.values()]
@@ -381,9 +475,21 @@ def generate(pred: ir.Pred, snaplen: int, wire_len_field: str = "len") -> list[I
     em.emit(isa.mov64_reg(R6, R1))
     if g.root.terminal:
         em.emit(isa.ja(names[id(g.root)]))
+    # what the registers hold when a node starts: what every node before it left there
     available_at: dict[int, frozenset] = {id(g.root): frozenset()}
-    for n in order:
+    r0_at: dict[int, object] = {id(g.root): None}
+    defined_at: dict[int, frozenset] = {id(g.root): frozenset()}
+    placed: set[int] = set()
+
+    def place(terminal: cfg.Node) -> None:
+        placed.add(id(terminal))
+        em.emit(Label(names[id(terminal)]),
+                isa.mov32_imm(R0, snaplen if terminal is g.accept else 0), isa.exit_insn())
+
+    for i, n in enumerate(order):
         em.available = set(available_at[id(n)])
+        em.r0 = r0_at[id(n)]
+        em.defined = set(defined_at[id(n)])
         em.scratch = list(scratch)
         em.emit(Label(names[id(n)]))
         em.node(n, names[id(n.yes)], names[id(n.no)] if n.no is not None else None)
@@ -392,6 +498,18 @@ def generate(pred: ir.Pred, snaplen: int, wire_len_field: str = "len") -> list[I
             if not s.terminal:
                 seen = available_at.get(id(s))
                 available_at[id(s)] = out if seen is None else seen & out
-    em.emit(Label(ACCEPT), isa.mov32_imm(R0, snaplen), isa.exit_insn(),
-            Label(REJECT), isa.mov32_imm(R0, 0), isa.exit_insn())
+                r0_at[id(s)] = em.r0 if r0_at.get(id(s), em.r0) == em.r0 else None
+                seen = defined_at.get(id(s))
+                defined_at[id(s)] = frozenset(em.defined) if seen is None else seen & em.defined
+        # a terminal goes where a node would otherwise need a jump to reach it
+        following = order[i + 1] if i + 1 < len(order) else None
+        if following is None or following not in n.successors():
+            for s in (n.no, n.yes):
+                if s is not None and s.terminal and id(s) not in placed:
+                    place(s)
+                    break
+    for terminal in (g.root, g.accept, g.reject):
+        if terminal.terminal and id(terminal) not in placed:
+            place(terminal)
+    em.items[1:1] = [isa.st_mem(8, R10, em.variables[name], 0) for name in sorted(em.unset)]
     return assemble(em.items)

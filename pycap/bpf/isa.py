@@ -150,6 +150,10 @@ def stx_mem(size: int, dst: int, src: int, off: int) -> Insn:
     return Insn(Class.STX | SIZE_OF_BYTES[size] | Mode.MEM, dst, src, off)
 
 
+def st_mem(size: int, dst: int, off: int, imm: int) -> Insn:
+    return Insn(Class.ST | SIZE_OF_BYTES[size] | Mode.MEM, dst, 0, off, imm & 0xFFFFFFFF)
+
+
 def jmp32_imm(op: JmpOp, dst: int, imm: int, target: str) -> Insn:
     return Insn(Class.JMP32 | op | Src.K, dst, 0, 0, imm & 0xFFFFFFFF, target)
 

@@ -97,14 +97,15 @@ class Graph:
         return self.node(p, yes, no)
 
     # ---- traversal ----------------------------------------------------------------
-    def order(self) -> list[Node]:
-        """The reachable non-terminal nodes, in topological order (every node
-        before its successors), laid out so that a node's ``no`` successor
-        comes straight after it where it can: the fall-through."""
+    def order(self, terminals: bool = False) -> list[Node]:
+        """The reachable nodes in topological order (every node before its
+        successors), laid out so that a node's ``no`` successor comes straight
+        after it where it can: the fall-through.  Terminals only on request
+        (a code generator may place them between the others)."""
         post: list[Node] = []
-        seen: set[int] = {id(self.accept), id(self.reject)}
+        seen: set[int] = set() if terminals else {id(self.accept), id(self.reject)}
         stack: list[tuple[Node, Iterator[Node]]] = []
-        if not self.root.terminal:
+        if id(self.root) not in seen:
             seen.add(id(self.root))
             stack.append((self.root, iter(self.root.successors())))
         while stack:
@@ -161,6 +162,8 @@ def decide(op, facts: Facts) -> bool | None:
     if (op, False) in known:
         return False
     if isinstance(op, ir.Cmp) and isinstance(op.right, ir.Imm):
+        if isinstance(op.left, ir.Imm):
+            return ir.cmp_eval(op.op, op.left.value, op.right.value)
         value = eqs.get(op.left)
         if value is not None:
             return ir.cmp_eval(op.op, value, op.right.value)

@@ -28,7 +28,7 @@ def _value(v: ir.Value, data: bytes, wire_len: int, ctx: dict[str, int]) -> int:
     if isinstance(v, ir.Ctx):
         return ctx.get(v.field, 0)
     if isinstance(v, ir.Var):
-        return ctx[":" + v.name]
+        return ctx.get(":" + v.name, 0)     # not set on this path: 0, as the eBPF reads
     if isinstance(v, ir.Alu):
         a = _value(v.left, data, wire_len, ctx)
         b = 0 if v.op == "neg" else _value(v.right, data, wire_len, ctx)

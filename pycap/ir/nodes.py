@@ -20,12 +20,20 @@ from dataclasses import dataclass, field
 from typing import Union
 
 
-def _cached_hash(self) -> int:
-    h = self._hash
-    if h is None:
-        h = hash((type(self).__name__,) + tuple(getattr(self, f) for f in self._fields))
-        object.__setattr__(self, "_hash", h)
-    return h
+def _hash_method(name: str, fields: tuple[str, ...]):
+    """``__hash__`` for one node class: computed once, then kept in ``_hash``.
+    Written out per class (no loop over the fields) because lowering and the
+    optimizer hash fresh nodes all the time."""
+    key = ", ".join(f"self.{f}" for f in fields)
+    source = (f"def __hash__(self):\n"
+              f"    h = self._hash\n"
+              f"    if h is None:\n"
+              f"        h = hash(({name!r}, {key}{',' if len(fields) == 1 else ''}))\n"
+              f"        _set(self, '_hash', h)\n"
+              f"    return h\n")
+    scope: dict = {"_set": object.__setattr__}
+    exec(source, scope)      # noqa: S102 - a fixed template over the class's own field names
+    return scope["__hash__"]
 
 
 def node(cls):
@@ -36,7 +44,7 @@ def node(cls):
     own["_hash"] = "int | None"
     cls.__annotations__ = own
     cls._hash = field(default=None, init=False, repr=False, compare=False)
-    cls.__hash__ = _cached_hash
+    cls.__hash__ = _hash_method(cls.__name__, cls._fields)
     return dataclass(frozen=True, slots=True)(cls)
 
 MASK32 = 0xFFFFFFFF
