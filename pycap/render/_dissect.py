@@ -37,7 +37,7 @@ class Ctx:
     """Per-packet printing state (tcpdump's netdissect_options, roughly)."""
 
     __slots__ = ("d", "end", "o", "proto", "v", "e", "q", "tcp", "llhdr", "suppress_default",
-                 "generic")
+                 "generic", "llsrc")
 
     def __init__(self, d, end, v, e, q, tcp, suppress_default):
         self.d = d
@@ -51,6 +51,7 @@ class Ctx:
         self.llhdr = 0
         self.suppress_default = suppress_default
         self.generic = None          # set by generic_print(): a protocol pycap only names
+        self.llsrc = None            # offset of the link-layer source address (ethertype printers)
 
 
 # --------------------------------------------------------------------------
@@ -264,6 +265,7 @@ def ether_print(c, off, length, caplen=None):
         printer = _ETHERTYPE_PRINTERS.get(lt)
         if printer is not None and lt > 1500 and lt != 0x8870 and lt not in VLAN_TYPES:
             c.proto = "ether"
+            c.llsrc = off + 6
             printer(c, lt, off + 14, length - 14, caplen - 14)
             return 14
     if caplen < 14:
@@ -402,6 +404,14 @@ def _et_eapol(c, t, p, length, caplen):
     eapol_print(c, p, length)
 
 
+def _et_geonet(c, t, p, length, caplen):
+    geonet_print(c, p, length)
+
+
+def _et_calm_fast(c, t, p, length, caplen):
+    calm_fast_print(c, p, length)
+
+
 def _et_generic(c, t, p, length, caplen):
     name = _KNOWN_ETHERTYPES[t]
     generic_print(c, name, T.ETHERTYPE_NAMES.get(t, name), length)
@@ -412,6 +422,7 @@ _ETHERTYPE_PRINTERS.update({
     0x0800: _et_ip, 0x86DD: _et_ip6, 0x0806: _et_arp, 0x8035: _et_arp,
     0x8847: _et_mpls, 0x8848: _et_mpls, 0x8863: _et_pppoe, 0x8864: _et_pppoe,
     0x88A2: _et_aoe, 0x88F7: _et_ptp, 0x88CC: _et_lldp, 0x8137: _et_ipx, 0x888E: _et_eapol,
+    0x0707: _et_geonet, 0x8947: _et_geonet, 0x1111: _et_calm_fast,
 })
 
 
@@ -420,6 +431,7 @@ def ethertype_print(c, t, p, length, caplen, src=None, dst=None):
     printer = _ETHERTYPE_PRINTERS.get(t)
     if printer is None:
         return False
+    c.llsrc = src
     printer(c, t, p, length, caplen)
     return True
 
@@ -4355,8 +4367,9 @@ _UDP_PRINTERS.update({
 TCP_APP = _tcp_app_table()
 
 # printers kept in a module of their own, hooked in here
-from ._more import (babel_print, bfd_print, dtp_print, eapol_print, ipx_print,  # noqa: E402
-                    isoclns_print, sctp_print, slow_print, stp_print, udld_print)
+from ._more import (babel_print, bfd_print, calm_fast_print, dtp_print, eapol_print,  # noqa: E402
+                    geonet_print, ipx_print, isoclns_print, sctp_print, slow_print, stp_print,
+                    udld_print)
 from . import _more  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)

@@ -386,6 +386,7 @@ def ether(d, caplen, wire_len, tcp, supp=False):
         return None
     c = _Ctx(d, caplen, 0, False, 0, tcp, supp)
     c.proto = "ether"
+    c.llsrc = 6
     return _app(c, printer, t, 14, wire_len - 14, caplen - 14)
 
 

@@ -1,6 +1,7 @@
 """More of tcpdump 4.99's printers: STP (print-stp.c), BFD (print-bfd.c),
 UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
-Babel (print-babel.c), IPX (print-ipx.c), and the default lines of EAPOL
+Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
+(print-geonet.c, print-calm-fast.c), and the default lines of EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1307,3 +1308,90 @@ def dtp_print(c, p, length):
         invalid(c)
         return
     c.o.append("DTPv%u, length %u" % (g8(c, p), length))
+
+
+# --------------------------------------------------------------------------
+# ETSI GeoNetworking (print-geonet.c) and ISO CALM FAST (print-calm-fast.c)
+
+_GEONET_NEXT = {0: "Any", 1: "BTP-A", 2: "BTP-B", 3: "IPv6"}
+# header type -> (name by subtype, or one name for every subtype; extended header size or None)
+_GEONET_TYPES = {
+    0: ("Any", 0), 1: ("Beacon", 0), 2: ("GeoUnicast", None),
+    3: ({0: "GeoAnycastCircle", 1: "GeoAnycastRect", 2: "GeoAnycastElipse"}, None),
+    4: ({0: "GeoBroadcastCircle", 1: "GeoBroadcastRect", 2: "GeoBroadcastElipse"}, None),
+    5: ({0: "TopoScopeBcast-SH", 1: "TopoScopeBcast-MH"}, {0: 0, 1: 68 - 36}),
+    6: ({0: "LocService-Request", 1: "LocService-Reply"}, None),
+}
+_BTP_MESSAGES = {0: "CAM", 1: "DENM", 101: "TPEGM", 102: "TSPDM", 103: "VPM", 104: "SRM",
+                 105: "SLAM", 106: "ecoCAM", 107: "ITM", 150: "SA"}
+
+
+def _too_short(c, what, length, minimum):
+    """tcpdump's " (WHAT LENGTH < MINIMUM) (invalid)"; True when it was printed."""
+    if length < minimum:
+        c.o.append(" (%s %u < %u)" % (what, length, minimum))
+        invalid(c)
+        return True
+    return False
+
+
+def _llsrc(c):
+    """"src:ADDR" for the frame's link-layer source (tcpdump's lladdr_info); "" without one."""
+    return "" if c.llsrc is None else "src:" + D.etheraddr(c, c.llsrc)
+
+
+def geonet_print(c, p, length):
+    c.proto = "geonet"
+    o = c.o
+    o.append("GeoNet %s; " % _llsrc(c))
+    if _too_short(c, "common header length", length, 36):
+        return
+    b0, b1 = g8(c, p), g8(c, p + 1)
+    version, next_hdr, hdr_type, subtype = b0 >> 4, b0 & 0x0F, b1 >> 4, b1 & 0x0F
+    payload, hop_limit = g16(c, p + 4), g8(c, p + 7)
+    names, sizes = _GEONET_TYPES.get(hdr_type, ("Unknown", None))
+    name = names if isinstance(names, str) else names.get(subtype, "Unknown")
+    hdr_size = sizes.get(subtype) if isinstance(sizes, dict) else sizes
+    o.append("v:%u NH:%u-%s HT:%u-%u-%s HopLim:%u Payload:%u " % (
+        version, next_hdr, _GEONET_NEXT.get(next_hdr, "Unknown"), hdr_type, subtype, name,
+        hop_limit, payload))
+    o.append("GN_ADDR:%s " % D.linkaddr(c, p + 8, 8))
+    o.append("lat:%u " % g32(c, p + 20))
+    o.append("lon:%u" % g32(c, p + 24))
+    need(c, p, 36)
+    p += 36
+    length -= 36
+    if hdr_size is not None:
+        if length < hdr_size:
+            o.append(" (header size %d > %u)" % (hdr_size, length))
+            invalid(c)
+            return
+        need(c, p, hdr_size)
+        p += hdr_size
+        length -= hdr_size
+        if next_hdr in (1, 2):
+            if _too_short(c, "BTP length", length, 4):
+                return
+            o.append("; BTP Dst:%u" % g16(c, p))
+            o.append(" Src:%u" % g16(c, p + 2))
+            p += 4
+            length -= 4
+            if length >= 2:
+                o.append("; ItsPduHeader v:%u" % g8(c, p))
+                msg = g8(c, p + 1)
+                o.append(" t:%u-%s" % (msg, _BTP_MESSAGES.get(msg, "unknown (%u)" % msg)))
+    if c.v:
+        D.default_print(c, p, length)
+
+
+def calm_fast_print(c, p, length):
+    c.proto = "calm_fast"
+    o = c.o
+    src = _llsrc(c)
+    o.append("CALM FAST%s; " % (" " + src if src else ""))
+    if _too_short(c, "length", length, 2):
+        return
+    o.append("SrcNwref:%u; " % g8(c, p))
+    o.append("DstNwref:%u; " % g8(c, p + 1))
+    if c.v:
+        D.default_print(c, p + 2, length - 2)
