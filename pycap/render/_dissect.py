@@ -4374,4 +4374,5 @@ from . import _more  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)
 _UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel, 546: _more._udp_dhcp6,
-                      6343: _more.sflow_print, 520: _more.rip_print, 1645: _more.radius_print})
+                      6343: _more.sflow_print, 520: _more.rip_print, 1645: _more.radius_print,
+                      88: _more.krb_print, 750: _more.krb_print})

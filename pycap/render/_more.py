@@ -1,7 +1,8 @@
 """More of tcpdump 4.99's printers: STP (print-stp.c), BFD (print-bfd.c),
 UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
 Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
-(print-geonet.c, print-calm-fast.c), and the default lines of EAPOL
+(print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), and the
+default lines of EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1395,3 +1396,89 @@ def calm_fast_print(c, p, length):
     o.append("DstNwref:%u; " % g8(c, p + 1))
     if c.v:
         D.default_print(c, p + 2, length - 2)
+
+
+# --------------------------------------------------------------------------
+# Kerberos (print-krb.c): v4 is decoded, v5 only named
+
+_KRB4_TYPES = {2: "KDC_REQUEST", 4: "KDC_REPLY", 6: "APPL_REQUEST", 8: "APPL_REQUEST_MUTUAL",
+               10: "ERR_REPLY", 12: "PRIVATE", 14: "SAFE", 16: "APPL_ERR", 126: "DIE"}
+_KRB4_ERRORS = ("OK", "NAME_EXP", "SERVICE_EXP", "AUTH_EXP", "PKT_VER", "NAME_MAST_KEY_VER",
+                "SERV_MAST_KEY_VER", "BYTE_ORDER", "PRINCIPAL_UNKNOWN", "PRINCIPAL_NOT_UNIQUE",
+                "NULL_KEY")
+
+
+class _KrbCut(Exception):
+    """c_print() ran off the capture: tcpdump prints [|krb] and returns (no longjmp,
+    so a -x dump still starts after the link header)."""
+
+
+def _krb_string(c, p):
+    """c_print(): a NUL-terminated string; the offset after it."""
+    end = c.d.find(b"\0", p, c.end) if p < c.end else -1
+    stop = c.end if end < 0 else end
+    if p < stop:
+        c.o.append("".join([D.fn_print_char(ch) for ch in c.d[p:stop]]))
+    if end < 0:
+        raise _KrbCut
+    return end + 1
+
+
+def _krb4_header(c, p):
+    """krb4_print_hdr(): name.instance@realm."""
+    p = _krb_string(c, p + 2)
+    c.o.append(".")
+    p = _krb_string(c, p)
+    c.o.append("@")
+    return _krb_string(c, p)
+
+
+def krb_print(c, p, length):
+    c.proto = "krb"
+    o = c.o
+    if p >= c.end:
+        trunc(c)        # printed, not a longjmp: as _KrbCut
+        return
+    pvno = c.d[p]
+    if pvno in (1, 2, 3):
+        o.append(" v%u" % pvno)
+    elif pvno in (106, 107):
+        o.append(" v5")
+    elif pvno == 4:
+        o.append(" v4")
+        try:
+            _krb4_print(c, p)
+        except _KrbCut:
+            trunc(c)
+
+
+def _krb4_print(c, p):
+    o = c.o
+    flags = g8(c, p + 1)
+    little = flags & 1
+    typ = flags & 0xFE
+    o.append(" %s %s: " % ("le" if little else "be", _KRB4_TYPES.get(typ, "#%d" % typ)))
+
+    def u16(q):
+        return (g8(c, q + 1) << 8 | g8(c, q)) if little else g16(c, q)
+    if typ == 2:                              # KDC_REQUEST
+        q = _krb4_header(c, p) + 4            # ctime
+        o.append(" %umin " % (g8(c, q) * 5))
+        q = _krb_string(c, q + 1)
+        o.append(".")
+        _krb_string(c, q)
+    elif typ == 6:                            # APPL_REQUEST
+        o.append("v%u " % g8(c, p + 2))
+        q = _krb_string(c, p + 3)
+        o.append(" (%u)" % g8(c, q))
+        o.append(" (%u)" % g8(c, q + 1))
+    elif typ == 4:                            # KDC_REPLY
+        q = _krb4_header(c, p) + 10           # timestamp, n, exp, kvno
+        o.append(" (%u)" % u16(q))
+    elif typ == 10:                           # ERR_REPLY
+        q = _krb4_header(c, p) + 4            # timestamp
+        code = u16(q)
+        o.append(" %s " % (_KRB4_ERRORS[code] if code < len(_KRB4_ERRORS) else "#%d" % code))
+        _krb_string(c, q + 4)
+    else:
+        o.append("(unknown)")
