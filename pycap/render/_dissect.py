@@ -219,16 +219,21 @@ def fn_print_char(ch):
     return s + chr(ch)
 
 
+# fn_print_char() of every byte that it does not print as itself
+_FN_PRINT = {ch: fn_print_char(ch) for ch in range(256) if fn_print_char(ch) != chr(ch)}
+
+
+def fn_print_bytes(b):
+    """fn_print_char() over a whole byte string, in one call."""
+    return b.decode("latin-1").translate(_FN_PRINT)
+
+
 def nd_printn(c, o, n):
     """nd_printn(): print n chars safely; Trunc if they run off the capture."""
-    out = []
-    d = c.d
-    for i in range(n):
-        if o + i >= c.end:
-            c.o.append("".join(out))
-            raise Trunc
-        out.append(fn_print_char(d[o + i]))
-    c.o.append("".join(out))
+    have = min(n, avail(c, o))
+    c.o.append(fn_print_bytes(c.d[o:o + have]))
+    if have < n:
+        raise Trunc
 
 
 # --------------------------------------------------------------------------
@@ -1802,7 +1807,7 @@ def hsrp_print(c, bp, length):
         z = auth.find(b"\0")
         if z >= 0:
             auth = auth[:z]
-        o.append(' auth="%s"' % "".join(fn_print_char(b) for b in auth))
+        o.append(' auth="%s"' % fn_print_bytes(auth))
 
 
 _EIGRP_OPS = {1: "Update", 3: "Query", 4: "Reply", 5: "Hello", 6: "IPX SAP", 7: "Probe"}
@@ -2594,13 +2599,7 @@ def _tcp_rst_data(c, bp, length):
         length = 30
         o.append("+")
     o.append(" ")
-    s = []
-    q = bp
-    while length and q < c.end:
-        s.append(fn_print_char(c.d[q]))
-        q += 1
-        length -= 1
-    o.append("".join(s))
+    o.append(fn_print_bytes(c.d[bp:min(bp + length, c.end)] if bp < c.end else b""))
     o.append("]")
 
 

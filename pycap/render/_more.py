@@ -28,26 +28,19 @@ def invalid(c):
 
 
 def nd_printjnp(c, o, n):
-    """Up to n characters, stopping at a NUL (null-padded strings)."""
-    out = []
-    try:
-        for i in range(n):
-            ch = g8(c, o + i)
-            if ch == 0:
-                break
-            out.append(fn_print_char(ch))
-    finally:
-        c.o.append("".join(out))
+    """Up to n characters, stopping at a NUL (null-padded strings); Trunc if
+    the capture ends before the NUL or the n-th character."""
+    have = min(n, D.avail(c, o))
+    chunk = c.d[o:o + have]
+    nul = chunk.find(0)
+    c.o.append(D.fn_print_bytes(chunk if nul < 0 else chunk[:nul]))
+    if nul < 0 and have < n:
+        raise Trunc
 
 
 def nd_printjn(c, o, n):
     """Exactly n characters."""
-    out = []
-    try:
-        for i in range(n):
-            out.append(fn_print_char(g8(c, o + i)))
-    finally:
-        c.o.append("".join(out))
+    D.nd_printn(c, o, n)
 
 
 def _mac(c, o):
@@ -1418,7 +1411,7 @@ def _krb_string(c, p):
     end = c.d.find(b"\0", p, c.end) if p < c.end else -1
     stop = c.end if end < 0 else end
     if p < stop:
-        c.o.append("".join([D.fn_print_char(ch) for ch in c.d[p:stop]]))
+        c.o.append(D.fn_print_bytes(c.d[p:stop]))
     if end < 0:
         raise _KrbCut
     return end + 1
