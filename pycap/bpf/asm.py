@@ -85,10 +85,11 @@ def _drop_unreachable(items: list[Item]) -> list[Item]:
 def assemble(items: list[Item]) -> list[Insn]:
     """Resolve labels into jump offsets; returns plain instructions."""
     while True:
-        before = len(items)
-        items = _drop_unreachable(_peephole(items))
-        if len(items) == before:
+        items = _peephole(items)
+        pruned = _drop_unreachable(items)
+        if len(pruned) == len(items):
             break
+        items = pruned         # code went: maybe more jumps now reach the next instruction
     where: dict[str, int] = {}
     count = 0
     for item in items:

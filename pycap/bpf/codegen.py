@@ -101,57 +101,64 @@ def _r0_after(op) -> ir.Value | None:
     return None
 
 
-class _NodeValues(NamedTuple):
-    """What choosing homes needs to know of one node's test."""
-
-    kept: frozenset      # packet loads and arithmetic on them: worth a register if reused
-    leading: frozenset   # values r0 may already hold when the node starts (its spines)
-    scratch: bool        # two-operand arithmetic or comparison: needs a scratch register
-    r0_after: object     # what r0 holds after it
+_EMPTY: frozenset = frozenset()
+_NO_VALUES = (_EMPTY, _EMPTY, False, None)
 
 
-def _value_parts(v: ir.Value, memo: dict) -> tuple[tuple, bool]:
-    """``v`` and its sub-values, and whether it reads the packet (memoized)."""
+def _value_facts(v: ir.Value, memo: dict) -> tuple[tuple, frozenset, bool]:
+    """``(parts, kept, scratch)`` of a value: the value and its sub-values,
+    those that read the packet (worth a register if reused), and whether it
+    has two-operand arithmetic.  Plain tuples: this runs for every value of
+    every compile."""
     found = memo.get(v)
     if found is None:
         if isinstance(v, ir.Load):
-            inner, _ = _value_parts(v.offset, memo)
-            found = ((v,) + inner, True)
+            parts, kept, scratch = _value_facts(v.offset, memo)
+            found = ((v,) + parts, kept | {v}, scratch)
         elif isinstance(v, ir.Alu):
-            left, reads_left = _value_parts(v.left, memo)
-            right, reads_right = _value_parts(v.right, memo)
-            found = ((v,) + left + right, reads_left or reads_right)
+            lparts, lkept, lscratch = _value_facts(v.left, memo)
+            rparts, rkept, rscratch = _value_facts(v.right, memo)
+            kept = lkept | rkept
+            found = ((v,) + lparts + rparts, kept | {v} if kept else kept,
+                     lscratch or rscratch or (v.op != "neg" and not isinstance(v.right, ir.Imm)))
         else:
-            found = ((v,), False)
+            found = ((v,), _EMPTY, False)
         memo[v] = found
     return found
 
 
-def _node_values(op, memo: dict) -> _NodeValues:
+def _node_values(op, memo: dict) -> tuple[frozenset, frozenset, bool, object]:
+    """``(kept, leading, scratch, r0_after)`` of a node's test: the values
+    worth a register if reused, those r0 may already hold when it starts (its
+    spines), whether it needs a scratch register, and what r0 holds after it."""
     found = memo.get(op)
     if found is None:
-        operands = _operands(op)
-        subs = [s for v in operands for s in _value_parts(v, memo)[0]]
-        kept = frozenset(s for s in subs if isinstance(s, (ir.Load, ir.Alu)) and memo[s][1])
-        scratch = any(isinstance(s, ir.Alu) and s.op != "neg" and not isinstance(s.right, ir.Imm)
-                      for s in subs) or (isinstance(op, ir.Cmp) and not isinstance(op.right, ir.Imm))
-        leading = frozenset(x for v in operands for x in _spine(v))
-        found = memo[op] = _NodeValues(kept, leading, scratch, _r0_after(op))
+        if isinstance(op, ir.Cmp) and isinstance(op.right, ir.Imm):
+            _, kept, scratch = _value_facts(op.left, memo)
+            found = (kept, frozenset(_spine(op.left)), scratch, _r0_after(op))
+        elif isinstance(op, (ir.Cmp, ir.Def)):
+            facts = [_value_facts(v, memo) for v in _operands(op)]
+            kept = facts[0][1].union(*(f[1] for f in facts[1:]))
+            leading = frozenset(x for v in _operands(op) for x in _spine(v))
+            found = (kept, leading, isinstance(op, ir.Cmp) or any(f[2] for f in facts),
+                     _r0_after(op))
+        else:
+            found = _NO_VALUES
+        memo[op] = found
     return found
 
 
-def _recomputed(order: list[cfg.Node], index: dict, facts: list[_NodeValues]) -> list[frozenset]:
+def _recomputed(order: list[cfg.Node], index: dict, facts: list[tuple]) -> list[frozenset]:
     """Per node, the kept values it computes that r0 does not bring in from
     every node before it (``tcp or udp`` compares the ethertype twice after one load)."""
     entry: dict[int, object] = {}
     out = []
     for i, n in enumerate(order):
         held = entry.get(i)
-        values = facts[i].kept
-        if held is not None and held in values and held in facts[i].leading:
+        values, leading, _, after = facts[i]
+        if held is not None and held in values and held in leading:
             values = values - {held}
         out.append(values)
-        after = facts[i].r0_after
         for s in n.successors():
             j = index.get(id(s))
             if j is not None:
@@ -167,42 +174,57 @@ def choose_homes(order: list[cfg.Node]) -> dict[ir.Value, int]:
     memo: dict = {}
     facts = [_node_values(n.op, memo) for n in order]
     seen: set = set()
-    if not any(f.kept & seen or seen.update(f.kept) for f in facts):
+    if not any(f[0] & seen or seen.update(f[0]) for f in facts):
         return {}       # no value in two nodes
     index = {id(n): i for i, n in enumerate(order)}
     kept = _recomputed(order, index, facts)
-    # most uses of each value along one path from each node, bottom up
+    counted: dict = {}
+    for values in kept:
+        for v in values:
+            counted[v] = counted.get(v, 0) + 1
+    candidates = {v for v, c in counted.items() if c >= 2}
+    if not candidates:
+        return {}
+    # most uses of each candidate along one path from each node, bottom up
+    succ = [[index[id(x)] for x in n.successors() if id(x) in index] for n in order]
     most: list[dict] = [{}] * len(order)
-    desc = [0] * len(order)
     for i in range(len(order) - 1, -1, -1):
         counts: dict = {}
-        bits = 1 << i
-        for s in order[i].successors():
-            j = index.get(id(s))
-            if j is None:
-                continue
-            bits |= desc[j]
+        for j in succ[i]:
             for v, c in most[j].items():
                 if c > counts.get(v, 0):
                     counts[v] = c
-        for v in kept[i]:
+        for v in kept[i] & candidates:
             counts[v] = counts.get(v, 0) + 1
-        most[i], desc[i] = counts, bits
-    if not order:
-        return {}
+        most[i] = counts
     reused = sorted((v for v, c in most[0].items() if c >= 2),
                     key=lambda v: (-most[0][v], -len(memo[v][0])))
-    if not reused:
-        return {}
-    anc = [1 << i for i in range(len(order))]
-    for i, n in enumerate(order):
-        for s in n.successors():
-            j = index.get(id(s))
-            if j is not None:
-                anc[j] |= anc[i]
+    regs = CALLEE_SAVED[:2] if any(f[2] for f in facts) else CALLEE_SAVED
+    homes: dict[ir.Value, int] = {}
+    for v in reused:
+        if any(v in memo[k][0] and most[0][v] <= most[0][k] for k in homes):
+            continue            # only ever computed as part of a kept value
+        homes[v] = None         # a register below
+    if len(homes) <= len(regs):
+        return dict(zip(homes, regs))
+    return _share_registers(list(homes), regs, kept, succ)
+
+
+def _share_registers(values: list, regs: tuple, kept: list, succ: list) -> dict:
+    """More values to keep than registers: a value takes a register already
+    given to others when no path uses one of them between two uses of another."""
+    n = len(kept)
+    desc = [1 << i for i in range(n)]
+    for i in range(n - 1, -1, -1):
+        for j in succ[i]:
+            desc[i] |= desc[j]
+    anc = [1 << i for i in range(n)]
+    for i in range(n):
+        for j in succ[i]:
+            anc[j] |= anc[i]
     uses: dict = {}
-    for i, values in enumerate(kept):
-        for v in values:
+    for i, found in enumerate(kept):
+        for v in found:
             uses[v] = uses.get(v, 0) | (1 << i)
 
     def region(v) -> int:
@@ -216,14 +238,9 @@ def choose_homes(order: list[cfg.Node]) -> dict[ir.Value, int]:
             i += 1
         return down & up
 
-    scratch = any(f.scratch for f in facts)
-    regs = CALLEE_SAVED[:2] if scratch else CALLEE_SAVED
-    homes: dict[ir.Value, int] = {}
-    regions: dict = {}
-    for v in reused:
-        if any(v in memo[k][0] and most[0][v] <= most[0][k] for k in homes):
-            continue            # only ever computed as part of a kept value
-        regions[v] = region(v)
+    homes: dict = {}
+    regions = {v: region(v) for v in values}
+    for v in values:
         for reg in regs:
             if all(not (uses[w] & regions[v] or uses[v] & regions[w])
                    for w, r in homes.items() if r == reg):
@@ -237,13 +254,13 @@ class _Emitter:
     wire_len_field: str
     homes: dict                                   # Value -> its home register
     items: list = field(default_factory=list)
-    available: set = field(default_factory=set)   # values in their homes right now
+    available: frozenset = _EMPTY                 # values in their homes right now
     scratch: list = field(default_factory=list)   # free callee-saved registers
     slots_used: int = 0
     variables: dict = field(default_factory=dict)  # Var name -> stack offset
     labels: itertools.count = field(default_factory=itertools.count)
     r0: object = None                             # the value r0 holds, if known
-    defined: set = field(default_factory=set)     # variables set on every path to here
+    defined: frozenset = _EMPTY                   # variables set on every path to here
     unset: set = field(default_factory=set)       # variables some path reads unset
 
     def label(self) -> str:
@@ -273,8 +290,7 @@ class _Emitter:
             return reg
         if reg != home:
             self.emit(isa.mov32_reg(home, reg))
-        self.available = {u for u in self.available if self.homes[u] != home}
-        self.available.add(v)
+        self.available = frozenset([v, *(u for u in self.available if self.homes[u] != home)])
         return home
 
     def compute(self, v: ir.Value) -> int:
@@ -377,15 +393,15 @@ class _Emitter:
         elif isinstance(op, ir.Def):
             reg = self.value(op.value)
             self.emit(isa.stx_mem(8, R10, reg, self.slot_of(op.name)), isa.ja(yes))
-            self.defined.add(op.name)
+            self.defined = self.defined | {op.name}
         elif isinstance(op, ir.ProtoChain):
             self.protochain(op, yes, no)
-            self.available.clear()          # the loop used r0 and r7-r9
+            self.available = _EMPTY         # the loop used r0 and r7-r9
             self.r0 = None
         elif isinstance(op, ir.Transport6):
             self.transport6(op, yes, no)
-            self.defined.add(op.var)
-            self.available.clear()
+            self.defined = self.defined | {op.var}
+            self.available = _EMPTY
             self.r0 = None
         else:
             raise AssertionError(op)
@@ -457,6 +473,10 @@ class _Emitter:
 
 
 
+def _meet(a: tuple, b: tuple) -> tuple:
+    return (a[0] & b[0], a[1] if a[1] == b[1] else None, a[2] & b[2])
+
+
 def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len") -> list[Insn]:
     """eBPF for a socket filter returning ``snaplen`` when ``pred`` holds, else 0
     (``pred`` may already be its optimized decision graph).
@@ -475,10 +495,9 @@ def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len
     em.emit(isa.mov64_reg(R6, R1))
     if g.root.terminal:
         em.emit(isa.ja(names[id(g.root)]))
-    # what the registers hold when a node starts: what every node before it left there
-    available_at: dict[int, frozenset] = {id(g.root): frozenset()}
-    r0_at: dict[int, object] = {id(g.root): None}
-    defined_at: dict[int, frozenset] = {id(g.root): frozenset()}
+    # what the registers hold when a node starts: what every node before it
+    # left there (homes in use, r0, variables set)
+    start: dict[int, tuple] = {id(g.root): (_EMPTY, None, _EMPTY)}
     placed: set[int] = set()
 
     def place(terminal: cfg.Node) -> None:
@@ -487,20 +506,15 @@ def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len
                 isa.mov32_imm(R0, snaplen if terminal is g.accept else 0), isa.exit_insn())
 
     for i, n in enumerate(order):
-        em.available = set(available_at[id(n)])
-        em.r0 = r0_at[id(n)]
-        em.defined = set(defined_at[id(n)])
+        em.available, em.r0, em.defined = start[id(n)]
         em.scratch = list(scratch)
         em.emit(Label(names[id(n)]))
         em.node(n, names[id(n.yes)], names[id(n.no)] if n.no is not None else None)
-        out = frozenset(em.available)
+        state = (em.available, em.r0, em.defined)
         for s in n.successors():
             if not s.terminal:
-                seen = available_at.get(id(s))
-                available_at[id(s)] = out if seen is None else seen & out
-                r0_at[id(s)] = em.r0 if r0_at.get(id(s), em.r0) == em.r0 else None
-                seen = defined_at.get(id(s))
-                defined_at[id(s)] = frozenset(em.defined) if seen is None else seen & em.defined
+                seen = start.get(id(s))
+                start[id(s)] = state if seen is None or seen == state else _meet(seen, state)
         # a terminal goes where a node would otherwise need a jump to reach it
         following = order[i + 1] if i + 1 < len(order) else None
         if following is None or following not in n.successors():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 from enum import IntEnum
 
 
@@ -78,10 +79,10 @@ INVERSE_JUMP = {JmpOp.JEQ: JmpOp.JNE, JmpOp.JNE: JmpOp.JEQ, JmpOp.JGT: JmpOp.JLE
 R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 = range(11)
 
 
-@dataclass(frozen=True, slots=True)
-class Insn:
+class Insn(NamedTuple):
     """One ``struct bpf_insn``.  ``target`` names a label for jumps until the
-    assembler resolves it into ``off``."""
+    assembler resolves it into ``off``.  A named tuple: the code generator
+    makes many, and a frozen dataclass is several times slower to build."""
 
     code: int
     dst: int = 0
@@ -114,16 +115,25 @@ class Label:
 
 # ---- builders (include/linux/filter.h) ---------------------------------------------
 
+_MOV64_REG = int(Class.ALU64 | AluOp.MOV | Src.X)
+_MOV32_REG = int(Class.ALU | AluOp.MOV | Src.X)
+_MOV32_IMM = int(Class.ALU | AluOp.MOV | Src.K)
+_LD_ABS = {n: int(Class.LD | s | Mode.ABS) for n, s in SIZE_OF_BYTES.items()}
+_LD_IND = {n: int(Class.LD | s | Mode.IND) for n, s in SIZE_OF_BYTES.items()}
+_LDX = {n: int(Class.LDX | s | Mode.MEM) for n, s in SIZE_OF_BYTES.items()}
+_JA = int(Class.JMP | JmpOp.JA)
+
+
 def mov64_reg(dst: int, src: int) -> Insn:
-    return Insn(Class.ALU64 | AluOp.MOV | Src.X, dst, src)
+    return Insn(_MOV64_REG, dst, src)
 
 
 def mov32_reg(dst: int, src: int) -> Insn:
-    return Insn(Class.ALU | AluOp.MOV | Src.X, dst, src)
+    return Insn(_MOV32_REG, dst, src)
 
 
 def mov32_imm(dst: int, imm: int) -> Insn:
-    return Insn(Class.ALU | AluOp.MOV | Src.K, dst, 0, 0, imm & 0xFFFFFFFF)
+    return Insn(_MOV32_IMM, dst, 0, 0, imm & 0xFFFFFFFF)
 
 
 def alu32_imm(op: AluOp, dst: int, imm: int) -> Insn:
@@ -135,15 +145,15 @@ def alu32_reg(op: AluOp, dst: int, src: int) -> Insn:
 
 
 def ld_abs(size: int, imm: int) -> Insn:
-    return Insn(Class.LD | SIZE_OF_BYTES[size] | Mode.ABS, 0, 0, 0, imm)
+    return Insn(_LD_ABS[size], 0, 0, 0, imm)
 
 
 def ld_ind(size: int, src: int, imm: int = 0) -> Insn:
-    return Insn(Class.LD | SIZE_OF_BYTES[size] | Mode.IND, 0, src, 0, imm)
+    return Insn(_LD_IND[size], 0, src, 0, imm)
 
 
 def ldx_mem(size: int, dst: int, src: int, off: int) -> Insn:
-    return Insn(Class.LDX | SIZE_OF_BYTES[size] | Mode.MEM, dst, src, off)
+    return Insn(_LDX[size], dst, src, off)
 
 
 def stx_mem(size: int, dst: int, src: int, off: int) -> Insn:
@@ -155,7 +165,7 @@ def st_mem(size: int, dst: int, off: int, imm: int) -> Insn:
 
 
 def jmp32_imm(op: JmpOp, dst: int, imm: int, target: str) -> Insn:
-    return Insn(Class.JMP32 | op | Src.K, dst, 0, 0, imm & 0xFFFFFFFF, target)
+    return Insn(0x06 | op, dst, 0, 0, imm & 0xFFFFFFFF, target)      # BPF_JMP32 | op | BPF_K
 
 
 def jmp32_reg(op: JmpOp, dst: int, src: int, target: str) -> Insn:
@@ -163,7 +173,7 @@ def jmp32_reg(op: JmpOp, dst: int, src: int, target: str) -> Insn:
 
 
 def ja(target: str) -> Insn:
-    return Insn(Class.JMP | JmpOp.JA, target=target)
+    return Insn(_JA, 0, 0, 0, 0, target)
 
 
 def to_be(dst: int, bits: int) -> Insn:

@@ -203,8 +203,11 @@ def _follow(n: Node, facts: Facts) -> Node:
 
 
 def thread(g: Graph) -> bool:
-    """One round of jump threading over ``g``; whether anything changed."""
-    changed = False
+    """One round of jump threading over ``g``; whether another round could
+    find more.  Nodes are visited in topological order, so the facts at a
+    node are final when its edges move; what one round cannot see is a node
+    whose two edges came to meet after the edges into it were threaded."""
+    again = False
     g.root = root = _follow(g.root, NO_FACTS)
     facts_in: dict[int, Facts] = {id(root): NO_FACTS}
     for n in g.order():
@@ -220,11 +223,11 @@ def thread(g: Graph) -> bool:
             moved = _follow(target, facts)
             if moved is not target:
                 setattr(n, attr, moved)
-                changed = True
             if not moved.terminal:
                 seen = facts_in.get(id(moved))
                 facts_in[id(moved)] = facts if seen is None else meet(seen, facts)
-    return changed
+        again = again or _skippable(n)
+    return again
 
 
 def share(g: Graph) -> bool:
@@ -247,9 +250,8 @@ def share(g: Graph) -> bool:
 
 def optimize(g: Graph) -> Graph:
     for _ in range(MAX_ROUNDS):
-        threaded = thread(g)
-        shared = share(g)
-        if not (threaded or shared):
+        again = thread(g)
+        if not (share(g) or again):
             break
     return g
 
