@@ -14,6 +14,7 @@ import socket
 import struct
 
 from . import _tables as T
+from .hexdump import hex_ascii_lines, hex_lines
 
 _inet_ntop = socket.inet_ntop
 _AF6 = socket.AF_INET6
@@ -157,38 +158,19 @@ def cksum_shouldbe(field, computed):
 
 def hex_and_ascii(c, ident, o, length, oset=0):
     """hex_and_ascii_print(); raises Trunc (after printing) if cut short."""
-    caplength = avail(c, o)
-    truncated = False
-    if length > caplength:
-        length = caplength
-        truncated = True
-    d = c.d
-    out = c.o
-    for i in range(0, length, 16):
-        chunk = d[o + i:o + min(i + 16, length)]
-        h = chunk.hex()
-        hexstuff = "".join(" " + h[j:j + 4] for j in range(0, len(h), 4))
-        out.append("%s0x%04x: %-40s  %s" % (ident, oset + i, hexstuff, chunk.decode("latin-1").translate(_ASCII_TRANS)))
-    if truncated:
-        raise Trunc
-
-
-_ASCII_TRANS = {i: ("." if not (0x21 <= i <= 0x7E) else chr(i)) for i in range(256)}
+    _dump(c, hex_ascii_lines, ident, o, length, oset)
 
 
 def hex_print(c, ident, o, length, oset=0):
-    caplength = avail(c, o)
-    truncated = False
-    if length > caplength:
-        length = caplength
-        truncated = True
-    d = c.d
-    out = c.o
-    for i in range(0, length, 16):
-        chunk = d[o + i:o + min(i + 16, length)]
-        h = chunk.hex()
-        out.append("%s0x%04x: %s" % (ident, oset + i, "".join(" " + h[j:j + 4] for j in range(0, len(h), 4))))
-    if truncated:
+    """hex_print(); raises Trunc (after printing) if cut short."""
+    _dump(c, hex_lines, ident, o, length, oset)
+
+
+def _dump(c, lines, ident, o, length, oset):
+    have = avail(c, o)
+    if length > 0:
+        c.o.append(lines(c.d[o:o + min(length, have)], ident, oset))
+    if length > have:
         raise Trunc
 
 
