@@ -1,8 +1,8 @@
 """More of tcpdump 4.99's printers: STP (print-stp.c), BFD (print-bfd.c),
 UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
 Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
-(print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), and the
-default lines of EAPOL
+(print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), the Ethernet
+loopback protocol (print-loopback.c), and the default lines of EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1475,3 +1475,52 @@ def _krb4_print(c, p):
         _krb_string(c, q + 4)
     else:
         o.append("(unknown)")
+
+
+# --------------------------------------------------------------------------
+# Ethernet configuration testing protocol (print-loopback.c)
+
+def _le16(c, o):
+    return g8(c, o) | g8(c, o + 1) << 8
+
+
+def loopback_print(c, p, length):
+    c.proto = "loopback"
+    o = c.o
+    o.append("Loopback")
+    if length >= 2:
+        skip = _le16(c, p)
+        p += 2
+        length -= 2
+        o.append(", skipCount %u" % skip)
+        if skip % 8:
+            o.append(" (bogus)")
+        if skip <= length:
+            need(c, p, skip)
+            _loopback_message(c, p + skip, length - skip)
+            return
+    invalid(c)
+    need(c, p, length)
+
+
+def _loopback_message(c, p, length):
+    o = c.o
+    if length >= 2:
+        function = _le16(c, p)
+        p += 2
+        length -= 2
+        o.append(", %s" % {1: "Reply", 2: "Forward Data"}.get(function, " invalid (%u)" % function))
+        field = {1: 2, 2: 6}.get(function, 0)        # receipt number, forwarding address
+        if length >= field:
+            if function == 1:
+                o.append(", receipt number %u" % _le16(c, p))
+            elif function == 2:
+                o.append(", forwarding address %s" % _mac(c, p))
+            p += field
+            length -= field
+            if field:
+                o.append(", data (%u octets)" % length)
+            need(c, p, length)
+            return
+    invalid(c)
+    need(c, p, length)
