@@ -260,6 +260,7 @@ def all_of(*items: Pred) -> Pred:
     operand or ``x and not x`` make it false; repeated tests go."""
     out: list[Pred] = []
     seen: set[Pred] = set()
+    negated: set[Pred] = set()       # x for every ``not x`` in seen
     for item in items:
         if item == TRUE:
             continue
@@ -267,7 +268,7 @@ def all_of(*items: Pred) -> Pred:
             return FALSE
         if item in seen:
             continue           # x and x: the second test can add nothing
-        if _contradicts(item, seen):
+        if _contradicts(item, seen, negated):
             return FALSE
         seen.add(item)
         out.extend(item.items if isinstance(item, All) else (item,))
@@ -281,6 +282,7 @@ def any_of(*items: Pred) -> Pred:
     ``(a and b) or a`` is ``a`` (libpcap's optimizer drops the implied test)."""
     out: list[Pred] = []
     seen: set[Pred] = set()
+    negated: set[Pred] = set()
     for item in items:
         if item == FALSE:
             continue
@@ -288,7 +290,7 @@ def any_of(*items: Pred) -> Pred:
             return TRUE
         if item in seen:
             continue
-        if _contradicts(item, seen):
+        if _contradicts(item, seen, negated):
             return TRUE
         seen.add(item)
         out.extend(item.items if isinstance(item, Any) else (item,))
@@ -299,11 +301,13 @@ def any_of(*items: Pred) -> Pred:
     return out[0] if len(out) == 1 else Any(tuple(out))
 
 
-def _contradicts(item: Pred, seen: set) -> bool:
-    """Whether ``not item`` is in ``seen`` (without building it when it cannot be)."""
+def _contradicts(item: Pred, seen: set, negated: set) -> bool:
+    """Whether ``not item`` is in ``seen``; ``negated`` holds what the
+    negations in ``seen`` negate (and learns ``item``'s, if it is one)."""
     if isinstance(item, Negation):
+        negated.add(item.item)
         return item.item in seen
-    return bool(seen) and Negation(item) in seen
+    return item in negated
 
 
 def negate(item: Pred) -> Pred:
