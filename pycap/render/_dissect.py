@@ -378,8 +378,7 @@ def _et_ptp(c, t, p, length, caplen):
 
 
 def _et_lldp(c, t, p, length, caplen):
-    c.proto = "lldp"
-    c.o.append("LLDP, length %u" % length)
+    lldp_print(c, p, length)
 
 
 def _et_ipx(c, t, p, length, caplen):
@@ -4353,8 +4352,8 @@ TCP_APP = _tcp_app_table()
 
 # printers kept in a module of their own, hooked in here
 from ._more import (babel_print, bfd_print, calm_fast_print, dtp_print, eapol_print,  # noqa: E402
-                    geonet_print, ipx_print, isoclns_print, loopback_print, sctp_print,
-                    slow_print, stp_print, udld_print)
+                    geonet_print, ipx_print, isoclns_print, lldp_print, loopback_print,
+                    sctp_print, slow_print, stp_print, udld_print)
 from . import _more  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)

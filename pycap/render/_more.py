@@ -2,7 +2,7 @@
 UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
 Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
 (print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), the Ethernet
-loopback protocol (print-loopback.c), and the default lines of EAPOL
+loopback protocol (print-loopback.c), and the default lines of LLDP, EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1524,3 +1524,34 @@ def _loopback_message(c, p, length):
             return
     invalid(c)
     need(c, p, length)
+
+
+# --------------------------------------------------------------------------
+# LLDP (print-lldp.c): by default only the system name is shown; the TLV
+# decode of -v is not done yet
+
+def lldp_print(c, p, length):
+    c.proto = "lldp"
+    o = c.o
+    o.append("LLDP, length %u" % length)
+    if c.v:
+        return
+    while length >= 2:
+        # print-lldp.c checks with ND_TCHECK (no longjmp): [|lldp], then return
+        if not tt(c, p, 2):
+            trunc(c)
+            return
+        tlv = g16(c, p)
+        typ, ln = tlv >> 9, tlv & 0x1FF
+        p += 2
+        length -= 2
+        if not typ or not ln:
+            break
+        if not tt(c, p, ln) or length < ln:
+            trunc(c)
+            return
+        if typ == 5:                    # System Name
+            o.append(": ")
+            nd_printjnp(c, p, ln)
+        p += ln
+        length -= ln
