@@ -89,6 +89,12 @@ def _range(xs, fmt):
     return fmt(lo) if lo == hi else f"{fmt(lo)}–{fmt(hi)}"
 
 
+def _per_packet(runs: list[dict], key: str) -> list:
+    """µs of ``key`` (seconds) per written packet, run by run."""
+    return [1e6 * r[key] / r["written"] if r["written"] and r.get(key) is not None else None
+            for r in runs]
+
+
 def cells(runs: list[dict], idle: dict) -> list[dict]:
     """Per (scenario, rate): each tool's medians (and ranges) over repetitions."""
     out = []
@@ -104,7 +110,7 @@ def cells(runs: list[dict], idle: dict) -> list[dict]:
             if not rs:
                 continue
             pct = [100.0 * r["written"] / r["expected"] if r["expected"] else None for r in rs]
-            us = [1e6 * r["tool_cpu_s"] / r["written"] if r["written"] else None for r in rs]
+            us = _per_packet(rs, "tool_cpu_s")
             base = idle.get(tool, {}).get("cpu_s", 0.0)
             net = [1e6 * max(0.0, r["tool_cpu_s"] - base) / r["written"] if r["written"] else None
                    for r in rs]
@@ -117,7 +123,8 @@ def cells(runs: list[dict], idle: dict) -> list[dict]:
                 "drop_share": _med(100.0 * r["tool_dropped"] / r["tool_received"]
                                    if r["tool_received"] else 0.0 for r in rs),
                 "us": _med(us), "us_range": _range(us, lambda v: f"{v:.2f}"),
-                "us_net": _med(net),
+                "us_net": _med(net), "us_user": _med(_per_packet(rs, "tool_utime_s")),
+                "us_sys": _med(_per_packet(rs, "tool_stime_s")),
                 "rss_mb": _med(r["tool_maxrss_kb"] / 1024 for r in rs),
             }
         out.append(row)
@@ -149,6 +156,25 @@ def _fmt(v) -> str:
     return "-" if v is None else f"{v:.2f}×"
 
 
+def split_table(rows: list[dict]) -> str:
+    """Where the CPU goes: user and kernel time per written packet (medians,
+    start-up included), the part a tool's own code decides and the part the
+    kernel spends writing the file and waking the tool."""
+    lines = ["| scenario | rate | user µs/pkt tcpdump | pycap | sys µs/pkt tcpdump | pycap |",
+             "|---|---|---|---|---|---|"]
+    for row in rows:
+        t, p = row.get("tcpdump"), row.get("pycap")
+        if not t or not p:
+            continue
+        cols = [_us(t["us_user"]), _us(p["us_user"]), _us(t["us_sys"]), _us(p["us_sys"])]
+        lines.append(f"| {row['scenario']} | {row['rate']} | " + " | ".join(cols) + " |")
+    return "\n".join(lines)
+
+
+def _us(v) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -170,6 +196,7 @@ def main() -> int:
         ensure_generator()
         # start-up as an installed package has it: byte code compiled once
         compileall.compile_dir(str(REPO / "pycap"), quiet=1)
+        load_before = os.getloadavg()
         subprocess.run([str(PERF / "topo.sh"), "up"], check=True, stdout=subprocess.DEVNULL)
         try:
             idle = {
@@ -184,7 +211,7 @@ def main() -> int:
             subprocess.run([str(PERF / "topo.sh"), "down"], stdout=subprocess.DEVNULL)
         data = json.loads(args.json.read_text())
         data["idle"] = idle
-        data["meta"]["load_before"] = os.getloadavg()
+        data["meta"]["load_before"], data["meta"]["load_after"] = load_before, os.getloadavg()
         args.json.write_text(json.dumps(data, indent=1))
     data = json.loads(args.json.read_text())
     idle = data.get("idle", {})
@@ -194,8 +221,15 @@ def main() -> int:
     for tool, cost in idle.items():
         print(f"start-up + shutdown with no traffic, {tool}: {cost['cpu_s'] * 1000:.0f} ms CPU, "
               f"{cost['rss_kb'] / 1024:.1f} MB RSS")
+    load = [data["meta"].get(k) for k in ("load_before", "load_after")]
+    if all(load):
+        print("load average (1, 5, 15 min) before: %s, after: %s"
+              % tuple(", ".join(f"{x:.2f}" for x in avg) for avg in load))
     print()
-    print(table(cells(data["runs"], idle)))
+    rows = cells(data["runs"], idle)
+    print(table(rows))
+    print()
+    print(split_table(rows))
     print(f"\nJSON: {args.json}")
     return 0
 

@@ -35,3 +35,14 @@ def test_cells_and_table():
     table = bench.table(rows).splitlines()
     assert len(table) == 3 and table[2].startswith("| all | max | 250 / 250 |")
     assert table[0].count("|") == table[1].count("|") == table[2].count("|")
+
+
+def test_user_and_sys_split():
+    bench = load()
+    runs = [dict(run("tcpdump", 0.010, 1000), tool_utime_s=0.002, tool_stime_s=0.008),
+            dict(run("pycap", 0.030, 1000), tool_utime_s=0.020, tool_stime_s=0.010)]
+    rows = bench.cells(runs, {})
+    assert round(rows[0]["pycap"]["us_user"], 1) == 20.0
+    assert round(rows[0]["tcpdump"]["us_sys"], 1) == 8.0
+    split = bench.split_table(rows).splitlines()
+    assert split[2] == "| all | max | 2.00 | 20.00 | 8.00 | 10.00 |"
