@@ -1231,8 +1231,9 @@ def ip_print(c, p, length):
         return
     if not c.e:
         o.append("IP ")
-    if p + 20 > c.end:
-        raise Trunc
+    if p + 20 > c.end:      # ND_TCHECK in print-ip.c: printed, no longjmp
+        trunc(c)
+        return
     if length < 20:
         o.append("truncated-ip %u" % length)
         return
@@ -1839,8 +1840,9 @@ def ip6_print(c, p, length):
     c.proto = "ip6"
     o = c.o
     d = c.d
-    if p + 40 > c.end:
-        raise Trunc
+    if p + 40 > c.end:      # as in ip_print
+        trunc(c)
+        return
     if length < 40:
         o.append("truncated-ip6 %u" % length)
         return
@@ -4359,4 +4361,4 @@ from . import _more  # noqa: E402
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)
 _UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel, 546: _more._udp_dhcp6,
                       6343: _more.sflow_print, 520: _more.rip_print, 1645: _more.radius_print,
-                      88: _more.krb_print, 750: _more.krb_print})
+                      88: _more.krb_print, 750: _more.krb_print, 514: _more.syslog_print})

@@ -2,7 +2,8 @@
 UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
 Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
 (print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), the Ethernet
-loopback protocol (print-loopback.c), and the default lines of LLDP, EAPOL
+loopback protocol (print-loopback.c), syslog (print-syslog.c), and the
+default lines of LLDP, EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1555,3 +1556,42 @@ def lldp_print(c, p, length):
             nd_printjnp(c, p, ln)
         p += ln
         length -= ln
+
+
+# --------------------------------------------------------------------------
+# syslog (print-syslog.c, RFC 3164)
+
+_SYSLOG_SEVERITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "info",
+                      "debug")
+_SYSLOG_FACILITIES = ("kernel", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+                      "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "cron",
+                      "local0", "local1", "local2", "local3", "local4", "local5", "local6",
+                      "local7")
+
+
+def syslog_print(c, p, length):
+    c.proto = "syslog"
+    o = c.o
+    if g8(c, p) != 0x3C:                    # "<"
+        invalid(c)
+        return
+    off, pri = 1, 0
+    while off <= 3 and 0x30 <= g8(c, p + off) <= 0x39:
+        pri = pri * 10 + g8(c, p + off) - 0x30
+        off += 1
+    if g8(c, p + off) != 0x3E:              # ">"
+        invalid(c)
+        return
+    off += 1
+    facility, severity = (pri & 0x3F8) >> 3, pri & 7
+    fname = (_SYSLOG_FACILITIES[facility] if facility < len(_SYSLOG_FACILITIES)
+             else "unknown (%u)" % facility)
+    if not c.v:
+        o.append("SYSLOG %s.%s, length: %u" % (fname, _SYSLOG_SEVERITIES[severity], length))
+        return
+    o.append("SYSLOG, length: %u\n\tFacility %s (%u), Severity %s (%u)\n\tMsg: " % (
+        length, fname, facility, _SYSLOG_SEVERITIES[severity], severity))
+    if length > off:
+        D.nd_printn(c, p + off, length - off)
+    if c.v > 1:
+        D.print_unknown_data(c, p, "\n\t", length)
