@@ -99,9 +99,12 @@ def _value(layer, field) -> str:
 
 def _layer_lines(layer, indent: str, out: list, budget: list) -> None:
     """One line for ``layer`` (its plain fields), then its sub-packets indented."""
+    from scapy.fields import ConditionalField
     from scapy.packet import Packet
     plain, nested = [], []
     for f in layer.fields_desc:
+        if isinstance(f, ConditionalField) and f.name not in layer.fields:
+            continue    # not in this packet: its default may be "now" (ICMP ts_ori...)
         v = layer.getfieldval(f.name)
         if isinstance(v, Packet):
             nested.append(v)
