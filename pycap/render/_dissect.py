@@ -2742,7 +2742,7 @@ def _tcp_app_table():
         ((25,), _app_txt("smtp", None, False)),
         ((43,), _app_txt("whois", None, False)),
         ((179,), _app_label("bgp", ": BGP")),
-        ((1723,), _app_label("pptp", ": pptp")),
+        ((1723,), lambda c, bp, length, sp, dp: pptp_print(c, bp)),
         ((6379,), lambda c, bp, length, sp, dp: resp_print(c, bp, length)),
         ((22,), lambda c, bp, length, sp, dp: ssh_print(c, bp, length)),
         ((139, 445), _app_label("smb", "")),
@@ -4355,7 +4355,7 @@ TCP_APP = _tcp_app_table()
 # printers kept in a module of their own, hooked in here
 from ._more import (babel_print, bfd_print, calm_fast_print, dtp_print, eapol_print,  # noqa: E402
                     geonet_print, ipx_print, isoclns_print, lldp_print, loopback_print,
-                    sctp_print, slow_print, stp_print, udld_print)
+                    pptp_print, sctp_print, slow_print, stp_print, udld_print)
 from . import _more  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)

@@ -2,8 +2,8 @@
 UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
 Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
 (print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), the Ethernet
-loopback protocol (print-loopback.c), syslog (print-syslog.c), and the
-default lines of LLDP, EAPOL
+loopback protocol (print-loopback.c), syslog (print-syslog.c), PPTP control
+messages (print-pptp.c), and the default lines of LLDP, EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1595,3 +1595,118 @@ def syslog_print(c, p, length):
         D.nd_printn(c, p + off, length - off)
     if c.v > 1:
         D.print_unknown_data(c, p, "\n\t", length)
+
+
+# --------------------------------------------------------------------------
+# PPTP control messages (print-pptp.c), described as data: each message type
+# is the list of its fields, printed in order as far as they were captured
+
+_PPTP_TYPES = ("NOT_DEFINED", "SCCRQ", "SCCRP", "StopCCRQ", "StopCCRP", "ECHORQ", "ECHORP",
+               "OCRQ", "OCRP", "ICRQ", "ICRP", "ICCN", "CCRQ", "CDN", "WEN", "SLI")
+_PPTP_ERRORS = {0: "None", 1: "Not-Connected", 2: "Bad-Format", 3: "Bad-Value", 4: "No-Resource",
+                5: "Bad-Call-ID", 6: "PAC-Error"}
+_PPTP_ECHORP = {1: "OK", 2: "General Error"}
+_PPTP_RESULTS = {   # -v names of RESULT_CODE, by message type
+    2: {1: "Successful channel establishment", 2: "General error",
+        3: "Command channel already exists",
+        4: "Requester is not authorized to establish a command channel",
+        5: "The protocol version of the requester is not supported"},
+    4: _PPTP_ECHORP, 6: _PPTP_ECHORP,
+    8: {1: "Connected", 2: "General Error", 3: "No Carrier", 4: "Busy", 5: "No Dial Tone",
+        6: "Time-out", 7: "Do Not Accept"},
+    10: {1: "Connect", 2: "General Error", 3: "Do Not Accept"},
+    13: {1: "Lost Carrier", 2: "General Error", 3: "Admin Shutdown", 4: "Request"},
+}
+_PPTP_REASONS = {1: "None", 2: "Stop-Protocol", 3: "Stop-Local-Shutdown"}
+_CAP, _BEARER, _CALL, _PEER = ("CAP",), ("BEARER",), ("u16", "CALL_ID"), ("u16", "PEER_CALL_ID")
+_WIN, _DELAY, _CHAN = ("u16", "RECV_WIN"), ("u16", "PROC_DELAY"), ("u32", "PHY_CHAN_ID")
+_RES, _ERR, _R2, _R1 = ("RESULT",), ("ERR",), ("RESERVED", 2), ("RESERVED", 1)
+_CAPS = (_CAP, _BEARER, ("u16", "MAX_CHAN"), ("u16", "FIRM_REV"), ("str", "HOSTNAME", 64),
+         ("str", "VENDOR", 64))
+_PPTP_FIELDS = {
+    1: (("VER",), _R2) + _CAPS,
+    2: (("VER",), _RES, _ERR) + _CAPS,
+    3: (("REASON",), _R1, _R2),
+    4: (_RES, _ERR, _R2),
+    5: (("u32", "ID"),),
+    6: (("u32", "ID"), _RES, _ERR, _R2),
+    7: (_CALL, ("u16", "CALL_SER_NUM"), ("u32", "MIN_BPS"), ("u32", "MAX_BPS"), ("BTYPE",),
+        ("FTYPE",), _WIN, _DELAY, ("u16", "PHONE_NO_LEN"), _R2,
+        ("str", "PHONE_NO", 64, "PHONE_NO_LEN"), ("str", "SUB_ADDR", 64)),
+    8: (_CALL, _PEER, _RES, _ERR, ("u16", "CAUSE_CODE"), ("u32", "CONN_SPEED"), _WIN, _DELAY,
+        _CHAN),
+    9: (_CALL, ("u16", "CALL_SER_NUM"), ("BTYPE",), _CHAN, ("u16", "DIALED_NO_LEN"),
+        ("u16", "DIALING_NO_LEN"), ("str", "DIALED_NO", 64, "DIALED_NO_LEN"),
+        ("str", "DIALING_NO", 64, "DIALING_NO_LEN"), ("str", "SUB_ADDR", 64)),
+    10: (_CALL, _PEER, _RES, _ERR, _WIN, _DELAY, _R2),
+    11: (_PEER, _R2, ("u32", "CONN_SPEED"), _WIN, _DELAY, ("FTYPE",)),
+    12: (_CALL, _R2),
+    13: (_CALL, _RES, _ERR, ("u16", "CAUSE_CODE"), _R2, ("str", "CALL_STATS", 128)),
+    14: (_PEER, _R2) + tuple(("u32", n) for n in ("CRC_ERR", "FRAMING_ERR", "HARDWARE_OVERRUN",
+                                                  "BUFFER_OVERRUN", "TIMEOUT_ERR", "ALIGN_ERR")),
+    15: (_PEER, _R2, ("x32", "SEND_ACCM"), ("x32", "RECV_ACCM")),
+}
+
+
+def pptp_print(c, p):
+    c.proto = "pptp"
+    o = c.o
+    o.append(": pptp")
+    if c.v:
+        o.append(" Length=%u" % g16(c, p))
+        o.append({1: " CTRL-MSG", 2: " MGMT-MSG"}.get(g16(c, p + 2), " UNKNOWN-MSG-TYPE"))
+    cookie = g32(c, p + 4)
+    if cookie != 0x1A2B3C4D:
+        o.append(" UNEXPECTED Magic-Cookie!!(%08x)" % cookie)
+    if c.v or cookie != 0x1A2B3C4D:
+        o.append(" Magic-Cookie=%08x" % cookie)
+    typ = g16(c, p + 8)
+    o.append(" CTRL_MSGTYPE=%s" % _PPTP_TYPES[typ] if typ < len(_PPTP_TYPES)
+             else " UNKNOWN_CTRL_MSGTYPE(%u)" % typ)
+    p = _pptp_field(c, p + 10, typ, _R2, {})
+    seen: dict = {}             # the lengths printed, for the strings that follow them
+    for field in _PPTP_FIELDS.get(typ, ()):
+        p = _pptp_field(c, p, typ, field, seen)
+
+
+def _pptp_field(c, p, typ, field, seen):
+    """Print one field at p; the offset after it."""
+    o, kind, v = c.o, field[0], c.v
+    if kind == "u16":
+        seen[field[1]] = value = g16(c, p)
+        o.append(" %s(%u)" % (field[1], value))
+        return p + 2
+    if kind in ("u32", "x32"):
+        o.append((" %s(%u)" if kind == "u32" else " %s(0x%08x)") % (field[1], g32(c, p)))
+        return p + 4
+    if kind == "RESERVED":
+        value = g8(c, p) if field[1] == 1 else g16(c, p)
+        if value:
+            o.append(" [ERROR: reserved=%u must be zero]" % value)
+        return p + field[1]
+    if kind == "str":
+        o.append(" %s(" % field[1])
+        nd_printjnp(c, p, min(field[2], seen[field[3]]) if len(field) > 3 else field[2])
+        o.append(")")
+        return p + field[2]
+    if kind == "VER":
+        ver = g16(c, p)
+        o.append(" PROTO_VER(%u.%u)" % (ver >> 8, ver & 0xFF))
+        return p + 2
+    if kind in ("RESULT", "ERR", "REASON"):
+        value = g8(c, p)
+        names = (_PPTP_RESULTS.get(typ) if kind == "RESULT" else
+                 _PPTP_ERRORS if kind == "ERR" else _PPTP_REASONS)
+        label = {"RESULT": "RESULT_CODE", "ERR": "ERR_CODE", "REASON": "REASON"}[kind]
+        o.append(" %s(%u%s)" % (label, value, ":" + names.get(value, "?") if v and names else ""))
+        return p + 1
+    value = g32(c, p)
+    if kind == "CAP":
+        o.append(" FRAME_CAP(%s%s)" % ("A" if value & 1 else "", "S" if value & 2 else ""))
+    elif kind == "BEARER":
+        o.append(" BEARER_CAP(%s%s)" % ("D" if value & 2 else "", "A" if value & 1 else ""))
+    elif kind == "BTYPE":
+        o.append(" BEARER_TYPE(%s)" % {1: "A", 2: "D", 3: "Any"}.get(value, "?"))
+    else:                                                   # FTYPE
+        o.append(" FRAME_TYPE(%s)" % {1: "A", 2: "S", 3: "E"}.get(value, "?"))
+    return p + 4
