@@ -2764,17 +2764,20 @@ def _tcp_app_table():
     return table
 
 
-def _tcp_app(c, bp, length, sport, dport, iph):
-    """The application printer tcp_print() picks by port (the first in its order)."""
+def tcp_app_printer(sport, dport):
+    """The application printer tcp_print() picks by port (the first in its
+    order), or None; called as ``printer(c, bp, length, sport, dport)``."""
     a = TCP_APP.get(sport)
     b = TCP_APP.get(dport)
     if a is None:
-        if b is None:
-            return
-        a = b
-    elif b is not None and b[0] < a[0]:
-        a = b
-    a[1](c, bp, length, sport, dport)
+        return None if b is None else b[1]
+    return b[1] if b is not None and b[0] < a[0] else a[1]
+
+
+def _tcp_app(c, bp, length, sport, dport, iph):
+    printer = tcp_app_printer(sport, dport)
+    if printer is not None:
+        printer(c, bp, length, sport, dport)
 
 
 def ssh_print(c, bp, length):

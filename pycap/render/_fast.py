@@ -75,10 +75,6 @@ def _udp_app(c, cp, length, sport, dport):
     return D._udp_nfs(c, cp, sport, dport) or D.udp_app(c, cp, length, sport, dport)
 
 
-def _tcp_app(c, bp, length, sport, dport):
-    D._tcp_app(c, bp, length, sport, dport, 0)
-
-
 def _tcp_options(d, cp, end, rev, thseq, thack, flags, ipend):
     """The options text of D._tcp_options_fast, or None for anything else."""
     parts = []
@@ -126,7 +122,7 @@ def _tcp_options(d, cp, end, rev, thseq, thack, flags, ipend):
     return ", options [" + ",".join(parts) + "]"
 
 
-# address+port bytes -> (head, tcp key, reversed?, tcp app?, udp app?, sport, dport)
+# address+port bytes -> (head, tcp key, reversed?, tcp app printer or None, udp app?, sport, dport)
 _FLOWS: dict = {}
 
 
@@ -143,7 +139,7 @@ def _flow(fk, six):
         sport, dport = _HH(fk, 8)
         head = "IP %s.%u > %s.%u: " % (_ntoa(src), sport, _ntoa(dst), dport)
     # tcp_print() keys its table on the (address, port) pairs in a canonical order
-    tapp = sport in D.TCP_APP or dport in D.TCP_APP
+    tapp = D.tcp_app_printer(sport, dport)
     uapp = sport == 2049 or dport == 2049 or _udp_first(sport, dport) != ""
     if sport > dport or (sport == dport and src > dst):
         f = (head, (dst, src, (dport << 16) | sport), 1, tapp, uapp, sport, dport)
@@ -231,7 +227,7 @@ def _tcp(d, bp, end, ln, flow, tcp, supp):
     c = _Ctx(d, end, 0, False, 0, tcp, supp)
     c.o.append(text)
     c.proto = "tcp"
-    return _app(c, _tcp_app, bp + hlen, length, flow[5], flow[6])
+    return _app(c, tapp, bp + hlen, length, flow[5], flow[6])
 
 
 def _udp(d, bp, end, ln, flow, tcp, supp):
