@@ -34,8 +34,8 @@ __all__ = ["ether", "raw", "ip4", "ip6", "Cut"]
 _ntoa = socket.inet_ntoa
 _ntop = socket.inet_ntop
 _AF6 = socket.AF_INET6
-_IP4 = struct.Struct("!BBHHHBBH4s4s").unpack_from
-_TCP = struct.Struct("!HHIIBBHHH").unpack_from
+_IP4 = struct.Struct("!BxHxxHBB").unpack_from         # version/hlen, length, offset, ttl, protocol
+_TCP = struct.Struct("!4xIIBBH2xH").unpack_from       # seq, ack, offset, flags, window, urgent
 _HH = struct.Struct("!HH").unpack_from
 _II = struct.Struct("!II").unpack_from
 _ARP = struct.Struct("!HHBBH6s4s6s4s").unpack_from
@@ -153,7 +153,7 @@ def _tcp(d, bp, end, ln, flow, tcp, supp):
     """tcp_print() after the addresses."""
     if bp + 20 > end:
         return None
-    _sp, _dp, seq, ack, offx, flags, win, _sum, urp = _TCP(d, bp)
+    seq, ack, offx, flags, win, urp = _TCP(d, bp)
     hlen = (offx >> 4) << 2
     if hlen < 20 or hlen > ln:
         return None
@@ -256,7 +256,7 @@ def ip4(d, p, caplen, length, tcp, supp=False):
     other protocols by _dissect's demultiplexer after the addresses."""
     if p + 20 > caplen or length < 20 or d[p + 9] in _OWN_ADDRESSES:
         return None
-    vb, _tos, ip_len, _id, off, ttl, nh, _sum, src, dst = _IP4(d, p)
+    vb, ip_len, off, ttl, nh = _IP4(d, p)
     hlen = (vb & 0x0F) << 2
     if (vb & 0xF0) != 0x40 or hlen < 20 or ip_len > length or ip_len < hlen or off & 0x3FFF:
         return None
@@ -270,7 +270,7 @@ def ip4(d, p, caplen, length, tcp, supp=False):
     if nh == 6:
         if bp + 4 > end:
             return None
-        fk = src + dst + d[bp:bp + 4] if hlen != 20 else d[p + 12:p + 24]
+        fk = d[p + 12:p + 20] + d[bp:bp + 4] if hlen != 20 else d[p + 12:p + 24]
         flow = _FLOWS.get(fk)
         if flow is None:
             flow = _flow(fk, False)
@@ -278,7 +278,7 @@ def ip4(d, p, caplen, length, tcp, supp=False):
     if nh == 17:
         if bp + 8 > end or ln < 8:
             return None
-        fk = src + dst + d[bp:bp + 4] if hlen != 20 else d[p + 12:p + 24]
+        fk = d[p + 12:p + 20] + d[bp:bp + 4] if hlen != 20 else d[p + 12:p + 24]
         flow = _FLOWS.get(fk)
         if flow is None:
             flow = _flow(fk, False)
@@ -290,9 +290,10 @@ def ip4(d, p, caplen, length, tcp, supp=False):
         if t == 8 or t == 0:
             i, s = _HH(d, bp + 4)
             return "IP %s > %s: ICMP echo %s, id %u, seq %u, length %u" % (
-                _ntoa(src), _ntoa(dst), "request" if t else "reply", i, s, ln)
+                _ntoa(d[p + 12:p + 16]), _ntoa(d[p + 16:p + 20]), "request" if t else "reply",
+                i, s, ln)
     c = _Ctx(d, end, 0, False, 0, tcp, supp)
-    c.o.append("IP %s > %s: " % (_ntoa(src), _ntoa(dst)))
+    c.o.append("IP %s > %s: " % (_ntoa(d[p + 12:p + 16]), _ntoa(d[p + 16:p + 20])))
     c.proto = "ip"
     return _app(c, D.ip_demux_print, bp, ln, 4, 0, ttl, nh, p)
 
