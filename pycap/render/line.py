@@ -67,7 +67,7 @@ class Renderer:
     """Stateful tcpdump-style printer for one run (one file or one capture)."""
 
     __slots__ = ("opts", "_tcp", "_first", "_prev", "_sec_cache_key", "_sec_cache_val",
-                 "_v", "_e", "_q", "_suppress", "_hexmode", "_fast", "_ts", "_fast_links")
+                 "_v", "_e", "_q", "_suppress", "_hexmode", "_fast", "_stamp", "_fast_links")
 
     def __new__(cls, opts: RenderOptions | None = None):
         if opts is not None and opts.json:
@@ -94,9 +94,10 @@ class Renderer:
                             12: (F.raw, 0), 14: (F.raw, 0), LINKTYPE_LINUX_SLL: (F.sll, 16),
                             LINKTYPE_LINUX_SLL2: (F.sll2, 20)} if fast else {}
         ts = self.opts.timestamp
-        self._ts = (None if ts == "none" else
-                    self._ts_default_us if ts == "default" and not self.opts.nanosecond else
-                    self.format_timestamp)
+        # _stamp(timestamp_ns, text): the line with its time stamp in front
+        self._stamp = (None if ts == "none" else
+                       self._stamp_default_us if ts == "default" and not self.opts.nanosecond else
+                       self._stamp_any)
 
     def reset(self) -> None:
         """Forget TCP sequence bases and time references (a new file)."""
@@ -111,15 +112,24 @@ class Renderer:
             return "%09u" % (ns % 1_000_000_000)
         return "%06u" % ((ns // 1000) % 1_000_000)
 
-    def _ts_default_us(self, timestamp_ns: int) -> str:
-        sec, ns = divmod(timestamp_ns, 1_000_000_000)
+    def _clock(self, sec: int) -> str:
+        """"HH:MM:SS." for a second, kept while the packets stay in it."""
         if sec != self._sec_cache_key:
             try:
                 self._sec_cache_val = time.strftime("%H:%M:%S.", time.localtime(sec))
             except (OverflowError, OSError, ValueError):
                 self._sec_cache_val = "[Error converting time]."
             self._sec_cache_key = sec
-        return "%s%06u " % (self._sec_cache_val, ns // 1000)
+        return self._sec_cache_val
+
+    def _stamp_default_us(self, timestamp_ns: int, text: str) -> str:
+        """The default time stamp and the line in one format (the common case)."""
+        sec, ns = divmod(timestamp_ns, 1_000_000_000)
+        clock = self._sec_cache_val if sec == self._sec_cache_key else self._clock(sec)
+        return "%s%06u %s" % (clock, ns // 1000, text)
+
+    def _stamp_any(self, timestamp_ns: int, text: str) -> str:
+        return self.format_timestamp(timestamp_ns) + text
 
     def format_timestamp(self, timestamp_ns: int) -> str:
         """The time stamp prefix (with its trailing space, or "" for -t)."""
@@ -128,14 +138,7 @@ class Renderer:
             return ""
         nano = self.opts.nanosecond
         if mode == "default":
-            sec = timestamp_ns // 1_000_000_000
-            if sec != self._sec_cache_key:
-                try:
-                    self._sec_cache_val = time.strftime("%H:%M:%S.", time.localtime(sec))
-                except (OverflowError, OSError, ValueError):
-                    self._sec_cache_val = "[Error converting time]."
-                self._sec_cache_key = sec
-            return "%s%s " % (self._sec_cache_val, self._frac(timestamp_ns))
+            return "%s%s " % (self._clock(timestamp_ns // 1_000_000_000), self._frac(timestamp_ns))
         if mode == "epoch":
             return "%u.%s " % (timestamp_ns // 1_000_000_000, self._frac(timestamp_ns))
         if mode == "date":
@@ -180,8 +183,8 @@ class Renderer:
                 if self._hexmode is not None:
                     # a line cut short by [|proto] dumps from byte 0, as on the general path
                     text += H.dump(self._hexmode, data, fast[1] if type(text) is str else 0)
-                if self._ts is not None:
-                    return self._ts(timestamp_ns) + text
+                if self._stamp is not None:
+                    return self._stamp(timestamp_ns, text)
                 return text
         return self._render(data, caplen, wire_len, linktype, timestamp_ns)
 
@@ -201,7 +204,6 @@ class Renderer:
         return "[Invalid header:" + ",".join(bad) + "]"
 
     def _render(self, data: bytes, caplen: int, wire_len: int, linktype: int, timestamp_ns: int) -> str:
-        ts = self._ts(timestamp_ns) if self._ts is not None else ""
         c = D.Ctx(data, caplen, self._v, self._e, self._q, self._tcp, self._suppress)
         try:
             _LINK_PRINTERS.get(linktype, _unknown_link)(c, wire_len, linktype)
@@ -211,7 +213,9 @@ class Renderer:
         except Exception:  # noqa: BLE001 - never let a packet kill the run
             c.o.append(" [|pycap: malformed]")
             c.llhdr = 0
-        text = ts + "".join(c.o)
+        text = "".join(c.o)
+        if self._stamp is not None:
+            text = self._stamp(timestamp_ns, text)
         if c.generic is not None and self._v >= 2:
             # a protocol pycap only names: scapy's dissection below the line
             from . import deep
