@@ -18,14 +18,19 @@ others are scratch for two-operand arithmetic (spilled to the stack when
 they run out).  Packet loads use ``LD_ABS``/``LD_IND``, whose out-of-bounds
 behaviour (the program returns 0) is exactly classic BPF's.  Arithmetic and
 comparisons are 32-bit (``BPF_ALU``, ``BPF_JMP32``) as in classic BPF.
+
+Each ``LD_ABS`` is a helper call once the verifier is done with it, and
+those calls are what a filter costs.  Where a path reads enough fields at
+constant offsets, one ``bpf_skb_load_bytes`` copies the leading bytes to
+the stack instead (plan_copy): as many as every accepting path reads, so
+the copy itself is the only bounds check, and fields in it are compared in
+the host's byte order against swapped constants.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from pycap.bpf import isa
 from pycap.bpf.asm import assemble
@@ -35,6 +40,14 @@ from pycap.ir import nodes as ir
 
 CALLEE_SAVED = (R7, R8, R9)
 MAX_OFFSET = 0x40000          # no frame is longer; larger computed offsets reject
+# The header copy: one bpf_skb_load_bytes of the packet's first bytes to the
+# stack, at COPY_BASE, instead of one helper call per LD_ABS.  The verifier
+# wants aligned stack reads; starting the copy 2 bytes past a 4-byte boundary
+# aligns IPv4/IPv6 addresses and the 16-bit fields behind an Ethernet header.
+COPY_BASE = -510
+COPY_MAX = 96                 # bytes copied at most
+COPY_MIN_LOADS = 4            # constant loads it must hold to pay (a copy costs about
+                              # two LD_ABS: benchmarks/filter_cost.py)
 SKB_OFFSETS = {"len": 0, "pkt_type": 4, "mark": 8, "protocol": 16, "vlan_present": 20,
                "vlan_tci": 24, "ifindex": 40, "cb0": 48}
 ALU_OF = {"add": AluOp.ADD, "sub": AluOp.SUB, "mul": AluOp.MUL, "div": AluOp.DIV,
@@ -102,27 +115,38 @@ def _r0_after(op) -> ir.Value | None:
 
 
 _EMPTY: frozenset = frozenset()
+_COPY = object()      # memo key: the header copy's length
 _NO_VALUES = (_EMPTY, _EMPTY, False, None)
 
 
-def _value_facts(v: ir.Value, memo: dict) -> tuple[tuple, frozenset, bool]:
-    """``(parts, kept, scratch)`` of a value: the value and its sub-values,
-    those that read the packet (worth a register if reused), and whether it
-    has two-operand arithmetic.  Plain tuples: this runs for every value of
-    every compile."""
+def stackable(v: ir.Load, copy_len: int) -> bool:
+    """Whether a copy of ``copy_len`` leading bytes holds ``v``, aligned."""
+    if not isinstance(v.offset, ir.Imm):
+        return False
+    k = v.offset.value
+    return k + v.size <= copy_len and (COPY_BASE + k) % v.size == 0
+
+
+def _value_facts(v: ir.Value, memo: dict) -> tuple[tuple, frozenset, bool, bool]:
+    """``(parts, kept, scratch, reads)`` of a value: the value and its
+    sub-values, those worth a register if reused (packet loads, but for one
+    instruction from the header copy, and arithmetic on them), whether it has
+    two-operand arithmetic, whether it reads the packet.  Plain tuples: this
+    runs for every value of every compile."""
     found = memo.get(v)
     if found is None:
         if isinstance(v, ir.Load):
-            parts, kept, scratch = _value_facts(v.offset, memo)
-            found = ((v,) + parts, kept | {v}, scratch)
+            parts, kept, scratch, _ = _value_facts(v.offset, memo)
+            found = ((v,) + parts, kept if stackable(v, memo[_COPY]) else kept | {v}, scratch, True)
         elif isinstance(v, ir.Alu):
-            lparts, lkept, lscratch = _value_facts(v.left, memo)
-            rparts, rkept, rscratch = _value_facts(v.right, memo)
+            lparts, lkept, lscratch, lreads = _value_facts(v.left, memo)
+            rparts, rkept, rscratch, rreads = _value_facts(v.right, memo)
             kept = lkept | rkept
-            found = ((v,) + lparts + rparts, kept | {v} if kept else kept,
-                     lscratch or rscratch or (v.op != "neg" and not isinstance(v.right, ir.Imm)))
+            found = ((v,) + lparts + rparts, kept | {v} if lreads or rreads else kept,
+                     lscratch or rscratch or (v.op != "neg" and not isinstance(v.right, ir.Imm)),
+                     lreads or rreads)
         else:
-            found = ((v,), _EMPTY, False)
+            found = ((v,), _EMPTY, False, False)
         memo[v] = found
     return found
 
@@ -134,7 +158,7 @@ def _node_values(op, memo: dict) -> tuple[frozenset, frozenset, bool, object]:
     found = memo.get(op)
     if found is None:
         if isinstance(op, ir.Cmp) and isinstance(op.right, ir.Imm):
-            _, kept, scratch = _value_facts(op.left, memo)
+            _, kept, scratch, _ = _value_facts(op.left, memo)
             found = (kept, frozenset(_spine(op.left)), scratch, _r0_after(op))
         elif isinstance(op, (ir.Cmp, ir.Def)):
             facts = [_value_facts(v, memo) for v in _operands(op)]
@@ -166,12 +190,12 @@ def _recomputed(order: list[cfg.Node], index: dict, facts: list[tuple]) -> list[
     return out
 
 
-def choose_homes(order: list[cfg.Node]) -> dict[ir.Value, int]:
+def choose_homes(order: list[cfg.Node], copy_len: int = 0) -> dict[ir.Value, int]:
     """Home registers for the values that some path through the graph computes
     more than once, the most reused first.  Two values share a register when
     no path uses one between two uses of the other (the ethertype, then the
     IPv4 protocol): sharing then costs no reload."""
-    memo: dict = {}
+    memo: dict = {_COPY: copy_len}
     facts = [_node_values(n.op, memo) for n in order]
     seen: set = set()
     if not any(f[0] & seen or seen.update(f[0]) for f in facts):
@@ -249,6 +273,73 @@ def _share_registers(values: list, regs: tuple, kept: list, succ: list) -> dict:
     return homes
 
 
+def _constant_loads(op) -> list[tuple[int, int]]:
+    return [(s.offset.value, s.size) for v in _operands(op) for s in _subvalues(v)
+            if isinstance(s, ir.Load) and isinstance(s.offset, ir.Imm)]
+
+
+def _reads_packet(op) -> bool:
+    return any(isinstance(s, (ir.Load, ir.Var)) for v in _operands(op) for s in _subvalues(v)) \
+        or not isinstance(op, (ir.Cmp, ir.Def))
+
+
+def copy_point(g: cfg.Graph) -> cfg.Node | None:
+    """Where the header copy goes: past the leading tests of packet metadata
+    (``vlan``, ``inbound``, ``len``) that lead nowhere else but an exit, so
+    a packet they reject costs no copy.  Every later node is behind it."""
+    n = g.root
+    while not n.terminal and not _reads_packet(n.op):
+        inner = [s for s in n.successors() if not s.terminal]
+        if len(inner) != 1:
+            break
+        n = inner[0]
+    return None if n.terminal else n
+
+
+def plan_copy(g: cfg.Graph, order: list[cfg.Node], at: cfg.Node | None) -> int:
+    """How many leading bytes to copy to the stack at node ``at`` (0: none).
+
+    Every accepting path from there reads at least ``needed_lengths`` bytes
+    (an out-of-bounds load rejects), so a packet shorter than that is
+    rejected at once and exactly that many bytes are copied: loads within
+    them become stack reads, with no bounds check left to do, and loads
+    beyond stay ``LD_ABS``.  One ``bpf_skb_load_bytes`` costs about two
+    ``LD_ABS`` (measured), so the copy is made only when some path has
+    enough loads for it to replace."""
+    if at is None:
+        return 0
+    length = min(needed_lengths(g, order)[id(at)], COPY_MAX)
+
+    def held(op) -> set:
+        return {(k, size) for k, size in _constant_loads(op)
+                if k + size <= length and (COPY_BASE + k) % size == 0}
+
+    most: dict[int, set] = {id(g.accept): set(), id(g.reject): set()}
+    for n in reversed(order):      # the path with the most distinct such loads
+        below = max((most[id(x)] for x in n.successors()), key=len)
+        most[id(n)] = below | held(n.op)
+    return length if len(most[id(at)]) >= COPY_MIN_LOADS else 0
+
+
+NEVER = 1 << 32       # the length "needed" on the way to REJECT: no packet is that long
+
+
+def needed_lengths(g: cfg.Graph, order: list[cfg.Node]) -> dict[int, int]:
+    """For each node, a length no accepted packet is shorter than: along every
+    path from it to ACCEPT some constant-offset load reaches that far, and an
+    out-of-bounds load rejects.  Checking ``len`` against it once replaces the
+    bounds check of every load from the header copy up to there."""
+    need = {id(g.accept): 0, id(g.reject): NEVER}
+    for n in reversed(order):
+        end = max((k + size for k, size in _constant_loads(n.op)), default=0)
+        need[id(n)] = max(end, min(need[id(s)] for s in n.successors()))
+    return need
+
+
+def _swapped(value: int, size: int) -> int:
+    return int.from_bytes(value.to_bytes(size, "big"), "little")
+
+
 @dataclass
 class _Emitter:
     wire_len_field: str
@@ -261,6 +352,7 @@ class _Emitter:
     labels: itertools.count = field(default_factory=itertools.count)
     r0: object = None                             # the value r0 holds, if known
     defined: frozenset = _EMPTY                   # variables set on every path to here
+    copy_len: int = 0                             # leading bytes copied to the stack
     unset: set = field(default_factory=set)       # variables some path reads unset
 
     def label(self) -> str:
@@ -330,6 +422,10 @@ class _Emitter:
             where = offset.value + extra
             if where >= MAX_OFFSET:
                 self.emit(isa.ja(REJECT))
+            elif stackable(v, self.copy_len):       # bounds checked at the node's start
+                self.emit(isa.ldx_mem(v.size, R0, R10, COPY_BASE + where))
+                if v.size > 1:
+                    self.emit(isa.to_be(R0, 8 * v.size))
             else:
                 self.emit(isa.ld_abs(v.size, where))
             return
@@ -380,16 +476,43 @@ class _Emitter:
         return reg
 
     # ---- graph nodes --------------------------------------------------------------------
+    def compare(self, op: ir.Cmp, yes: str, no: str) -> None:
+        jop = JMP_OF[op.op]
+        if not isinstance(op.right, ir.Imm):
+            left, right = self.operands(op.left, op.right)
+            self.emit(isa.jmp32_reg(jop, left, right, yes), isa.ja(no))
+        elif not (self.copy_len and self.little_endian(op, yes, no)):
+            self.emit(isa.jmp32_imm(jop, self.value(op.left), op.right.value, yes), isa.ja(no))
+
+    def little_endian(self, op: ir.Cmp, yes: str, no: str) -> bool:
+        """``field == K``, ``field & M == K`` and ``field & M`` on the header
+        copy compare in the host's byte order: the constants are swapped at
+        compile time instead of the field at run time."""
+        left, mask = op.left, None
+        if isinstance(left, ir.Alu) and left.op == "and" and isinstance(left.right, ir.Imm):
+            left, mask = left.left, left.right.value
+        if not (isinstance(left, ir.Load) and stackable(left, self.copy_len)) \
+                or op.left in self.homes or op.op not in ("eq", "set"):
+            return False
+        size = left.size
+        limit = 1 << (8 * size)
+        if op.right.value >= limit or (mask is not None and mask >= limit):
+            return False
+        key = ("host order", op.left)
+        if self.r0 != key:
+            if self.r0 != ("host order", left):
+                self.emit(isa.ldx_mem(size, R0, R10, COPY_BASE + left.offset.value))
+            if mask is not None:
+                self.emit(isa.alu32_imm(AluOp.AND, R0, _swapped(mask, size)))
+            self.r0 = key
+        self.emit(isa.jmp32_imm(JMP_OF[op.op], R0, _swapped(op.right.value, size), yes),
+                  isa.ja(no))
+        return True
+
     def node(self, n: cfg.Node, yes: str, no: str | None) -> None:
         op = n.op
         if isinstance(op, ir.Cmp):
-            jop = JMP_OF[op.op]
-            if isinstance(op.right, ir.Imm):
-                self.emit(isa.jmp32_imm(jop, self.value(op.left), op.right.value, yes))
-            else:
-                left, right = self.operands(op.left, op.right)
-                self.emit(isa.jmp32_reg(jop, left, right, yes))
-            self.emit(isa.ja(no))
+            self.compare(op, yes, no)
         elif isinstance(op, ir.Def):
             reg = self.value(op.value)
             self.emit(isa.stx_mem(8, R10, reg, self.slot_of(op.name)), isa.ja(yes))
@@ -477,6 +600,18 @@ def _meet(a: tuple, b: tuple) -> tuple:
     return (a[0] & b[0], a[1] if a[1] == b[1] else None, a[2] & b[2])
 
 
+def _copy_header(em: _Emitter, copy_len: int, ctx_in_r1: bool) -> None:
+    """Copy ``copy_len`` leading bytes to the stack.  The helper fails on a
+    packet shorter than that, which no accepting path could have read all it
+    needs of (see plan_copy): rejected."""
+    if not ctx_in_r1:
+        em.emit(isa.mov64_reg(R1, R6))
+    em.emit(isa.mov32_imm(isa.R2, 0), isa.mov64_reg(isa.R3, R10),
+            isa.alu64_imm(AluOp.ADD, isa.R3, COPY_BASE), isa.mov32_imm(isa.R4, copy_len),
+            isa.call(isa.BPF_FUNC_SKB_LOAD_BYTES),
+            Insn(isa.Class.JMP | JmpOp.JNE | isa.Src.K, R0, 0, 0, 0, REJECT))
+
+
 def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len") -> list[Insn]:
     """eBPF for a socket filter returning ``snaplen`` when ``pred`` holds, else 0
     (``pred`` may already be its optimized decision graph).
@@ -487,7 +622,9 @@ def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len
     """
     g = pred if isinstance(pred, cfg.Graph) else cfg.graph(pred)
     order = g.order()
-    homes = choose_homes(order)
+    at = copy_point(g)
+    copy_len = plan_copy(g, order, at)
+    homes = choose_homes(order, copy_len)
     scratch = [r for r in reversed(CALLEE_SAVED) if r not in homes.values()]
     em = _Emitter(wire_len_field, homes)
     names = {id(g.accept): ACCEPT, id(g.reject): REJECT}
@@ -509,6 +646,9 @@ def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len
         em.available, em.r0, em.defined = start[id(n)]
         em.scratch = list(scratch)
         em.emit(Label(names[id(n)]))
+        if copy_len and n is at:
+            em.copy_len = copy_len
+            _copy_header(em, copy_len, ctx_in_r1=n is g.root)
         em.node(n, names[id(n.yes)], names[id(n.no)] if n.no is not None else None)
         state = (em.available, em.r0, em.defined)
         for s in n.successors():
