@@ -3,7 +3,7 @@ UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
 Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
 (print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), the Ethernet
 loopback protocol (print-loopback.c), syslog (print-syslog.c), PPTP control
-messages (print-pptp.c), and the default lines of LLDP, EAPOL
+messages (print-pptp.c), and the default lines of DCCP, LLDP, EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1710,3 +1710,73 @@ def _pptp_field(c, p, typ, field, seen):
     else:                                                   # FTYPE
         o.append(" FRAME_TYPE(%s)" % {1: "A", 2: "S", 3: "E"}.get(value, "?"))
     return p + 4
+
+
+# --------------------------------------------------------------------------
+# DCCP (print-dccp.c): the default and -q lines; -v (checksum, options) keeps
+# the generic line for now
+
+_DCCP_TYPES = ("DCCP-Request", "DCCP-Response", "DCCP-Data", "DCCP-Ack", "DCCP-DataAck",
+               "DCCP-CloseReq", "DCCP-Close", "DCCP-Reset", "DCCP-Sync", "DCCP-SyncAck")
+# bytes after the generic header, by type (Data has none)
+_DCCP_EXTRA = (4, 12, 0, 8, 8, 8, 8, 12, 8, 8)
+_DCCP_RESETS = ("unspecified", "closed", "aborted", "no_connection", "packet_error",
+                "option_error", "mandatory_error", "connection_refused", "bad_service_code",
+                "too_busy", "bad_init_cookie", "aggression_penalty")
+
+
+def dccp_print(c, p, iph, length):
+    c.proto = "dccp"
+    o, d = c.o, c.d
+    if not tt(c, p, 12):            # print-dccp.c's checks print [|dccp] and return
+        trunc(c)
+        return
+    extended = d[p + 8] & 1
+    fixed = 16 if extended else 12
+    if length < fixed:
+        o.append("truncated-dccp - %u bytes missing!" % (fixed - length))
+        return
+    if not tt(c, p, fixed):
+        trunc(c)
+        return
+    sport, dport = g16(c, p), g16(c, p + 2)
+    hlen = d[p + 4] * 4
+    if (d[iph] >> 4) == 6:
+        o.append("%s.%u > %s.%u: DCCP" % (D.ip6addr(c, iph + 8), sport, D.ip6addr(c, iph + 24), dport))
+    else:
+        o.append("%s.%u > %s.%u: DCCP" % (D.ipaddr(c, iph + 12), sport, D.ipaddr(c, iph + 16), dport))
+    if c.q:
+        o.append(" %u" % ((length - hlen) & 0xFFFFFFFF))
+        if hlen > length:
+            o.append(" [bad hdr length %u - too long, > %u]" % (hlen, length))
+        return
+    o.append(" ")
+    typ = (d[p + 8] >> 1) & 0x0F
+    if typ >= len(_DCCP_TYPES):
+        o.append("unknown-type-%u " % typ)
+    else:
+        name, extra = _DCCP_TYPES[typ], _DCCP_EXTRA[typ]
+        if length < fixed + extra:
+            o.append("truncated-%s - %u bytes missing!" % (name, fixed + extra - length))
+            return
+        if typ in (0, 1, 7) and not tt(c, p + fixed, extra):
+            trunc(c)
+            return
+        if typ == 0:
+            o.append("%s (service=%u) " % (name, g32(c, p + fixed)))
+        elif typ == 1:
+            o.append("%s (service=%u) " % (name, g32(c, p + fixed + 8)))
+        elif typ == 7:
+            code = g8(c, p + fixed + 8)
+            o.append("%s (code=%s) " % (name, _DCCP_RESETS[code] if code < len(_DCCP_RESETS)
+                                        else "invalid"))
+        else:
+            o.append("%s " % name)
+    if typ not in (0, 2):           # the acknowledgement number
+        ack = p + fixed
+        number = (int.from_bytes(c.d[ack + 2:ack + 8], "big") if extended and tt(c, ack + 2, 6) else
+                  int.from_bytes(c.d[ack + 1:ack + 4], "big") if not extended and tt(c, ack + 1, 3)
+                  else None)
+        if number is None:
+            raise Trunc
+        o.append("(ack=%u) " % number)
