@@ -1370,6 +1370,8 @@ def ip_demux_print(c, p, length, ver, fragmented, ttl_hl, nh, iph):
                 _ports_fallback(c, p, iph, "dccp", "DCCP", length)
             else:
                 dccp_print(c, p, iph, length)
+        elif nh == 46 and not c.v:
+            rsvp_print(c, p, length)
         elif nh in _IP_FALLBACK:
             proto, label = _IP_FALLBACK[nh]
             generic_print(c, proto, label, length)
@@ -4361,7 +4363,8 @@ TCP_APP = _tcp_app_table()
 # printers kept in a module of their own, hooked in here
 from ._more import (babel_print, bfd_print, calm_fast_print, dccp_print, dtp_print,  # noqa: E402
                     eapol_print, geonet_print, ipx_print, isoclns_print, lldp_print,
-                    loopback_print, pptp_print, sctp_print, slow_print, stp_print, udld_print)
+                    loopback_print, pptp_print, rsvp_print, sctp_print, slow_print, stp_print,
+                    udld_print)
 from . import _more  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)

@@ -3,7 +3,7 @@ UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
 Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
 (print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), the Ethernet
 loopback protocol (print-loopback.c), syslog (print-syslog.c), PPTP control
-messages (print-pptp.c), and the default lines of DCCP, LLDP, EAPOL
+messages (print-pptp.c), and the default lines of DCCP, RSVP, LLDP, EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1780,3 +1780,26 @@ def dccp_print(c, p, iph, length):
         if number is None:
             raise Trunc
         o.append("(ack=%u) " % number)
+
+
+# --------------------------------------------------------------------------
+# RSVP (print-rsvp.c): the message type line; the object decode of -v is not
+# done yet
+
+_RSVP_MESSAGES = {1: "Path", 2: "Resv", 3: "PathErr", 4: "ResvErr", 5: "PathTear", 6: "ResvTear",
+                  7: "ResvConf", 12: "Bundle", 13: "Acknowledgement", 14: "Hello (Old)",
+                  15: "Refresh", 20: "Hello"}
+
+
+def rsvp_print(c, p, length):
+    c.proto = "rsvp"
+    if not tt(c, p, 8):             # ND_TCHECK: printed, no longjmp
+        trunc(c)
+        return
+    version = c.d[p] >> 4
+    if version != 1:
+        c.o.append("ERROR: RSVP version %u packet not supported" % version)
+        return
+    msg = c.d[p + 1]
+    c.o.append("RSVPv%u %s Message, length: %u" % (version, _RSVP_MESSAGES.get(msg, "unknown (%u)" % msg),
+                                                   length))
