@@ -3217,7 +3217,8 @@ _UDP_ORDER = [
     (500,), (514,), (520,), (521,), (525,), (546, 547), (646,), (654,), (698,), (701,),
     (750,), (921,), (5353,), (4500,), (7500, 8500), (1701,), ("vat",), (2103, 2104),
     ("rx",), (5359,), (6696, 6697), (8231,), ("wb",), (1645, 1812, 1646, 1813, 1700, 3799),
-    ("hsrp",), (3503,), ("bfd",), (1589,), (6343,), ("lwapp",), (12223,), (5060,), (8472,),
+    ("hsrp",), (3503,), ("bfd",), (1589,), (6343,), ("lwapp",), ("lwapp-to-ac",),
+    ("lwapp-from-ac",), (5060,), (8472,),
     (4789,), ("geneve",), (4342,), (4790,), (17754,), (6635,), ("atalk",), (30490,),
     ("bcmli",),
 ]
@@ -3229,7 +3230,7 @@ _UDP_NAMES = {
     7500: "isakmp", 8500: "isakmp", 1701: "l2tp", 2103: "zephyr", 2104: "zephyr",
     5359: "ahcp", 6696: "babel", 6697: "babel", 8231: "hncp", 1645: "radius", 1812: "radius",
     1646: "radius", 1813: "radius", 1700: "radius", 3799: "radius", 3503: "lspping",
-    1589: "vqp", 6343: "sflow", 12223: "lwapp", 5060: "sip", 8472: "otv", 4789: "vxlan",
+    1589: "vqp", 6343: "sflow", 5060: "sip", 8472: "otv", 4789: "vxlan",
     4342: "lisp", 4790: "vxlan_gpe", 17754: "zep", 6635: "mpls", 30490: "someip",
 }
 
@@ -3248,6 +3249,10 @@ def _udp_match(item, sport, dport):
         return dport in (3784, 4784, 6784, 3785)
     if tag == "lwapp":
         return dport == 12222 or sport == 12222
+    if tag == "lwapp-to-ac":            # control messages carry the AP's address first
+        return dport == 12223
+    if tag == "lwapp-from-ac":
+        return sport == 12223
     if tag == "geneve":
         return dport == 6081
     if tag == "atalk":
@@ -3278,7 +3283,8 @@ _UDP_PRINTERS = {}
 
 
 _UDP_TAG_NAMES = {"vat": "vat", "rx": "rx", "wb": "wb", "hsrp": "hsrp", "bfd": "bfd",
-                  "lwapp": "lwapp", "geneve": "geneve", "bcmli": "bcm-li"}
+                  "lwapp": "lwapp", "lwapp-to-ac": "lwapp", "lwapp-from-ac": "lwapp",
+                  "geneve": "geneve", "bcmli": "bcm-li"}
 
 
 def _udp_domain(c, cp, length):
@@ -4370,4 +4376,6 @@ from . import _more  # noqa: E402
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)
 _UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel, 546: _more._udp_dhcp6,
                       6343: _more.sflow_print, 520: _more.rip_print, 1645: _more.radius_print,
-                      88: _more.krb_print, 750: _more.krb_print, 514: _more.syslog_print})
+                      88: _more.krb_print, 750: _more.krb_print, 514: _more.syslog_print,
+                      "lwapp": _more.lwapp_data_print, "lwapp-to-ac": _more.lwapp_control_print,
+                      "lwapp-from-ac": _more.lwapp_control_print_no_ap})

@@ -3,7 +3,7 @@ UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
 Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
 (print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), the Ethernet
 loopback protocol (print-loopback.c), syslog (print-syslog.c), PPTP control
-messages (print-pptp.c), and the default lines of DCCP, RSVP, LLDP, EAPOL
+messages (print-pptp.c), and the default lines of DCCP, RSVP, LWAPP, LLDP, EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1803,3 +1803,39 @@ def rsvp_print(c, p, length):
     msg = c.d[p + 1]
     c.o.append("RSVPv%u %s Message, length: %u" % (version, _RSVP_MESSAGES.get(msg, "unknown (%u)" % msg),
                                                    length))
+
+
+# --------------------------------------------------------------------------
+# LWAPP (print-lwapp.c): the transport header line; -v keeps the generic line
+
+_LWAPP_FLAGS = ((0x01, "Last Fragment Bit"), (0x02, "Fragment Bit"), (0x04, "Control Bit"))
+
+
+def _lwapp(c, p, length, proto, header):
+    """``header``: where the transport header starts (control messages put
+    the AP's MAC address in front of it)."""
+    if _verbose_generic(c, proto, "LWAPP", length):
+        return
+    if not tt(c, p, header + 6):     # ND_TCHECK: printed, no longjmp
+        trunc(c)
+        return
+    version = c.d[p + header]
+    if version >> 6:
+        c.o.append("LWAPP version %u packet not supported" % (version >> 6))
+        return
+    c.o.append("LWAPPv0, %s frame, Flags [%s], length %u" % (
+        "Control" if version & 0x04 else "Data", bittok(_LWAPP_FLAGS, "none", version & 0x07),
+        length))
+
+
+def lwapp_data_print(c, p, length):
+    _lwapp(c, p, length, "lwapp_data", 0)
+
+
+def lwapp_control_print(c, p, length):
+    _lwapp(c, p, length, "lwapp_control", 6)
+
+
+def lwapp_control_print_no_ap(c, p, length):
+    """From the access controller (source port 12223): no AP address first."""
+    _lwapp(c, p, length, "lwapp_control", 0)
