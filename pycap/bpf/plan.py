@@ -1,0 +1,280 @@
+"""What the code generator decides about a decision graph before it emits
+anything: which values get a home register (choose_homes) and whether and
+where the packet's leading bytes are copied to the stack (copy_point,
+plan_copy).  Pure functions of the graph; ``pycap.bpf.codegen`` acts on them.
+"""
+
+from __future__ import annotations
+
+from pycap.bpf.isa import R7, R8, R9
+from pycap.ir import cfg
+from pycap.ir import nodes as ir
+
+CALLEE_SAVED = (R7, R8, R9)
+# The header copy: one bpf_skb_load_bytes of the packet's first bytes to the
+# stack, at COPY_BASE, instead of one helper call per LD_ABS.  The verifier
+# wants aligned stack reads; starting the copy 2 bytes past a 4-byte boundary
+# aligns IPv4/IPv6 addresses and the 16-bit fields behind an Ethernet header.
+COPY_BASE = -510
+COPY_MAX = 96                 # bytes copied at most
+COPY_MIN_LOADS = 4            # constant loads it must hold to pay (a copy costs about
+                              # two LD_ABS: benchmarks/filter_cost.py)
+
+
+def _subvalues(v: ir.Value):
+    yield v
+    if isinstance(v, ir.Load):
+        yield from _subvalues(v.offset)
+    elif isinstance(v, ir.Alu):
+        yield from _subvalues(v.left)
+        yield from _subvalues(v.right)
+
+
+def _operands(op) -> tuple[ir.Value, ...]:
+    """The values a graph node computes."""
+    if isinstance(op, ir.Cmp):
+        return (op.left, op.right)
+    if isinstance(op, ir.Def):
+        return (op.value,)
+    return ()
+
+
+def _spine(v: ir.Value) -> list[ir.Value]:
+    """``v`` and the values computing it starts with, outermost first: the
+    one r0 can already hold when the node begins."""
+    chain = [v]
+    while True:
+        if isinstance(v, ir.Load) and not isinstance(v.offset, ir.Imm):
+            v = v.offset
+        elif isinstance(v, ir.Alu):
+            v = v.left
+        else:
+            return chain
+        chain.append(v)
+
+
+def _r0_after(op) -> ir.Value | None:
+    """What r0 holds after a node (roughly: the value it compared)."""
+    if isinstance(op, ir.Cmp) and isinstance(op.right, ir.Imm) and not isinstance(op.left, ir.Imm):
+        return op.left
+    if isinstance(op, ir.Def):
+        return op.value
+    return None
+
+
+_EMPTY: frozenset = frozenset()
+_COPY = object()      # memo key: the header copy's length
+_NO_VALUES = (_EMPTY, _EMPTY, False, None)
+
+
+def stackable(v: ir.Load, copy_len: int) -> bool:
+    """Whether a copy of ``copy_len`` leading bytes holds ``v``, aligned."""
+    if not isinstance(v.offset, ir.Imm):
+        return False
+    k = v.offset.value
+    return k + v.size <= copy_len and (COPY_BASE + k) % v.size == 0
+
+
+def _value_facts(v: ir.Value, memo: dict) -> tuple[tuple, frozenset, bool, bool]:
+    """``(parts, kept, scratch, reads)`` of a value: the value and its
+    sub-values, those worth a register if reused (packet loads, but for one
+    instruction from the header copy, and arithmetic on them), whether it has
+    two-operand arithmetic, whether it reads the packet.  Plain tuples: this
+    runs for every value of every compile."""
+    found = memo.get(v)
+    if found is None:
+        if isinstance(v, ir.Load):
+            parts, kept, scratch, _ = _value_facts(v.offset, memo)
+            found = ((v,) + parts, kept if stackable(v, memo[_COPY]) else kept | {v}, scratch, True)
+        elif isinstance(v, ir.Alu):
+            lparts, lkept, lscratch, lreads = _value_facts(v.left, memo)
+            rparts, rkept, rscratch, rreads = _value_facts(v.right, memo)
+            kept = lkept | rkept
+            found = ((v,) + lparts + rparts, kept | {v} if lreads or rreads else kept,
+                     lscratch or rscratch or (v.op != "neg" and not isinstance(v.right, ir.Imm)),
+                     lreads or rreads)
+        else:
+            found = ((v,), _EMPTY, False, False)
+        memo[v] = found
+    return found
+
+
+def _node_values(op, memo: dict) -> tuple[frozenset, frozenset, bool, object]:
+    """``(kept, leading, scratch, r0_after)`` of a node's test: the values
+    worth a register if reused, those r0 may already hold when it starts (its
+    spines), whether it needs a scratch register, and what r0 holds after it."""
+    found = memo.get(op)
+    if found is None:
+        if isinstance(op, ir.Cmp) and isinstance(op.right, ir.Imm):
+            _, kept, scratch, _ = _value_facts(op.left, memo)
+            found = (kept, frozenset(_spine(op.left)), scratch, _r0_after(op))
+        elif isinstance(op, (ir.Cmp, ir.Def)):
+            facts = [_value_facts(v, memo) for v in _operands(op)]
+            kept = facts[0][1].union(*(f[1] for f in facts[1:]))
+            leading = frozenset(x for v in _operands(op) for x in _spine(v))
+            found = (kept, leading, isinstance(op, ir.Cmp) or any(f[2] for f in facts),
+                     _r0_after(op))
+        else:
+            found = _NO_VALUES
+        memo[op] = found
+    return found
+
+
+def _recomputed(order: list[cfg.Node], index: dict, facts: list[tuple]) -> list[frozenset]:
+    """Per node, the kept values it computes that r0 does not bring in from
+    every node before it (``tcp or udp`` compares the ethertype twice after one load)."""
+    entry: dict[int, object] = {}
+    out = []
+    for i, n in enumerate(order):
+        held = entry.get(i)
+        values, leading, _, after = facts[i]
+        if held is not None and held in values and held in leading:
+            values = values - {held}
+        out.append(values)
+        for s in n.successors():
+            j = index.get(id(s))
+            if j is not None:
+                entry[j] = after if entry.get(j, after) == after else None
+    return out
+
+
+def choose_homes(order: list[cfg.Node], copy_len: int = 0) -> dict[ir.Value, int]:
+    """Home registers for the values that some path through the graph computes
+    more than once, the most reused first.  Two values share a register when
+    no path uses one between two uses of the other (the ethertype, then the
+    IPv4 protocol): sharing then costs no reload."""
+    memo: dict = {_COPY: copy_len}
+    facts = [_node_values(n.op, memo) for n in order]
+    seen: set = set()
+    if not any(f[0] & seen or seen.update(f[0]) for f in facts):
+        return {}       # no value in two nodes
+    index = {id(n): i for i, n in enumerate(order)}
+    kept = _recomputed(order, index, facts)
+    counted: dict = {}
+    for values in kept:
+        for v in values:
+            counted[v] = counted.get(v, 0) + 1
+    candidates = {v for v, c in counted.items() if c >= 2}
+    if not candidates:
+        return {}
+    # most uses of each candidate along one path from each node, bottom up
+    succ = [[index[id(x)] for x in n.successors() if id(x) in index] for n in order]
+    most: list[dict] = [{}] * len(order)
+    for i in range(len(order) - 1, -1, -1):
+        counts: dict = {}
+        for j in succ[i]:
+            for v, c in most[j].items():
+                if c > counts.get(v, 0):
+                    counts[v] = c
+        for v in kept[i] & candidates:
+            counts[v] = counts.get(v, 0) + 1
+        most[i] = counts
+    reused = sorted((v for v, c in most[0].items() if c >= 2),
+                    key=lambda v: (-most[0][v], -len(memo[v][0])))
+    regs = CALLEE_SAVED[:2] if any(f[2] for f in facts) else CALLEE_SAVED
+    homes: dict[ir.Value, int] = {}
+    for v in reused:
+        if any(v in memo[k][0] and most[0][v] <= most[0][k] for k in homes):
+            continue            # only ever computed as part of a kept value
+        homes[v] = None         # a register below
+    if len(homes) <= len(regs):
+        return dict(zip(homes, regs))
+    return _share_registers(list(homes), regs, kept, succ)
+
+
+def _share_registers(values: list, regs: tuple, kept: list, succ: list) -> dict:
+    """More values to keep than registers: a value takes a register already
+    given to others when no path uses one of them between two uses of another."""
+    n = len(kept)
+    desc = [1 << i for i in range(n)]
+    for i in range(n - 1, -1, -1):
+        for j in succ[i]:
+            desc[i] |= desc[j]
+    anc = [1 << i for i in range(n)]
+    for i in range(n):
+        for j in succ[i]:
+            anc[j] |= anc[i]
+    uses: dict = {}
+    for i, found in enumerate(kept):
+        for v in found:
+            uses[v] = uses.get(v, 0) | (1 << i)
+
+    def region(v) -> int:
+        down = up = 0
+        bits, i = uses[v], 0
+        while bits:
+            if bits & 1:
+                down |= desc[i]
+                up |= anc[i]
+            bits >>= 1
+            i += 1
+        return down & up
+
+    homes: dict = {}
+    regions = {v: region(v) for v in values}
+    for v in values:
+        for reg in regs:
+            if all(not (uses[w] & regions[v] or uses[v] & regions[w])
+                   for w, r in homes.items() if r == reg):
+                homes[v] = reg
+                break
+    return homes
+
+
+def _constant_loads(op) -> list[tuple[int, int]]:
+    return [(s.offset.value, s.size) for v in _operands(op) for s in _subvalues(v)
+            if isinstance(s, ir.Load) and isinstance(s.offset, ir.Imm)]
+
+
+def copy_point(g: cfg.Graph) -> cfg.Node | None:
+    """Where the header copy goes: past the leading tests that lead nowhere
+    else but an exit (``vlan``, ``inbound``, the ethertype test of ``ip6
+    host X``), so a packet they turn away costs no copy.  Every later node
+    is behind it."""
+    n = g.root
+    while not n.terminal:
+        inner = [s for s in n.successors() if not s.terminal]
+        if len(inner) != 1:
+            break
+        n = inner[0]
+    return None if n.terminal else n
+
+
+def plan_copy(g: cfg.Graph, order: list[cfg.Node], at: cfg.Node | None) -> int:
+    """How many leading bytes to copy to the stack at node ``at`` (0: none).
+
+    Every accepting path from there reads at least ``needed_lengths`` bytes
+    (an out-of-bounds load rejects), so a packet shorter than that is
+    rejected at once and exactly that many bytes are copied: loads within
+    them become stack reads, with no bounds check left to do, and loads
+    beyond stay ``LD_ABS``.  One ``bpf_skb_load_bytes`` costs about two
+    ``LD_ABS`` (measured), so the copy is made only when some path has
+    enough loads for it to replace."""
+    if at is None:
+        return 0
+    length = min(needed_lengths(g, order)[id(at)], COPY_MAX)
+
+    def held(op) -> set:
+        return {(k, size) for k, size in _constant_loads(op)
+                if k + size <= length and (COPY_BASE + k) % size == 0}
+
+    most: dict[int, set] = {id(g.accept): set(), id(g.reject): set()}
+    for n in reversed(order):      # the path with the most distinct such loads
+        below = max((most[id(x)] for x in n.successors()), key=len)
+        most[id(n)] = below | held(n.op)
+    return length if len(most[id(at)]) >= COPY_MIN_LOADS else 0
+
+
+NEVER = 1 << 32       # the length "needed" on the way to REJECT: no packet is that long
+
+
+def needed_lengths(g: cfg.Graph, order: list[cfg.Node]) -> dict[int, int]:
+    """For each node, a length no accepted packet is shorter than: along every
+    path from it to ACCEPT some constant-offset load reaches that far, and an
+    out-of-bounds load rejects.  Checking ``len`` against it once replaces the
+    bounds check of every load from the header copy up to there."""
+    need = {id(g.accept): 0, id(g.reject): NEVER}
+    for n in reversed(order):
+        end = max((k + size for k, size in _constant_loads(n.op)), default=0)
+        need[id(n)] = max(end, min(need[id(s)] for s in n.successors()))
+    return need
