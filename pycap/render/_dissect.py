@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from functools import partial
 
 from . import _tables as T
 from .hexdump import hex_ascii_lines, hex_lines
@@ -3195,18 +3196,29 @@ def _udp_nfs(c, cp, sport, dport):
     return False
 
 
-def udp_app(c, cp, length, sport, dport):
-    """The application printer tcpdump's udp_print() picks by port; True if there was one."""
+def udp_app_printer(sport, dport):
+    """The application printer tcpdump's udp_print() picks by port (after its
+    NFS test), called as ``printer(c, cp, length)``; None if there is none."""
     first = _udp_first(sport, dport)
     if first == "":
-        return False
-    key = first if isinstance(first, str) else first[0]
-    pr = _UDP_PRINTERS.get(key)
-    if pr is not None:
-        pr(c, cp, length)
-        return True
-    name = _UDP_TAG_NAMES[first] if isinstance(first, str) else _UDP_NAMES.get(first[0], "udp")
+        return None
+    printer = _UDP_PRINTERS.get(first if isinstance(first, str) else first[0])
+    if printer is None:
+        name = _UDP_TAG_NAMES[first] if isinstance(first, str) else _UDP_NAMES.get(first[0], "udp")
+        printer = partial(_udp_named, name)
+    return printer
+
+
+def _udp_named(name, c, cp, length):
     generic_print(c, name, name.upper(), length)
+
+
+def udp_app(c, cp, length, sport, dport):
+    """Print with udp_app_printer(); True if there was one."""
+    printer = udp_app_printer(sport, dport)
+    if printer is None:
+        return False
+    printer(c, cp, length)
     return True
 
 

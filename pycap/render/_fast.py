@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from functools import partial
 
 from . import _dissect as D
 
@@ -40,7 +41,6 @@ _HH = struct.Struct("!HH").unpack_from
 _II = struct.Struct("!II").unpack_from
 _ARP = struct.Struct("!HHBBH6s4s6s4s").unpack_from
 _FLAGS = tuple(D._FLAG_STR)
-_udp_first = D._udp_first
 U32 = 0xFFFFFFFF
 
 _Ctx = D.Ctx
@@ -71,7 +71,8 @@ def _app(c, printer, *args):
     return "".join(c.o)
 
 
-def _udp_app(c, cp, length, sport, dport):
+def _udp_nfs_app(sport, dport, c, cp, length):
+    """A flow on the NFS port: udp_print()'s NFS test comes before the port printers."""
     return D._udp_nfs(c, cp, sport, dport) or D.udp_app(c, cp, length, sport, dport)
 
 
@@ -122,7 +123,8 @@ def _tcp_options(d, cp, end, rev, thseq, thack, flags, ipend):
     return ", options [" + ",".join(parts) + "]"
 
 
-# address+port bytes -> (head, tcp key, reversed?, tcp app printer or None, udp app?, sport, dport)
+# address+port bytes -> (head, tcp key, reversed?, TCP application printer, UDP application
+# printer (None: no application), sport, dport)
 _FLOWS: dict = {}
 
 
@@ -140,7 +142,8 @@ def _flow(fk, six):
         head = "IP %s.%u > %s.%u: " % (_ntoa(src), sport, _ntoa(dst), dport)
     # tcp_print() keys its table on the (address, port) pairs in a canonical order
     tapp = D.tcp_app_printer(sport, dport)
-    uapp = sport == 2049 or dport == 2049 or _udp_first(sport, dport) != ""
+    uapp = (partial(_udp_nfs_app, sport, dport) if sport == 2049 or dport == 2049 else
+            D.udp_app_printer(sport, dport))
     if sport > dport or (sport == dport and src > dst):
         f = (head, (dst, src, (dport << 16) | sport), 1, tapp, uapp, sport, dport)
     else:
@@ -236,11 +239,11 @@ def _udp(d, bp, end, ln, flow, tcp, supp):
     if ulen < 0:
         return None
     length = ln - 8
-    if flow[4]:
+    if flow[4] is not None:
         c = _Ctx(d, end, 0, False, 0, tcp, supp)
         c.o.append(flow[0])
         c.proto = "udp"
-        text = _app(c, _udp_app, bp + 8, ulen if ulen < length else length, flow[5], flow[6])
+        text = _app(c, flow[4], bp + 8, ulen if ulen < length else length)
         if text is not None:
             return text
     if ulen > length:
