@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compile the filter with pycap's own eBPF code generator (default) "
                         "or as C with BCC")
     p.add_argument("--explain", action="store_true",
-                   help="show the expression as parsed, its IR and its eBPF, then exit")
+                   help="show the expression as parsed, its IR, its decision graph and its "
+                        "eBPF, then exit")
     p.add_argument("-y", dest="linktype", metavar="LINKTYPE",
                    help="link type for -d without an interface (EN10MB, LINUX_SLL, LINUX_SLL2, RAW)")
     p.add_argument("-D", dest="list_interfaces", action="store_true", help="list interfaces")
@@ -240,11 +241,16 @@ def _dump_program(args: argparse.Namespace) -> int:
 
 def _explain(compiled) -> None:
     """AST -> IR -> eBPF for one expression."""
-    from pycap.ir.pretty import pred
+    import textwrap
+
+    from pycap.ir import cfg
+    from pycap.ir.pretty import graph, pred
     print(f"expression: {compiled.expression}")
     print(f"tree:       {compiled.tree}")
     print("IR (after optimization):")
     print(pred(compiled.predicate, 1))
+    print("decision graph (tests shared, jumps threaded; the eBPF follows it):")
+    print(textwrap.indent(graph(cfg.graph(compiled.lowered)), "  "))
     print(f"eBPF ({len(compiled.insns)} instructions):")
     print(compiled.disassemble())
 

@@ -1,6 +1,6 @@
-"""Golden files for ``pycap -d`` and ``--explain``: the generated code for a
-chosen set of filters, so any change to lowering, optimizer or codegen shows
-up as a reviewable diff.  Regenerate with PYCAP_UPDATE_GOLDEN=1."""
+"""Golden files for ``pycap -d`` and ``--explain``: the IR, the decision graph
+and the generated code for a chosen set of filters, so any change to
+lowering, optimizer, graph or codegen shows up as a reviewable diff.  Regenerate with PYCAP_UPDATE_GOLDEN=1."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from pycap.compiler import compile_filter
-from pycap.ir.pretty import pred
+from pycap.ir import cfg
+from pycap.ir.pretty import graph, pred
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = {
@@ -32,7 +33,8 @@ def render(linktype: int, expr: str) -> str:
     offline = linktype != 1 or "vlan" in expr
     compiled = compile_filter(expr, linktype, 65535, offline=offline)
     return (f"# {expr} (linktype {linktype}{', savefile' if offline else ''})\n"
-            f"{pred(compiled.predicate)}\n---\n{compiled.disassemble()}\n")
+            f"{pred(compiled.predicate)}\n---\n{graph(cfg.graph(compiled.lowered))}\n---\n"
+            f"{compiled.disassemble()}\n")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

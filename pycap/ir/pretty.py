@@ -49,3 +49,23 @@ def pred(p: ir.Pred, indent: int = 0) -> str:
         return pad + f"protochain(ipv{p.version} at {p.base}) reaches {p.proto}"
     word = "all" if isinstance(p, ir.All) else "any"
     return "\n".join([pad + word + ":"] + [pred(i, indent + 1) for i in p.items])
+
+
+def graph(g) -> str:
+    """A decision graph (``pycap.ir.cfg``), a node a line in layout order:
+    ``n0: test ? yes : no``; a definition has one successor."""
+    from pycap.ir.cfg import Graph
+    assert isinstance(g, Graph)
+    order = g.order()
+    names = {id(g.accept): "accept", id(g.reject): "reject"}
+    names.update((id(n), f"n{i}") for i, n in enumerate(order))
+    if g.root.terminal:
+        return names[id(g.root)]
+    lines = []
+    for n in order:
+        test = pred(n.op).strip()
+        if n.no is None:
+            lines.append(f"{names[id(n)]}: {test}; then {names[id(n.yes)]}")
+        else:
+            lines.append(f"{names[id(n)]}: {test} ? {names[id(n.yes)]} : {names[id(n.no)]}")
+    return "\n".join(lines)
