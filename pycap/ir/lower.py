@@ -90,6 +90,17 @@ class Lowerer(PrimitiveLowering):
         self.names = names or NameResolver()
         self.netmask = netmask
         self.wire_len = wire_len
+        self._shared: dict = {}          # (helper, link) -> the tree it built
+
+    def _once(self, key: str, build: Callable[[], Pred | Value]):
+        """The tree ``build`` makes for the current link header, built once: a
+        long ``port 1 or port 2 or ...`` chain asks for the same ``ip`` test
+        and IPv4 header length again and again, and one shared object is
+        also quicker to hash and compare."""
+        found = self._shared.get((key, self.link))
+        if found is None:
+            found = self._shared[(key, self.link)] = build()
+        return found
 
     # ---- helpers -----------------------------------------------------------------
     def pl(self, off: int) -> int:
@@ -97,18 +108,23 @@ class Lowerer(PrimitiveLowering):
         return at(self.link.off_linkpl, self.link.off_nl + off)
 
     def is_ip(self, span: Span | None = None) -> Pred:
-        return self.link.proto_is(ETHERTYPE_IP, span)
+        if span is not None:
+            return self.link.proto_is(ETHERTYPE_IP, span)
+        return self._once("ip", lambda: self.link.proto_is(ETHERTYPE_IP))
 
     def is_ip6(self, span: Span | None = None) -> Pred:
-        return self.link.proto_is(ETHERTYPE_IPV6, span)
+        if span is not None:
+            return self.link.proto_is(ETHERTYPE_IPV6, span)
+        return self._once("ip6", lambda: self.link.proto_is(ETHERTYPE_IPV6))
 
     def ip_first_fragment(self) -> Pred:
         """gen_ipfrag: the fragment offset is 0 (a ``jset``, as in libpcap, so the
         optimizer treats it as a different test from ``ip[6:2] & 0x1fff = 0``)."""
-        return negate(cmp("set", load(self.pl(6), 2), Imm(0x1FFF)))
+        return self._once("ipfrag", lambda: negate(cmp("set", load(self.pl(6), 2), Imm(0x1FFF))))
 
     def ip_header_len(self) -> Value:
-        return alu("mul", alu("and", load(self.pl(0), 1), Imm(0x0F)), Imm(4))
+        return self._once("ihl", lambda: alu("mul", alu("and", load(self.pl(0), 1), Imm(0x0F)),
+                                               Imm(4)))
 
     def tran4(self, off: int) -> Value:
         """Absolute offset of byte ``off`` of the transport header after IPv4."""
