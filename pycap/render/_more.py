@@ -3,7 +3,8 @@ UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
 Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
 (print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), the Ethernet
 loopback protocol (print-loopback.c), syslog (print-syslog.c), PPTP control
-messages (print-pptp.c), and the default lines of DCCP, RSVP, LWAPP, LLDP, EAPOL
+messages (print-pptp.c), MS NLB heartbeats (print-msnlb.c), and the default
+lines of DCCP, RSVP, LWAPP, LLDP, EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1839,3 +1840,16 @@ def lwapp_control_print(c, p, length):
 def lwapp_control_print_no_ap(c, p, length):
     """From the access controller (source port 12223): no AP address first."""
     _lwapp(c, p, length, "lwapp_control", 0)
+
+
+# --------------------------------------------------------------------------
+# Microsoft Network Load Balancing heartbeats (print-msnlb.c)
+
+def msnlb_print(c, p):
+    c.proto = "msnlb"
+    o = c.o
+    o.append("MS NLB heartbeat")
+    need(c, p + 8, 4)
+    o.append(", host priority: %u" % int.from_bytes(c.d[p + 8:p + 12], "little"))
+    o.append(", cluster IP: %s" % D.ipaddr(c, p + 12))
+    o.append(", host IP: %s" % D.ipaddr(c, p + 16))
