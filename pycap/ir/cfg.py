@@ -22,7 +22,9 @@ it small:
 ``Def`` nodes (variables) have one successor and are never skipped;
 ``Transport6`` defines a variable too, so it is never skipped either.
 
-Pure: predicates in, a graph of fresh ``Node`` objects out.
+``graph(p)`` is pure: a predicate in, a graph of fresh ``Node`` objects
+out.  The passes (``thread``, ``share``, ``optimize``) rewrite the edges of
+the graph they are given, which nothing else holds.
 """
 
 from __future__ import annotations
