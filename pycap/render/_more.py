@@ -3,8 +3,8 @@ UDLD (print-udld.c), the Slow Protocols LACP/Marker/OAM (print-slow.c),
 Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
 (print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), the Ethernet
 loopback protocol (print-loopback.c), syslog (print-syslog.c), PPTP control
-messages (print-pptp.c), MS NLB heartbeats (print-msnlb.c), and the default
-lines of DCCP, RSVP, LWAPP, LLDP, EAPOL
+messages (print-pptp.c), MS NLB heartbeats (print-msnlb.c), TIPC
+(print-tipc.c), and the default lines of DCCP, RSVP, LWAPP, LLDP, EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1853,3 +1853,73 @@ def msnlb_print(c, p):
     o.append(", host priority: %u" % int.from_bytes(c.d[p + 8:p + 12], "little"))
     o.append(", cluster IP: %s" % D.ipaddr(c, p + 12))
     o.append(", host IP: %s" % D.ipaddr(c, p + 16))
+
+
+# --------------------------------------------------------------------------
+# TIPC (print-tipc.c)
+
+_TIPC_USERS = {0: "Low Importance Data payload", 1: "Medium Importance Data payload",
+               2: "High Importance Data payload", 3: "Critical Importance Data payload",
+               5: "Broadcast Link Protocol internal", 6: "Message Bundler Protocol internal",
+               7: "Link State Protocol internal", 8: "Connection Manager internal",
+               10: "Link Changeover Protocol internal", 11: "Name Table Update Protocol internal",
+               12: "Message Fragmentation Protocol internal",
+               13: "Neighbor Detection Protocol internal"}
+_TIPC_MTYPES = ("CONN_MSG", "MCAST_MSG", "NAMED_MSG", "DIRECT_MSG")   # sic: as tcpdump names them
+_TIPC_PAYLOAD = frozenset((0, 1, 2, 3, 8, 11))      # 13: link configuration; the rest internal
+
+
+def _tipc_node(a):
+    return "%u.%u.%u" % (a >> 24, (a >> 12) & 0xFFF, a & 0xFFF)
+
+
+def _tipc_line(w0, route, mtype_name):
+    """The first line: version, route, sizes, user, message type."""
+    return "TIPC v%u.0 %s, headerlength %u bytes, MessageSize %u bytes, %s, messageType %s" % (
+        w0 >> 29, route, (w0 >> 21 & 0x0F) * 4, w0 & 0x1FFFF, _TIPC_USERS[w0 >> 25 & 0x0F],
+        mtype_name)
+
+
+def tipc_print(c, p):
+    c.proto = "tipc"
+    o = c.o
+    w0 = g32(c, p)
+    user = (w0 >> 25) & 0x0F
+    if user not in _TIPC_USERS:
+        return
+    w1 = g32(c, p + 4)
+    mtype = w1 >> 29
+    mtype_name = _TIPC_MTYPES[mtype] if mtype < 4 else "Unknown"
+    if user in _TIPC_PAYLOAD:
+        prev, orig_port, dest_port = g32(c, p + 12), g32(c, p + 16), g32(c, p + 20)
+        if (w0 >> 21) & 0x0F <= 6:
+            o.append(_tipc_line(w0, "%s:%u > %u" % (_tipc_node(prev), orig_port, dest_port),
+                                mtype_name))
+            return
+        orig, dest = g32(c, p + 24), g32(c, p + 28)
+        o.append(_tipc_line(w0, "%s:%u > %s:%u" % (_tipc_node(orig), orig_port, _tipc_node(dest),
+                                                   dest_port), mtype_name))
+        if c.v:
+            w2 = g32(c, p + 8)
+            o.append("\n\tPrevious Node %s, Broadcast Ack %u, Link Ack %u, Link Sequence %u" % (
+                _tipc_node(prev), w1 & 0xFFFF, w2 >> 16, w2 & 0xFFFF))
+    elif user == 13:                                        # link configuration
+        domain, prev = g32(c, p + 8), g32(c, p + 12)
+        o.append(_tipc_line(w0, "%s > %s" % (_tipc_node(prev), _tipc_node(domain)),
+                            {0: "Link request", 1: "Link response"}.get(mtype, "Unknown")))
+        if c.v:
+            o.append("\n\tNodeSignature %u, network_id %u, media_id %u" % (
+                w1 & 0xFFFF, g32(c, p + 16), g32(c, p + 20) & 0xFF))
+    else:                                                   # internal protocols
+        orig, dest = g32(c, p + 24), g32(c, p + 28)
+        o.append(_tipc_line(w0, "%s > %s" % (_tipc_node(orig), _tipc_node(dest)),
+                            "%s (0x%08x)" % (mtype_name, w1)))
+        if c.v:
+            w2, prev, w4, w5 = g32(c, p + 8), g32(c, p + 12), g32(c, p + 16), g32(c, p + 20)
+            seq, w9 = g32(c, p + 32), g32(c, p + 36)
+            o.append("\n\tPrevious Node %s, Session No. %u, Broadcast Ack %u, Sequence Gap %u,  "
+                     "Broadcast Gap After %u, Broadcast Gap To %u, Last Sent Packet No. %u, "
+                     "Next sent Packet No. %u, Transport Sequence %u, msg_count %u, "
+                     "Link Tolerance %u" % (_tipc_node(prev), w5 >> 16, w1 & 0xFFFF,
+                                            (w1 >> 16) & 0x1FFF, w2 >> 16, w2 & 0xFFFF, w4 >> 16,
+                                            w4 & 0xFFFF, seq, w9 >> 16, w9 & 0xFFFF))
