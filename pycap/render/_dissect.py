@@ -411,6 +411,10 @@ def _et_tipc(c, t, p, length, caplen):
     tipc_print(c, p)
 
 
+def _et_cfm(c, t, p, length, caplen):
+    cfm_print(c, p, length)
+
+
 def _et_generic(c, t, p, length, caplen):
     name = _KNOWN_ETHERTYPES[t]
     generic_print(c, name, T.ETHERTYPE_NAMES.get(t, name), length)
@@ -422,7 +426,7 @@ _ETHERTYPE_PRINTERS.update({
     0x8847: _et_mpls, 0x8848: _et_mpls, 0x8863: _et_pppoe, 0x8864: _et_pppoe,
     0x88A2: _et_aoe, 0x88F7: _et_ptp, 0x88CC: _et_lldp, 0x8137: _et_ipx, 0x888E: _et_eapol,
     0x0707: _et_geonet, 0x8947: _et_geonet, 0x1111: _et_calm_fast, 0x9000: _et_loopback,
-    0x886F: _et_msnlb, 0x88CA: _et_tipc,
+    0x886F: _et_msnlb, 0x88CA: _et_tipc, 0x8902: _et_cfm, 0xABCD: _et_cfm,
 })
 
 
@@ -4388,7 +4392,8 @@ _UDP_PRINTERS.update({
 TCP_APP = _tcp_app_table()
 
 # printers kept in a module of their own, hooked in here
-from ._more import (babel_print, bfd_print, calm_fast_print, dccp_print, dtp_print,  # noqa: E402
+from ._more import (babel_print, bfd_print, calm_fast_print, cfm_print, dccp_print,  # noqa: E402
+                    dtp_print,
                     eapol_print, geonet_print, ipx_print, isoclns_print, lldp_print,
                     loopback_print, msnlb_print, pptp_print, rsvp_print, sctp_print, slow_print,
                     stp_print, tipc_print, udld_print)

@@ -4,7 +4,7 @@ Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
 (print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), the Ethernet
 loopback protocol (print-loopback.c), syslog (print-syslog.c), PPTP control
 messages (print-pptp.c), MS NLB heartbeats (print-msnlb.c), TIPC
-(print-tipc.c), and the default lines of DCCP, RSVP, LWAPP, LLDP, EAPOL
+(print-tipc.c), and the default lines of DCCP, RSVP, LWAPP, CFM, LLDP, EAPOL
 (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
 not have yet (with ``-v`` they keep the generic line).
 
@@ -1923,3 +1923,29 @@ def tipc_print(c, p):
                      "Link Tolerance %u" % (_tipc_node(prev), w5 >> 16, w1 & 0xFFFF,
                                             (w1 >> 16) & 0x1FFF, w2 >> 16, w2 & 0xFFFF, w4 >> 16,
                                             w4 & 0xFFFF, seq, w9 >> 16, w9 & 0xFFFF))
+
+
+# --------------------------------------------------------------------------
+# 802.1ag CFM (print-cfm.c): the common header line; -v keeps the generic line
+
+_CFM_OPCODES = {1: "Continuity Check Message", 2: "Loopback Reply", 3: "Loopback Message",
+                4: "Linktrace Reply", 5: "Linktrace Message"}
+
+
+def cfm_print(c, p, length):
+    if _verbose_generic(c, "cfm", "CFM", length):
+        return
+    o = c.o
+    if length < 4:
+        o.append("\n\t\t packet is too short")
+        return
+    if not tt(c, p, 4):
+        trunc(c)
+        return
+    level_version, opcode = c.d[p], c.d[p + 1]
+    version = level_version & 0x1F
+    if version:
+        o.append("CFMv%u not supported, length %u" % (version, length))
+        return
+    o.append("CFMv%u %s, MD Level %u, length %u" % (
+        version, _CFM_OPCODES.get(opcode, "unknown (%u)" % opcode), level_version >> 5, length))
