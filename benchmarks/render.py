@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from itertools import islice
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,10 +126,9 @@ def time_renderer(path: str, flags: list[str]) -> tuple[float, float]:
 
 
 def time_read_render_write(path: str, flags: list[str]) -> tuple[float, float]:
-    """The printing path without the pipeline: savefile reader rows -> Renderer
-    -> Console, a batch of lines per write, as the CLI's ``-r`` loop does."""
+    """The printing path without the pipeline: the savefile reader's batches of
+    rows -> Renderer -> Console, one write per batch, as the CLI's ``-r`` loop."""
     from pycap import cli
-    from pycap.pipeline import PRINT_BATCH
     from pycap.render import Renderer
     from pycap.render.console import Console
     args = cli.build_parser().parse_args(["-r", path, "-n", *flags])
@@ -138,13 +136,10 @@ def time_read_render_write(path: str, flags: list[str]) -> tuple[float, float]:
     t0, c0 = time.perf_counter(), time.process_time()
     with open(os.devnull, "w") as out, open_savefile(path) as reader:
         console = Console(out, color="never")
-        render, rows = renderer.render, reader.rows()
-        while True:
-            lines = [render(data, wire_len, linktype, ts_ns)
-                     for ts_ns, data, wire_len, _, linktype in islice(rows, PRINT_BATCH)]
-            console.write_lines(lines)
-            if len(lines) < PRINT_BATCH:
-                break
+        render = renderer.render
+        for batch in reader.row_batches():
+            console.write_lines([render(data, wire_len, linktype, ts_ns)
+                                 for ts_ns, data, wire_len, _, linktype in batch])
         console.flush()
     return time.perf_counter() - t0, time.process_time() - c0
 

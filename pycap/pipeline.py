@@ -19,7 +19,6 @@ import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import TYPE_CHECKING, Callable, TextIO
 
 from pycap.errors import CaptureError, KernelError, SavefileError, UnsupportedFilterError
@@ -669,31 +668,26 @@ def _plain_printing(sink: "_Sink") -> bool:
             and not job.packet_buffered and not sink.printer.has_status)
 
 
-PRINT_BATCH = 512     # lines rendered between two writes of the -r printing loop
-
-
 def _print_records(reader, sink: "_Sink", accept, stop: StopFlag) -> None:
-    """The ``-r`` printing loop: the reader's rows (no Record objects), no
-    per-packet sink bookkeeping, and one console write per PRINT_BATCH lines.
+    """The ``-r`` printing loop: the reader's batches of rows (no Record
+    objects, no per-packet sink bookkeeping), one console write per batch.
     The stop flag is checked between batches."""
     render = sink.printer.renderer.render  # type: ignore[union-attr]
     write_lines = sink.printer.console.write_lines  # type: ignore[union-attr]
-    rows = reader.rows()
-    if accept is not None:
-        rows = (row for row in rows if accept(row[1], row[2]))
-    if sink.job.count:
-        rows = islice(rows, max(0, sink.job.count - sink.count))
-    while not stop:
-        lines: list[str] = []
-        append = lines.append
-        try:
-            for ts_ns, data, wire_len, _interface, linktype in islice(rows, PRINT_BATCH):
-                append(render(data, wire_len, linktype, ts_ns))
-        finally:   # a damaged record: the lines before it are printed before the error
-            sink.count += len(lines)
-            write_lines(lines)
-        if len(lines) < PRINT_BATCH:
+    limit = sink.job.count
+    batches = reader.row_batches()
+    while not stop and not (limit and sink.count >= limit):
+        batch = next(batches, None)
+        if batch is None:
             return
+        if accept is not None:
+            batch = [row for row in batch if accept(row[1], row[2])]
+        if limit:
+            batch = batch[:limit - sink.count]
+        lines = [render(data, wire_len, linktype, ts_ns)
+                 for ts_ns, data, wire_len, _interface, linktype in batch]
+        sink.count += len(lines)
+        write_lines(lines)
 
 
 def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = True) -> Outcome:

@@ -110,8 +110,9 @@ class PcapReader(RecordReader):
         if not ((major == 2 and minor <= 4) or (major == 543 and minor == 0)):
             raise error(self.path, f"unsupported pcap savefile version {major}.{minor}")
 
-    def _parse(self) -> Iterator[Row]:
-        """The hot loop: everything in locals, the slow cases out of line."""
+    def _parse(self) -> Iterator[list[Row]]:
+        """The hot loop: every record wholly in the buffer into one list, then
+        one record the slow way (more input, a salvaged or a damaged record)."""
         src, path, unpack, hsize, fix = self._src, self.path, self._unpack, self._hdrsize, self._fix
         linktype = self.linktype
         limit = min(self.snaplen, max_snaplen(linktype))   # beyond it: _oversized()
@@ -119,6 +120,20 @@ class PcapReader(RecordReader):
         buf, pos = src.buf, src.pos
         end = len(buf)
         while True:
+            rows: list[Row] = []
+            append = rows.append
+            while end - pos >= hsize:
+                sec, frac, caplen, wire_len = unpack(buf, pos)
+                if fix is not None:
+                    caplen, wire_len = fix(caplen, wire_len)
+                start = pos + hsize
+                stop = start + caplen
+                if caplen > limit or stop > end:
+                    break
+                append((sec * 1_000_000_000 + frac * scale, buf[start:stop], wire_len, 0, linktype))
+                pos = stop
+            if rows:
+                yield rows              # before reading (and maybe waiting for) more input
             if end - pos < hsize:
                 buf, pos = src.fill(pos, hsize)
                 end = len(buf)
@@ -142,7 +157,7 @@ class PcapReader(RecordReader):
                         raise error(path, f"truncated dump file; tried to read {caplen} captured bytes, only got {end}")
                 data = buf[pos:stop]
                 pos = stop
-            yield sec * 1_000_000_000 + frac * scale, data, wire_len, 0, linktype
+            yield [(sec * 1_000_000_000 + frac * scale, data, wire_len, 0, linktype)]
 
     def _oversized(self, buf: bytes, pos: int, caplen: int) -> tuple[bytes, bytes, int]:
         """libpcap's salvage: caplen > snaplen but sane keeps snaplen bytes."""

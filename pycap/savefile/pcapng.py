@@ -109,7 +109,7 @@ class PcapngReader(RecordReader):
             self._first_section()
             blocks = self._blocks()
             next(blocks)           # stops right after the first IDB
-            self._start(blocks)
+            self._start([row] for row in blocks)
         except BaseException:
             src.close()
             raise

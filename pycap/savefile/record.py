@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import starmap
+from itertools import chain, starmap
 from typing import Iterator
 
 Row = tuple[int, bytes, int, int, int]
@@ -28,21 +28,32 @@ class Record:
 
 
 class RecordReader:
-    """What the pcap and pcapng readers share: their parser is a generator of
-    :data:`Row` tuples (``self._rows``); iterating the reader gives Records.
+    """What the pcap and pcapng readers share: their parser yields lists of
+    :data:`Row` tuples (``row_batches()``); ``rows()`` flattens them and
+    iterating the reader gives Records.
 
     ``rows()`` skips the Record: a frozen dataclass costs about half a
     microsecond to build, as much as parsing the record, and the ``-r``
-    printing loop only unpacks it again.  Rows and Records come from the same
-    parser, so the two kinds of iteration may be mixed.
+    printing loop only unpacks it again.  ``row_batches()`` also skips the
+    per-record step of a generator: a batch is every record the input buffer
+    held, handed over before the reader waits for more input (so a pipe from
+    a live capture is printed as it arrives).  A damaged file yields the rows
+    before the damage, then raises.  Records and rows may be mixed; take
+    batches from the start or not at all.
     """
 
+    _batches: Iterator[list[Row]]
     _rows: Iterator[Row]
     _records: Iterator[Record]
 
-    def _start(self, rows: Iterator[Row]) -> None:
-        self._rows = rows
-        self._records = starmap(Record, rows)
+    def _start(self, batches: Iterator[list[Row]]) -> None:
+        self._batches = batches
+        self._rows = chain.from_iterable(batches)
+        self._records = starmap(Record, self._rows)
+
+    def row_batches(self) -> Iterator[list[Row]]:
+        """The remaining records as lists of rows."""
+        return self._batches
 
     def rows(self) -> Iterator[Row]:
         """The remaining records as ``(timestamp_ns, data, wire_len, interface, linktype)``."""
