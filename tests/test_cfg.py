@@ -168,3 +168,23 @@ def test_a_value_two_tests_need_is_loaded_once():
     insns = compile_filter("tcp port 443").insns
     ihl = [i for i in insns if i.code & 0x07 == Class.LD and i.code & 0xE0 == Mode.IND]
     assert len(ihl) == 2 and ihl[0].src == ihl[1].src != 0     # both ports via one register
+
+
+def test_where_ways_meet_each_keeps_its_facts():
+    """After the first tcp[] test the IPv4 and IPv6 ways to the TCP header
+    meet; the second tcp[] must not dispatch on the ethertype or walk the
+    IPv6 headers again (a copy of the meeting node per way)."""
+    g = cfg.graph(lowered("tcp[13] & 2 != 0 or tcp[13] & 1 != 0"))
+    ops = ops_of(g)
+    assert sum(isinstance(op, ir.Transport6) for op in ops) == 1
+    assert sum(isinstance(op, ir.Cmp) and op.left == ETHERTYPE for op in ops) == 2
+
+
+def test_a_definition_made_again_the_same_is_skipped_and_a_different_one_forgets():
+    define = ir.Def("x", ir.load(14, 1))
+    known = cfg.learn(cfg.NO_FACTS, define, True)
+    reads_x = ir.Cmp("eq", ir.Load(ir.Var("x"), 1), ir.Imm(1))
+    known = cfg.learn(known, reads_x, False)
+    assert cfg.decide(reads_x, known) is False
+    other = cfg.learn(known, ir.Def("x", ir.load(15, 1)), True)
+    assert cfg.decide(reads_x, other) is None

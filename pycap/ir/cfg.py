@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from pycap.ir import nodes as ir
 
 MAX_ROUNDS = 16      # threading rounds; each makes progress, and a few suffice
+SPLIT_BUDGET = 2     # node copies made by threading: at most this many times the graph
+SPLIT_MIN_SKIP = 2   # nodes a copy must let its edges skip to be made
 
 
 class Node:
@@ -70,6 +72,7 @@ class Graph:
         self.accept = Node(None, name="ACCEPT")
         self.reject = Node(None, name="REJECT")
         self.root: Node = self.reject
+        self.size = 0             # nodes as built, before optimization
         self._shared: dict[tuple, Node] = {}
 
     # ---- construction -------------------------------------------------------------
@@ -127,6 +130,7 @@ class Graph:
 def from_predicate(p: ir.Pred) -> Graph:
     g = Graph()
     g.root = g.build(p, g.accept, g.reject)
+    g.size = len(g.order())
     return g
 
 
@@ -143,6 +147,28 @@ def _is_const_eq(op) -> bool:
     return isinstance(op, ir.Cmp) and op.op == "eq" and isinstance(op.right, ir.Imm)
 
 
+def _defines(op) -> str | None:
+    """The variable a node sets, if any (``Transport6`` only when it holds)."""
+    if isinstance(op, ir.Def):
+        return op.name
+    if isinstance(op, ir.Transport6):
+        return op.var
+    return None
+
+
+def _reads_var(x, name: str) -> bool:
+    """Whether a test or value depends on variable ``name``."""
+    if isinstance(x, ir.Var):
+        return x.name == name
+    if isinstance(x, ir.Load):
+        return _reads_var(x.offset, name)
+    if isinstance(x, (ir.Alu, ir.Cmp)):
+        return _reads_var(x.left, name) or _reads_var(x.right, name)
+    if isinstance(x, ir.Def):
+        return x.name == name or _reads_var(x.value, name)
+    return _defines(x) == name
+
+
 def learn(facts: Facts, op, outcome: bool) -> Facts:
     eqs, known = facts
     if outcome and _is_const_eq(op):
@@ -151,8 +177,11 @@ def learn(facts: Facts, op, outcome: bool) -> Facts:
         grown = dict(eqs)
         grown[op.left] = op.right.value
         return grown, known
-    if isinstance(op, ir.Def):
-        return facts
+    name = _defines(op) if outcome else None
+    if name is not None and any(_defines(k) == name and k != op for k, _ in known):
+        # set again, differently: what was known through the old value is stale
+        known = frozenset(f for f in known if not _reads_var(f[0], name))
+        eqs = {v: c for v, c in eqs.items() if not _reads_var(v, name)}
     return eqs, known | {(op, outcome)}
 
 
@@ -189,19 +218,46 @@ def _skippable(n: Node) -> bool:
     return n.no is n.yes and isinstance(n.op, (ir.Cmp, ir.ProtoChain))
 
 
-def _follow(n: Node, facts: Facts) -> Node:
-    """Where an edge into ``n`` really leads, given what it knows."""
+def _walk(n: Node, facts: Facts) -> tuple[Node, int]:
+    """Where an edge into ``n`` really leads, given what it knows, and past
+    how many nodes."""
+    steps = 0
     while not n.terminal:
         if _skippable(n):
-            n = n.yes
+            n, steps = n.yes, steps + 1
             continue
-        if n.no is None:
-            return n
+        if n.no is None:       # a definition: skipped only if made, the same, before
+            if (n.op, True) not in facts[1]:
+                break
+            n, steps = n.yes, steps + 1
+            continue
         outcome = decide(n.op, facts)
         if outcome is None:
-            return n
-        n = n.yes if outcome else n.no
-    return n
+            break
+        n, steps = (n.yes if outcome else n.no), steps + 1
+    return n, steps
+
+
+def _follow(n: Node, facts: Facts) -> Node:
+    return _walk(n, facts)[0]
+
+
+def _split(n: Node, facts: Facts) -> Node | None:
+    """A copy of test ``n`` for one edge into it, whose own edges are threaded
+    with what that edge knows, when that skips enough (None otherwise).
+
+    Where paths meet, the facts they share are fewer than each brings: after
+    ``tcp[13] & 2 != 0`` the IPv4 and the IPv6 ways to the TCP header meet,
+    and a second ``tcp[...]`` would dispatch on the ethertype again.  A copy of
+    the meeting node per way keeps each way's facts one node further, which
+    is all it takes there; libpcap gets the same from never merging them."""
+    if n.terminal or n.no is None or n.no is n.yes:
+        return None
+    yes, skipped_yes = _walk(n.yes, learn(facts, n.op, True))
+    no, skipped_no = _walk(n.no, learn(facts, n.op, False))
+    if skipped_yes + skipped_no < SPLIT_MIN_SKIP:
+        return None         # the copy would cost about what it saves
+    return Node(n.op, yes, no)
 
 
 def thread(g: Graph) -> bool:
@@ -212,17 +268,23 @@ def thread(g: Graph) -> bool:
     again = False
     g.root = root = _follow(g.root, NO_FACTS)
     facts_in: dict[int, Facts] = {id(root): NO_FACTS}
-    for n in g.order():
+    order = g.order()
+    copies = max(0, SPLIT_BUDGET * g.size - len(order))
+    for n in order:
         fin = facts_in.get(id(n))
         if fin is None:        # no longer reachable: an edge into it moved on
             continue
-        if n.no is None:       # Def: one edge, facts pass through
-            edges = (("yes", fin),)
+        if n.no is None:       # Def: one edge
+            edges = (("yes", learn(fin, n.op, True)),)
         else:
             edges = (("yes", learn(fin, n.op, True)), ("no", learn(fin, n.op, False)))
         for attr, facts in edges:
             target = getattr(n, attr)
             moved = _follow(target, facts)
+            if copies > 0 and facts_in.get(id(moved)) is not None:
+                split = _split(moved, facts)    # a second way into a node that
+                if split is not None:           # has one already: maybe its own copy
+                    moved, copies, again = split, copies - 1, True
             if moved is not target:
                 setattr(n, attr, moved)
             if not moved.terminal:
