@@ -14,6 +14,7 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
+from pycap.errors import SavefileError
 from pycap.savefile._io import FLUSH_AT, MAX_SNAPLEN, BufferedWriter, Sink, Source, adjust_snaplen, error
 from pycap.savefile.record import Record, RecordReader, Row
 
@@ -109,7 +110,7 @@ class PcapngReader(RecordReader):
             self._first_section()
             blocks = self._blocks()
             next(blocks)           # stops right after the first IDB
-            self._start([row] for row in blocks)
+            self._start(blocks)
         except BaseException:
             src.close()
             raise
@@ -149,67 +150,77 @@ class PcapngReader(RecordReader):
             raise self._err(f"unsupported pcapng savefile version {major}.{minor}")
         src.pos = blen
 
-    def _blocks(self) -> Iterator[Row]:
-        """The hot loop: EPBs inline, every other block type out of line."""
+    def _blocks(self) -> Iterator[list[Row]]:
+        """The hot loop: EPBs inline, every other block type out of line.  Rows
+        gather into a list, handed over before the buffer is refilled (so a
+        pipe is printed as it arrives) or, with those before it, at an error."""
         src, ifaces = self._src, self._ifaces
         st = self._st
         bh, u32, epb = st.bh, st.u32, st.epb
         buf, pos = src.buf, src.pos
         end = len(buf)
-        while True:
-            if end - pos < 8:
-                buf, pos = src.fill(pos, 8)
-                end = len(buf)
-                if end < 8:
-                    if end:
-                        raise self._truncated(8, end)
-                    if self._opening:
-                        raise self._err("the capture file has no Interface Description Blocks")
-                    return
-            btype, blen = bh(buf, pos)
-            if btype == SHB:
-                if end - pos < 12:
-                    buf, pos = src.fill(pos, 12)
+        rows: list[Row] = []
+        try:
+            while True:
+                if rows and (end - pos < 12 or end - pos < u32(buf, pos + 4)[0]):
+                    yield rows
+                    rows = []
+                if end - pos < 8:
+                    buf, pos = src.fill(pos, 8)
                     end = len(buf)
-                blen = self._switch_order(buf, pos, blen)
-                st = self._st
-                bh, u32, epb = st.bh, st.u32, st.epb
-            if blen < 12 or blen & 3 or blen > MAX_BLOCK:
-                raise self._bad_length(blen)
-            if end - pos < blen:
-                buf, pos = src.fill(pos, blen)
-                end = len(buf)
-                if end < blen:
-                    raise self._truncated(blen - 8, end - 8)
-            if u32(buf, pos + blen - 4)[0] != blen:
-                raise self._err("block total length in header and trailer don't match")
-            if btype == EPB:
-                if blen < 32:
-                    raise self._too_short(EPB)
-                ifid, hi, lo, caplen, wire = epb(buf, pos + 8)
-                if ifid >= len(ifaces):
-                    raise self._no_interface(ifid)
-                linktype, snaplen, mul, shift, div, off = ifaces[ifid]
-                if caplen > snaplen or caplen > blen - 32:
-                    raise self._bad_caplen(EPB, caplen, snaplen)
-                start = pos + 28
-                pos += blen
-                yield (((hi << 32 | lo) * mul >> shift) // div + off,
-                       buf[start:start + caplen], wire, ifid, linktype)
-            elif btype == IDB:
-                self._add_interface(buf, pos, blen)
-                pos += blen
-                if self._opening:
-                    self._opened()
-                    yield None  # type: ignore[misc]  # sentinel for _setup
-            elif btype == SPB or btype == OPB:
-                row = self._spb(buf, pos, blen) if btype == SPB else self._opb(buf, pos, blen)
-                pos += blen
-                yield row
-            else:
+                    if end < 8:
+                        if end:
+                            raise self._truncated(8, end)
+                        if self._opening:
+                            raise self._err("the capture file has no Interface Description Blocks")
+                        return
+                btype, blen = bh(buf, pos)
                 if btype == SHB:
-                    self._new_section(buf, pos, blen)
-                pos += blen   # ISB, NRB, DSB, custom...: nothing a reader needs
+                    if end - pos < 12:
+                        buf, pos = src.fill(pos, 12)
+                        end = len(buf)
+                    blen = self._switch_order(buf, pos, blen)
+                    st = self._st
+                    bh, u32, epb = st.bh, st.u32, st.epb
+                if blen < 12 or blen & 3 or blen > MAX_BLOCK:
+                    raise self._bad_length(blen)
+                if end - pos < blen:
+                    buf, pos = src.fill(pos, blen)
+                    end = len(buf)
+                    if end < blen:
+                        raise self._truncated(blen - 8, end - 8)
+                if u32(buf, pos + blen - 4)[0] != blen:
+                    raise self._err("block total length in header and trailer don't match")
+                if btype == EPB:
+                    if blen < 32:
+                        raise self._too_short(EPB)
+                    ifid, hi, lo, caplen, wire = epb(buf, pos + 8)
+                    if ifid >= len(ifaces):
+                        raise self._no_interface(ifid)
+                    linktype, snaplen, mul, shift, div, off = ifaces[ifid]
+                    if caplen > snaplen or caplen > blen - 32:
+                        raise self._bad_caplen(EPB, caplen, snaplen)
+                    start = pos + 28
+                    pos += blen
+                    rows.append((((hi << 32 | lo) * mul >> shift) // div + off,
+                                 buf[start:start + caplen], wire, ifid, linktype))
+                elif btype == IDB:
+                    self._add_interface(buf, pos, blen)
+                    pos += blen
+                    if self._opening:
+                        self._opened()
+                        yield None  # type: ignore[misc]  # sentinel for _setup
+                elif btype == SPB or btype == OPB:
+                    rows.append(self._spb(buf, pos, blen) if btype == SPB else self._opb(buf, pos, blen))
+                    pos += blen
+                else:
+                    if btype == SHB:
+                        self._new_section(buf, pos, blen)
+                    pos += blen   # ISB, NRB, DSB, custom...: nothing a reader needs
+        except SavefileError:
+            if rows:
+                yield rows
+            raise
 
     def _opened(self) -> None:
         """The first IDB fixes the file-level attributes, as in libpcap."""
