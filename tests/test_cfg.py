@@ -188,3 +188,12 @@ def test_a_definition_made_again_the_same_is_skipped_and_a_different_one_forgets
     assert cfg.decide(reads_x, known) is False
     other = cfg.learn(known, ir.Def("x", ir.load(15, 1)), True)
     assert cfg.decide(reads_x, other) is None
+
+
+def test_ipv6_walk_skipped_where_the_next_header_is_known():
+    """``udp and udp[...]``: where the path knows the IPv6 next header is UDP
+    the transport header is at 40, no walk; only the fragment path walks."""
+    g = cfg.graph(lowered("udp and udp[8:4] = 0x12345678"))
+    ops = ops_of(g)
+    assert ir.Def("udp.l4.14", ir.Imm(54)) in ops
+    assert sum(isinstance(op, ir.Transport6) for op in ops) == 1

@@ -233,9 +233,20 @@ def _walk(n: Node, facts: Facts) -> tuple[Node, int]:
             continue
         outcome = decide(n.op, facts)
         if outcome is None:
+            if isinstance(n.op, ir.Transport6):
+                n = _direct_transport(n, facts)
             break
         n, steps = (n.yes if outcome else n.no), steps + 1
     return n, steps
+
+
+def _direct_transport(n: Node, facts: Facts) -> Node:
+    """The IPv6 header walk where the path knows the next header is already
+    the protocol sought: no walk, the transport header is right behind."""
+    walk = n.op
+    if facts[0].get(ir.load(walk.base + 6, 1)) != walk.proto:
+        return n
+    return Node(ir.Def(walk.var, ir.Imm(walk.base + 40)), n.yes, None)
 
 
 def _follow(n: Node, facts: Facts) -> Node:
