@@ -130,7 +130,7 @@ class Graph:
 def from_predicate(p: ir.Pred) -> Graph:
     g = Graph()
     g.root = g.build(p, g.accept, g.reject)
-    g.size = len(g.order())
+    g.size = len(g._shared)
     return g
 
 
@@ -271,15 +271,17 @@ def _split(n: Node, facts: Facts) -> Node | None:
     return Node(n.op, yes, no)
 
 
-def thread(g: Graph) -> bool:
+def thread(g: Graph, order: list[Node] | None = None) -> bool:
     """One round of jump threading over ``g``; whether another round could
     find more.  Nodes are visited in topological order, so the facts at a
     node are final when its edges move; what one round cannot see is a node
-    whose two edges came to meet after the edges into it were threaded."""
+    whose two edges came to meet after the edges into it were threaded, and
+    the nodes it made itself."""
     again = False
     g.root = root = _follow(g.root, NO_FACTS)
     facts_in: dict[int, Facts] = {id(root): NO_FACTS}
-    order = g.order()
+    order = g.order() if order is None else order
+    known_nodes = {id(n) for n in order}
     copies = max(0, SPLIT_BUDGET * g.size - len(order))
     for n in order:
         fin = facts_in.get(id(n))
@@ -298,6 +300,9 @@ def thread(g: Graph) -> bool:
                     moved, copies, again = split, copies - 1, True
             if moved is not target:
                 setattr(n, attr, moved)
+                # a node made on the way (a copy, a walk made a definition) is
+                # not in this round's order: another round visits it
+                again = again or not (moved.terminal or id(moved) in known_nodes)
             if not moved.terminal:
                 seen = facts_in.get(id(moved))
                 facts_in[id(moved)] = facts if seen is None else meet(seen, facts)
@@ -305,12 +310,13 @@ def thread(g: Graph) -> bool:
     return again
 
 
-def share(g: Graph) -> bool:
-    """Merge nodes that threading made equal (same test, same successors)."""
+def share(g: Graph, order: list[Node] | None = None) -> bool:
+    """Merge nodes that threading made equal (same test, same successors).
+    ``order``: a topological order of every node still reachable."""
     canon: dict[tuple, Node] = {}
     replace: dict[int, Node] = {}
     changed = False
-    for n in reversed(g.order()):
+    for n in reversed(g.order() if order is None else order):
         n.yes = replace.get(id(n.yes), n.yes)
         if n.no is not None:
             n.no = replace.get(id(n.no), n.no)
@@ -325,8 +331,10 @@ def share(g: Graph) -> bool:
 
 def optimize(g: Graph) -> Graph:
     for _ in range(MAX_ROUNDS):
-        again = thread(g)
-        if not (share(g) or again):
+        order = g.order()
+        again = thread(g, order)
+        # threading only moves edges down the same order, unless it made copies
+        if not (share(g, None if again else order) or again):
             break
     return g
 
