@@ -116,6 +116,13 @@ class _Emitter:
         self.available = frozenset([v, *(u for u in self.available if self.homes[u] != home)])
         return home
 
+    def peek(self, v: ir.Load) -> int:
+        """A constant-offset load in r0, from r0 itself or the header copy
+        where it is there: for the loops, which take r7-r9 for themselves (so
+        neither a home is read, the loop may have written it already, nor is
+        the value kept in one)."""
+        return R0 if self.r0 == v else self.compute(v)
+
     def compute(self, v: ir.Value) -> int:
         """Emit ``v``'s computation; r0 holds it after, unless arithmetic on a
         scratch register returns that register."""
@@ -266,7 +273,8 @@ class _Emitter:
         header's packet offset goes to the variable's stack slot."""
         again, ext, frag, ah, found = (self.label() for _ in range(5))
         a, x, steps = R7, R8, R9
-        self.emit(isa.ld_abs(1, p.base + 6), isa.mov32_reg(a, R0), isa.mov32_imm(x, 40),
+        # the first next header may already be in r0 or in the header copy
+        self.emit(isa.mov32_reg(a, self.peek(ir.load(p.base + 6, 1))), isa.mov32_imm(x, 40),
                   isa.mov32_imm(steps, 0), Label(again),
                   isa.jmp32_imm(JmpOp.JGE, steps, ir.TRANSPORT6_MAX_STEPS, no),
                   isa.alu32_imm(AluOp.ADD, steps, 1),
@@ -298,11 +306,11 @@ class _Emitter:
         again, advance6, end = self.label(), self.label(), self.label()
         a, x, steps = R7, R8, R9
         if p.version == 4:
-            self.emit(isa.ld_abs(1, p.base + 9), isa.mov32_reg(a, R0),
-                      isa.ld_abs(1, p.base), isa.mov32_reg(x, R0),
+            self.emit(isa.mov32_reg(a, self.peek(ir.load(p.base + 9, 1))))
+            self.emit(isa.mov32_reg(x, self.peek(ir.load(p.base, 1))),
                       isa.alu32_imm(AluOp.AND, x, 0x0F), isa.alu32_imm(AluOp.MUL, x, 4))
         else:
-            self.emit(isa.ld_abs(1, p.base + 6), isa.mov32_reg(a, R0), isa.mov32_imm(x, 40))
+            self.emit(isa.mov32_reg(a, self.peek(ir.load(p.base + 6, 1))), isa.mov32_imm(x, 40))
         self.emit(isa.mov32_imm(steps, 0), Label(again),
                   isa.jmp32_imm(JmpOp.JGE, steps, ir.PROTOCHAIN_MAX_STEPS, no),
                   isa.alu32_imm(AluOp.ADD, steps, 1),
