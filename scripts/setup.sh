@@ -43,6 +43,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
+# Bytecode now, once: an editable install writes none, and where
+# PYTHONDONTWRITEBYTECODE is set every start would compile pycap again (~0.2 s).
+.venv/bin/python -m compileall -q pycap >/dev/null
 
 if [ "$BCC" = 1 ]; then
     # BCC compiles against /lib/modules/$(uname -r)/build.  A kernel without
