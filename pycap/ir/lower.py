@@ -90,17 +90,18 @@ class Lowerer(PrimitiveLowering):
         self.names = names or NameResolver()
         self.netmask = netmask
         self.wire_len = wire_len
-        self._shared: dict = {}          # (helper, link) -> the tree it built
+        self._shared: dict = {}          # (helper, id(link)) -> (link, the tree it built)
 
     def _once(self, key: str, build: Callable[[], Pred | Value]):
         """The tree ``build`` makes for the current link header, built once: a
         long ``port 1 or port 2 or ...`` chain asks for the same ``ip`` test
         and IPv4 header length again and again, and one shared object is
         also quicker to hash and compare."""
-        found = self._shared.get((key, self.link))
-        if found is None:
-            found = self._shared[(key, self.link)] = build()
-        return found
+        link = self.link          # keyed by identity (hashing a Link is not cheap),
+        found = self._shared.get((key, id(link)))       # checked against reuse of ids
+        if found is None or found[0] is not link:
+            found = self._shared[(key, id(link))] = (link, build())
+        return found[1]
 
     # ---- helpers -----------------------------------------------------------------
     def pl(self, off: int) -> int:
