@@ -193,7 +193,7 @@ needs_corpus = pytest.mark.skipif(CORPUS is None, reason="no corpus of captures"
 needs_tcpdump = pytest.mark.skipif(TCPDUMP is None, reason="tcpdump is not installed")
 
 # Thresholds set from what pycap achieves (see the report printed by the test).
-CORE_THRESHOLD = 0.99
+CORE_THRESHOLD = 1.0
 OVERALL_THRESHOLD = 0.92
 
 

@@ -39,7 +39,7 @@ class Ctx:
     """Per-packet printing state (tcpdump's netdissect_options, roughly)."""
 
     __slots__ = ("d", "end", "o", "proto", "v", "e", "q", "tcp", "llhdr", "suppress_default",
-                 "generic", "llsrc")
+                 "generic", "llsrc", "ipaddrs")
 
     def __init__(self, d, end, v, e, q, tcp, suppress_default):
         self.d = d
@@ -54,6 +54,7 @@ class Ctx:
         self.suppress_default = suppress_default
         self.generic = None          # set by generic_print(): a protocol pycap only names
         self.llsrc = None            # offset of the link-layer source address (ethertype printers)
+        self.ipaddrs = None          # (source, destination) address bytes, for NFS's xid map
 
 
 # --------------------------------------------------------------------------
@@ -276,6 +277,25 @@ def ether_print(c, off, length, caplen=None):
     p += 2
     hdrlen += 2
     printed_length = False
+    if lt == ETHERTYPE_MACSEC:
+        if c.e:
+            o.append(ether_type_str(c, lt))
+            o.append(", length %u: " % orig_length)
+            printed_length = True
+        secure_data = macsec_print(c, p, length, caplen, off + 6, off)
+        if type(secure_data) is int:
+            return hdrlen + secure_data
+        taken, length, caplen = secure_data
+        p += taken
+        hdrlen += taken
+        lt = g16(c, p)
+        if caplen < 2:
+            c.o.append(" (invalid)")
+            return hdrlen + caplen
+        length -= 2
+        caplen -= 2
+        p += 2
+        hdrlen += 2
     while lt in VLAN_TYPES:
         if caplen < 4:
             c.proto = "vlan"
@@ -337,6 +357,84 @@ def ether_print(c, off, length, caplen=None):
                 o.append(", length %u: " % orig_length)
             default_print(c, p, caplen)
     return hdrlen
+
+
+ETHERTYPE_MACSEC = 0x88E5
+_MACSEC_TCI_VERSION = 0x80
+_MACSEC_TCI_SC = 0x20            # an SCI follows the packet number
+_MACSEC_TCI_CONFID = 0x0C        # E or C: the Secure Data is encrypted
+_MACSEC_TCI_FLAGS = 0x7C
+_MACSEC_FLAG_NAMES = ((0x08, "E"), (0x04, "C"), (0x40, "S"), (0x10, "B"), (0x20, "I"))
+_MACSEC_SL_MASK = 0x3F
+_MACSEC_ICV_LEN = 16
+
+
+def _macsec_header(c, p, short_length):
+    """macsec_print_header(): the SecTAG's fields, as -e shows them."""
+    tci_an = g8(c, p)
+    c.o.append("an %u, pn %u, flags %s" % (tci_an & 0x03, g32(c, p + 2),
+                                           bittok_nosep(_MACSEC_FLAG_NAMES, "none",
+                                                        tci_an & _MACSEC_TCI_FLAGS)))
+    if short_length:
+        c.o.append(", sl %u" % short_length)
+    if tci_an & _MACSEC_TCI_SC:
+        need(c, p + 6, 8)
+        c.o.append(", sci %s" % c.d[p + 6:p + 14].hex())
+    c.o.append(", ")
+
+
+def macsec_print(c, p, length, caplen, src, dst):
+    """macsec_print() (print-macsec.c) on the SecTAG at p.
+
+    An integrity-only frame's Secure Data is dissected by the caller: this
+    returns (SecTAG length, length, caplen) of the Secure Data and moves
+    ``c.end`` back over the ICV.  Otherwise it returns the number of bytes
+    the caller takes as link header: the header did not fit (``[|macsec]``
+    or ``(invalid)`` printed), or the payload is encrypted (dumped raw)."""
+    save_proto = c.proto
+    c.proto = "macsec"
+    result = _macsec(c, p, length, caplen, src, dst)
+    c.proto = save_proto
+    return result
+
+
+def _macsec(c, p, length, caplen, src, dst):
+    if caplen < 6 or length < 6:
+        trunc(c)
+        return caplen
+    tci_an = g8(c, p)
+    sectag_len = 14 if tci_an & _MACSEC_TCI_SC else 6
+    if caplen < sectag_len or length < sectag_len:
+        trunc(c)
+        return caplen
+    sl = g8(c, p + 1)
+    if sl & ~_MACSEC_SL_MASK or tci_an & _MACSEC_TCI_VERSION:
+        c.o.append(" (invalid)")
+        return caplen
+    short_length = sl & _MACSEC_SL_MASK
+    if c.e:
+        _macsec_header(c, p, short_length)
+    data_length = length - sectag_len
+    data_caplen = caplen - sectag_len
+    if tci_an & _MACSEC_TCI_CONFID:
+        if not c.e:
+            c.o.append("%s > %s 802.1AE MACsec, " % (etheraddr(c, src), etheraddr(c, dst)))
+            _macsec_header(c, p, short_length)
+        default_print(c, p + sectag_len, data_caplen)
+        return sectag_len
+    if data_length < _MACSEC_ICV_LEN or data_caplen < _MACSEC_ICV_LEN:
+        trunc(c)
+        return caplen
+    data_length -= _MACSEC_ICV_LEN
+    data_caplen -= _MACSEC_ICV_LEN
+    c.end -= _MACSEC_ICV_LEN
+    if short_length:
+        if short_length > data_length or short_length > data_caplen:
+            trunc(c)
+            return caplen
+        data_length = min(data_length, short_length)
+        data_caplen = min(data_caplen, short_length)
+    return sectag_len, data_length, data_caplen
 
 
 # ethertypes that tcpdump 4.99 hands to a printer (ethertype_print)
@@ -2715,13 +2813,6 @@ def txtproto_print(c, bp, length, proto, cmds, resp_second):
             _print_txt_line(c, ": ", bp, 0, length)
 
 
-def _app_telnet(c, bp, length, sport, dport):
-    c.proto = "telnet"
-    if g8(c, bp) == 0xFF:
-        generic_print(c, "telnet", "", length)
-        c.o[-1] = ""
-
-
 def _app_txt(proto, cmds, is_http):
     def printer(c, bp, length, sport, dport):
         c.o.append(": ")
@@ -2745,19 +2836,22 @@ def _app_rpki(c, bp, length, sport, dport):
 
 def _app_nfs(c, bp, length, sport, dport):
     if length >= 4 and tt(c, bp, 4):
-        g32(c, bp)
+        # RFC 1831 record marking: the fragment's length, then the RPC message
+        fraglen = min(g32(c, bp) & 0x7FFFFFFF, length - 4)
         if tt(c, bp + 8, 4):
             direction = g32(c, bp + 8)
             if dport == 2049 and direction == 0:
                 c.o.append(": NFS request xid %u " % g32(c, bp + 4))
+                nfsreq_print(c, bp + 4, fraglen)
             elif sport == 2049 and direction == 1:
                 c.o.append(": NFS reply xid %u " % g32(c, bp + 4))
+                nfsreply_print(c, bp + 4, fraglen)
 
 
 def _tcp_app_table():
     """port -> (rank, printer): tcp_print() tests the ports in rank order."""
     order = [
-        ((23,), _app_telnet),
+        ((23,), lambda c, bp, length, sp, dp: telnet_print(c, bp, length)),
         ((25,), _app_txt("smtp", None, False)),
         ((43,), _app_txt("whois", None, False)),
         ((179,), _app_label("bgp", ": BGP")),
@@ -2796,6 +2890,7 @@ def tcp_app_printer(sport, dport):
 def _tcp_app(c, bp, length, sport, dport, iph):
     printer = tcp_app_printer(sport, dport)
     if printer is not None:
+        c.ipaddrs = ip_addrs(c, iph)
         printer(c, bp, length, sport, dport)
 
 
@@ -3163,7 +3258,8 @@ def udp_print(c, p, length, iph, fragmented, ttl_hl):
         return
     _udpipaddr(c, iph, sport, dport)
     is6 = (d[iph] >> 4) == 6
-    if not c.q and _udp_nfs(c, cp, sport, dport):
+    c.ipaddrs = ip_addrs(c, iph)
+    if not c.q and _udp_nfs(c, cp, sport, dport, length):
         return
     if c.v and not fragmented:
         if not is6 and c.v > 1:
@@ -3194,19 +3290,28 @@ def udp_print(c, p, length, iph, fragmented, ttl_hl):
         o.append("UDP, length %u" % ulen)
 
 
-def _udp_nfs(c, cp, sport, dport):
+def _udp_nfs(c, cp, sport, dport, length):
     """udp_print()'s NFS test (ahead of everything else); True if it printed."""
     if (sport == 2049 or dport == 2049) and tt(c, cp + 4, 4):
         direction = g32(c, cp + 4)
         if dport == 2049 and direction == 0:
             c.o.append("NFS request xid %u " % g32(c, cp))
             c.proto = "nfs"
+            nfsreq_print(c, cp, length)
             return True
         if sport == 2049 and direction == 1:
             c.o.append("NFS reply xid %u " % g32(c, cp))
             c.proto = "nfs"
+            nfsreply_print(c, cp, length)
             return True
     return False
+
+
+def ip_addrs(c, iph):
+    """The (source, destination) address bytes of the IPv4 or IPv6 header at iph."""
+    if (c.d[iph] >> 4) == 6:
+        return c.d[iph + 8:iph + 24], c.d[iph + 24:iph + 40]
+    return c.d[iph + 12:iph + 16], c.d[iph + 16:iph + 20]
 
 
 def udp_app_printer(sport, dport):
@@ -4398,6 +4503,7 @@ from ._more import (babel_print, bfd_print, calm_fast_print, cfm_print, dccp_pri
                     loopback_print, msnlb_print, pptp_print, rsvp_print, sctp_print, slow_print,
                     stp_print, tipc_print, udld_print)
 from . import _more  # noqa: E402
+from ._apps import nfsreply_print, nfsreq_print, telnet_print  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)
 _UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel, 546: _more._udp_dhcp6,

@@ -73,7 +73,13 @@ def _app(c, printer, *args):
 
 def _udp_nfs_app(sport, dport, c, cp, length):
     """A flow on the NFS port: udp_print()'s NFS test comes before the port printers."""
-    return D._udp_nfs(c, cp, sport, dport) or D.udp_app(c, cp, length, sport, dport)
+    return D._udp_nfs(c, cp, sport, dport, length) or D.udp_app(c, cp, length, sport, dport)
+
+
+def _ip_addrs(flow):
+    """The (source, destination) address bytes of a flow (its TCP key is in canonical order)."""
+    key = flow[1]
+    return (key[1], key[0]) if flow[2] else (key[0], key[1])
 
 
 def _tcp_options(d, cp, end, rev, thseq, thack, flags, ipend):
@@ -230,6 +236,7 @@ def _tcp(d, bp, end, ln, flow, tcp, supp):
     c = _Ctx(d, end, 0, False, 0, tcp, supp)
     c.o.append(text)
     c.proto = "tcp"
+    c.ipaddrs = _ip_addrs(flow)
     return _app(c, tapp, bp + hlen, length, flow[5], flow[6])
 
 
@@ -243,6 +250,7 @@ def _udp(d, bp, end, ln, flow, tcp, supp):
         c = _Ctx(d, end, 0, False, 0, tcp, supp)
         c.o.append(flow[0])
         c.proto = "udp"
+        c.ipaddrs = _ip_addrs(flow)
         text = _app(c, flow[4], bp + 8, ulen if ulen < length else length)
         if text is not None:
             return text
