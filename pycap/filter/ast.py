@@ -8,13 +8,13 @@ the complete qualifiers that apply to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Union
 
 from pycap.errors import Span
+from pycap.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Qualifiers:
     """proto (``ip``, ``tcp``, ``link``...), dir (``src``, ``dst``, ``src or dst``,
     ``src and dst``, ``addr1``...) and addr (``host``, ``net``, ``port``,
@@ -30,52 +30,52 @@ ERROR_QUALIFIERS = Qualifiers("<error>", None, "<error>")  # libpcap's qerr
 
 # ---- operands of a primitive -------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Name:
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Number:
     value: int
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IPv4:
     text: str            # dotted, 1 to 4 parts
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IPv4Prefix:
     text: str
     length: int
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IPv4Mask:
     text: str
     mask: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IPv6:
     text: str
     length: int          # 128 for a plain address
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MAC:
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ARCnet:
     text: str
     span: Span
@@ -86,18 +86,18 @@ Operand = Union[Name, Number, IPv4, IPv4Prefix, IPv4Mask, IPv6, MAC, ARCnet]
 
 # ---- arithmetic ---------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Const:
     value: int
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Length:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Index:
     """``proto[offset:size]``: ``size`` bytes at ``offset`` into ``proto``'s header."""
 
@@ -107,7 +107,7 @@ class Index:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BinOp:
     op: str             # + - * / % & | ^ << >>
     left: "Arith"
@@ -115,7 +115,7 @@ class BinOp:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Negate:
     operand: "Arith"
     span: Span
@@ -126,7 +126,7 @@ Arith = Union[Const, Length, Index, BinOp, Negate]
 
 # ---- boolean expressions -------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Primitive:
     """A qualified identifier: ``tcp dst port 80``, ``net 10.0.0.0/8``."""
 
@@ -135,7 +135,7 @@ class Primitive:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ProtoAbbrev:
     """A protocol name standing alone: ``tcp``, ``ip6``, ``arp``."""
 
@@ -143,7 +143,7 @@ class ProtoAbbrev:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Relation:
     op: str             # = != < <= > >=
     left: Arith
@@ -151,7 +151,7 @@ class Relation:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Special:
     """Keyword primitives with their own rules: ``broadcast``, ``less``,
     ``vlan``, ``inbound``, ``llc``, ... ``args`` holds their numbers/names."""
@@ -162,27 +162,27 @@ class Special:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class And:
     left: "Expr"
     right: "Expr"
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Or:
     left: "Expr"
     right: "Expr"
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Not:
     operand: "Expr"
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Empty:
     """The empty expression: accept everything."""
 

@@ -16,36 +16,17 @@ out-of-bounds load rejects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Union
 
-
-def _hash_method(name: str, fields: tuple[str, ...]):
-    """``__hash__`` for one node class: computed once, then kept in ``_hash``.
-    Written out per class (no loop over the fields) because lowering and the
-    optimizer hash fresh nodes all the time."""
-    key = ", ".join(f"self.{f}" for f in fields)
-    source = (f"def __hash__(self):\n"
-              f"    h = self._hash\n"
-              f"    if h is None:\n"
-              f"        h = hash(({name!r}, {key}{',' if len(fields) == 1 else ''}))\n"
-              f"        _set(self, '_hash', h)\n"
-              f"    return h\n")
-    scope: dict = {"_set": object.__setattr__}
-    exec(source, scope)      # noqa: S102 - a fixed template over the class's own field names
-    return scope["__hash__"]
+from pycap.frozen import frozen
 
 
 def node(cls):
-    """A frozen, slotted dataclass whose hash is computed once: the optimizer and
-    the code generator hash and compare IR trees a lot, and nodes never change."""
-    own = dict(cls.__dict__.get("__annotations__", {}))
-    cls._fields = tuple(own)
-    own["_hash"] = "int | None"
-    cls.__annotations__ = own
-    cls._hash = field(default=None, init=False, repr=False, compare=False)
-    cls.__hash__ = _hash_method(cls.__name__, cls._fields)
-    return dataclass(frozen=True, slots=True)(cls)
+    """A frozen, slotted value class whose hash is computed once: the
+    optimizer and the code generator hash and compare IR trees a lot, and
+    nodes never change."""
+    return frozen(cls, cached_hash=True)
+
 
 MASK32 = 0xFFFFFFFF
 
