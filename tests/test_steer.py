@@ -586,22 +586,27 @@ def test_pinned_steering_survives_exit_until_detached(netns, bpffs):
     assert main(["steer", "--detach", pin]) == 1        # not there any more
 
 
+# Rules and (source, destination) lookups shared by the live tests here and
+# in test_steer_bcc.py: each rule decides some lookup, some fall through.
+LIVE_RULES = [("a", "127.0.0.1:8080", "tcp and src port 5001"),
+              ("b", "127.0.0.1:8081", "tcp and src net 127.0.0.9/32 and dst portrange 7000-7999"),
+              ("c", "[::1]:8080", f"tcp and dst host {V6} and not src portrange 5000-5099"),
+              ("d", "127.0.0.1:8082", "tcp and ifindex 1 and dst port 6000")]
+LIVE_LOOKUPS = [(("127.0.0.9", 5001), ("127.0.0.7", 7001)),
+                (("127.0.0.9", 5002), ("127.0.0.7", 7001)),
+                (("127.0.0.8", 5003), ("127.0.0.7", 7001)),
+                (("127.0.0.8", 5004), ("127.0.0.7", 6000)),
+                (("127.0.0.8", 5005), ("127.0.0.7", 6001)),
+                ((V6, 5006), (V6, 443)),
+                ((V6, 5106), (V6, 443)),
+                (("::1", 5107), (V6, 6000))]
+
+
 @pytest.mark.kernel
 def test_dry_run_agrees_with_live_steering(netns):
     """The same table of lookups, through BPF_PROG_TEST_RUN, pycap's interpreter
     and real connections (from fixed source ports, over lo: ifindex 1)."""
-    rules = [("a", "127.0.0.1:8080", "tcp and src port 5001"),
-             ("b", "127.0.0.1:8081", "tcp and src net 127.0.0.9/32 and dst portrange 7000-7999"),
-             ("c", "[::1]:8080", f"tcp and dst host {V6} and not src portrange 5000-5099"),
-             ("d", "127.0.0.1:8082", "tcp and ifindex 1 and dst port 6000")]
-    table = [(("127.0.0.9", 5001), ("127.0.0.7", 7001)),
-             (("127.0.0.9", 5002), ("127.0.0.7", 7001)),
-             (("127.0.0.8", 5003), ("127.0.0.7", 7001)),
-             (("127.0.0.8", 5004), ("127.0.0.7", 6000)),
-             (("127.0.0.8", 5005), ("127.0.0.7", 6001)),
-             ((V6, 5006), (V6, 443)),
-             ((V6, 5106), (V6, 443)),
-             (("::1", 5107), (V6, 6000))]
+    rules, table = LIVE_RULES, LIVE_LOOKUPS
     with ExitStack() as stack:
         listeners = {name: stack.enter_context(listener(netns, *parse_endpoint_str(to)))
                      for name, to, _ in rules}

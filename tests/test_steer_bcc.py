@@ -36,8 +36,9 @@ from pycap.steer.steering import RuleSpec, Steering, interpret
 from tests.kernelsupport import kernel  # noqa: F401
 from tests.test_bcc import require_bcc
 from tests.test_cli import assert_one_clean_error, pycap
-from tests.test_steer import (REPO, TIMEOUT, V6, L, bpffs, connect, linked,  # noqa: F401
-                              listener, netns, send_udp, start_steer, stop_steer, who_accepts)
+from tests.test_steer import (LIVE_LOOKUPS, LIVE_RULES, REPO, TIMEOUT, V6, L,  # noqa: F401
+                              bpffs, connect, linked, listener, netns, send_udp, start_steer,
+                              stop_steer, who_accepts)
 
 
 @pytest.fixture
@@ -274,19 +275,8 @@ def test_bcc_without_privileges_is_one_clean_error(bcc):
 def test_same_socket_choice_then_live_steering(netns, bcc):  # noqa: F811
     """Real listeners: both programs assign the same socket (cookie) on the
     same lookups; then BCC's program, linked, steers real connections there."""
-    rules = [("a", "127.0.0.1:8080", "tcp and src port 5001"),
-             ("b", "127.0.0.1:8081", "tcp and src net 127.0.0.9/32 and dst portrange 7000-7999"),
-             ("c", "[::1]:8080", f"tcp and dst host {V6} and not src portrange 5000-5099"),
-             ("d", "127.0.0.1:8082", "tcp and ifindex 1 and dst port 6000"),
-             ("u", "127.0.0.1:5300", "udp dst port 53")]
-    table = [(("127.0.0.9", 5001), ("127.0.0.7", 7001)),
-             (("127.0.0.9", 5002), ("127.0.0.7", 7001)),
-             (("127.0.0.8", 5003), ("127.0.0.7", 7001)),
-             (("127.0.0.8", 5004), ("127.0.0.7", 6000)),
-             (("127.0.0.8", 5005), ("127.0.0.7", 6001)),
-             ((V6, 5006), (V6, 443)),
-             ((V6, 5106), (V6, 443)),
-             (("::1", 5107), (V6, 6000))]
+    rules = LIVE_RULES + [("u", "127.0.0.1:5300", "udp dst port 53")]
+    table = LIVE_LOOKUPS
     with ExitStack() as stack:
         socks = {name: stack.enter_context(listener(
             netns, *_endpoint(to), socket.SOCK_DGRAM if name == "u" else socket.SOCK_STREAM))
