@@ -166,8 +166,15 @@ def test_copy_comes_after_metadata_tests():
 
 def test_a_value_two_tests_need_is_loaded_once():
     insns = compile_filter("tcp port 443").insns
-    ihl = [i for i in insns if i.code & 0x07 == Class.LD and i.code & 0xE0 == Mode.IND]
-    assert len(ihl) == 2 and ihl[0].src == ihl[1].src != 0     # both ports via one register
+    # the IPv4 header length (ihl * 4) is computed once for both ports
+    assert sum(1 for i in insns if i.code == Class.ALU | 0x20 and i.imm == 4) == 1
+
+
+def test_ports_behind_the_ipv4_header_are_read_from_the_copy_after_a_length_check():
+    insns = compile_filter("tcp port 443").insns
+    assert not any(i.code & 0x07 == Class.LD and i.code & 0xE0 == Mode.IND for i in insns)
+    checks = [i for i in insns if i.code == Class.JMP32 | JmpOp.JSLT]
+    assert sorted(i.imm for i in checks) == [16, 18]     # len - ihl*4 >= 14 + 2, 16 + 2
 
 
 def test_where_ways_meet_each_keeps_its_facts():

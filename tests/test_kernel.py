@@ -349,3 +349,32 @@ def test_veth_carries_udp_both_families(veth):
             rx.settimeout(2)
             tx.sendto(b"hello", rx.getsockname()[:2])
             assert rx.recv(100) == b"hello"
+
+
+# ------------------------------------------------------------ the header copy
+
+
+@pytest.mark.parametrize("expression", ["port 443", "tcp dst port 443", "udp port 53 or port 443",
+                                        "tcp and not dst port 80"])
+def test_header_copy_rejects_and_accepts_where_the_loads_would(expression):
+    """Every cut of an IPv4 TCP frame with IP options (ports at a computed
+    offset, read from the stack copy after a length check) and of an IPv6
+    frame (ports beyond what every path reads): the kernel's verdict equals
+    the interpreter's, whose loads reject out of bounds as LD_ABS/LD_IND do.
+    (``tcp and not dst port 80``: a read past the packet that is not
+    rejected would accept.)"""
+    from pycap.compiler import compile_filter
+    from pycap.ir.interp import matches
+    compiled = compile_filter(expression)
+    assert any(i.code == 0x85 and i.imm == 26 for i in compiled.insns)     # a copy is made
+    eth = bytes(12)
+    ip4 = (eth + b"\x08\x00" + bytes.fromhex("46000030000100004006000a0a0000010a000002")
+           + bytes(4) + bytes.fromhex("01bbc350000000000000000050022000" "00000000"))
+    ip6 = (eth + b"\x86\xdd" + bytes.fromhex("6000000000140640") + bytes(31) + b"\x01"
+           + bytes(15) + b"\x02" + bytes.fromhex("c35001bb000000000000000050022000" "00000000"))
+    with load_program(compiled.bytecode) as prog:
+        for frame in (ip4, ip6):
+            for cut in range(1, len(frame) + 1):
+                data = frame[:cut]
+                verdict = run_socket_filter(prog, data) != 0
+                assert verdict == matches(compiled.predicate, data), (expression, cut, data.hex())

@@ -123,7 +123,7 @@ _ALU_SYMBOL = {AluOp.ADD: "+=", AluOp.SUB: "-=", AluOp.MUL: "*=", AluOp.DIV: "/=
                AluOp.OR: "|=", AluOp.AND: "&=", AluOp.LSH: "<<=", AluOp.RSH: ">>=",
                AluOp.MOD: "%=", AluOp.XOR: "^=", AluOp.MOV: "="}
 _JMP_SYMBOL = {JmpOp.JEQ: "==", JmpOp.JGT: ">", JmpOp.JGE: ">=", JmpOp.JSET: "&",
-               JmpOp.JNE: "!=", JmpOp.JLT: "<", JmpOp.JLE: "<="}
+               JmpOp.JNE: "!=", JmpOp.JLT: "<", JmpOp.JLE: "<=", JmpOp.JSLT: "s<"}
 _SIZE_NAME = {Size.B: "u8", Size.H: "u16", Size.W: "u32", Size.DW: "u64"}
 
 

@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 from pycap.bpf import isa
 from pycap.bpf.asm import assemble
 from pycap.bpf.isa import R0, R1, R6, R7, R8, R9, R10, AluOp, Insn, JmpOp, Label
-from pycap.bpf.plan import CALLEE_SAVED, COPY_BASE, choose_homes, copy_point, plan_copy, stackable
+from pycap.bpf.plan import (CALLEE_SAVED, COPY_BASE, MAX_OFFSET, choose_homes, copy_point,
+                            max_value, plan_copy, stack_indexed, stackable)
 from pycap.ir import cfg
 from pycap.ir import nodes as ir
 
-MAX_OFFSET = 0x40000          # no frame is longer; larger computed offsets reject
 _EMPTY: frozenset = frozenset()
 SKB_OFFSETS = {"len": 0, "pkt_type": 4, "mark": 8, "protocol": 16, "vlan_present": 20,
                "vlan_tci": 24, "ifindex": 40, "cb0": 48}
@@ -51,20 +51,11 @@ JMP_OF = {"eq": JmpOp.JEQ, "gt": JmpOp.JGT, "ge": JmpOp.JGE, "set": JmpOp.JSET}
 ACCEPT, REJECT = "accept", "reject"
 
 
-def max_value(v: ir.Value) -> int:
-    """An upper bound of ``v`` (32-bit), to drop offset guards that cannot fire."""
-    if isinstance(v, ir.Imm):
-        return v.value
-    if isinstance(v, ir.Load):
-        return (1 << (8 * v.size)) - 1
-    if isinstance(v, ir.Alu):
-        a = max_value(v.left)
-        b = max_value(v.right) if v.op != "neg" else 0
-        bound = {"add": a + b, "mul": a * b, "and": min(a, b), "or": (1 << max(a, b).bit_length()) - 1,
-                 "rsh": a, "div": a, "mod": min(a, b)}.get(v.op)
-        if bound is not None and bound <= ir.MASK32:
-            return bound
-    return ir.MASK32
+def _split_offset(offset: ir.Value) -> tuple[ir.Value, int]:
+    """``base + k`` as ``(base, k)`` (k = 0 when there is no constant part)."""
+    if isinstance(offset, ir.Alu) and offset.op == "add" and isinstance(offset.right, ir.Imm):
+        return offset.left, offset.right.value
+    return offset, 0
 
 
 def _swapped(value: int, size: int) -> int:
@@ -83,7 +74,8 @@ class _Emitter:
     labels: itertools.count = field(default_factory=itertools.count)
     r0: object = None                             # the value r0 holds, if known
     defined: frozenset = _EMPTY                   # variables set on every path to here
-    copy_len: int = 0                             # leading bytes copied to the stack
+    copy_len: int = 0                             # leading bytes the stack holds for sure
+    copy_extent: int = 0                          # bytes copied if the packet has them
     unset: set = field(default_factory=set)       # variables some path reads unset
 
     def label(self) -> str:
@@ -152,25 +144,48 @@ class _Emitter:
 
     def load(self, v: ir.Load) -> None:
         """The load, into r0."""
-        offset, extra = v.offset, 0
-        if isinstance(offset, ir.Alu) and offset.op == "add" and isinstance(offset.right, ir.Imm) \
-                and not (offset in self.homes and offset in self.available):
-            offset, extra = offset.left, offset.right.value     # LD_IND's immediate does the add
+        if self.from_copy(v):
+            if v.size > 1:
+                self.emit(isa.to_be(R0, 8 * v.size))
+            return
+        offset, extra = _split_offset(v.offset)
+        if v.offset in self.homes and v.offset in self.available:
+            offset, extra = v.offset, 0           # the whole offset is in a register
         if isinstance(offset, ir.Imm):
             where = offset.value + extra
-            if where >= MAX_OFFSET:
-                self.emit(isa.ja(REJECT))
-            elif stackable(v, self.copy_len):       # bounds checked at the node's start
-                self.emit(isa.ldx_mem(v.size, R0, R10, COPY_BASE + where))
-                if v.size > 1:
-                    self.emit(isa.to_be(R0, 8 * v.size))
-            else:
-                self.emit(isa.ld_abs(v.size, where))
+            self.emit(isa.ja(REJECT) if where >= MAX_OFFSET else isa.ld_abs(v.size, where))
             return
         reg = self.value(offset)
         if max_value(offset) + extra >= MAX_OFFSET:
             self.emit(isa.jmp32_imm(JmpOp.JGT, reg, MAX_OFFSET - extra, REJECT))
-        self.emit(isa.ld_ind(v.size, reg, extra))
+        self.emit(isa.ld_ind(v.size, reg, extra))     # LD_IND's immediate does the add
+
+    def from_copy(self, v: ir.Load) -> bool:
+        """Read ``v`` from the header copy into r0, in the host's byte order,
+        if the copy holds it; False (nothing emitted) otherwise.  Where not
+        every accepting path reads that far, ``len`` is checked first, as
+        ``LD_ABS``/``LD_IND`` would."""
+        if not self.copy_extent:
+            return False
+        if isinstance(v.offset, ir.Imm):
+            where = v.offset.value
+            if not stackable(v, self.copy_extent):
+                return False
+            if not stackable(v, self.copy_len):
+                self.emit(isa.ldx_mem(4, R1, R6, SKB_OFFSETS["len"]),
+                          isa.jmp32_imm(JmpOp.JLT, R1, where + v.size, REJECT))
+            self.emit(isa.ldx_mem(v.size, R0, R10, COPY_BASE + where))
+            return True
+        base, extra = _split_offset(v.offset)
+        if not stack_indexed(base, extra, v.size, self.copy_extent):
+            return False
+        reg = self.value(base)
+        # len - base >= extra + size (signed: base may exceed len), then base + extra
+        self.emit(isa.ldx_mem(4, R1, R6, SKB_OFFSETS["len"]), isa.alu32_reg(AluOp.SUB, R1, reg),
+                  isa.jmp32_imm(JmpOp.JSLT, R1, extra + v.size, REJECT),
+                  isa.mov64_reg(isa.R2, R10), isa.alu64_reg(AluOp.ADD, isa.R2, reg),
+                  isa.ldx_mem(v.size, R0, isa.R2, COPY_BASE + extra))
+        return True
 
     def writable(self, reg: int) -> int:
         """``reg``, or r0 holding a copy when ``reg`` is a home (the caller
@@ -229,8 +244,7 @@ class _Emitter:
         left, mask = op.left, None
         if isinstance(left, ir.Alu) and left.op == "and" and isinstance(left.right, ir.Imm):
             left, mask = left.left, left.right.value
-        if not (isinstance(left, ir.Load) and stackable(left, self.copy_len)) \
-                or op.left in self.homes or op.op not in ("eq", "set"):
+        if not isinstance(left, ir.Load) or op.left in self.homes or op.op not in ("eq", "set"):
             return False
         size = left.size
         limit = 1 << (8 * size)
@@ -238,8 +252,8 @@ class _Emitter:
             return False
         key = ("host order", op.left)
         if self.r0 != key:
-            if self.r0 != ("host order", left):
-                self.emit(isa.ldx_mem(size, R0, R10, COPY_BASE + left.offset.value))
+            if self.r0 != ("host order", left) and not self.from_copy(left):
+                return False
             if mask is not None:
                 self.emit(isa.alu32_imm(AluOp.AND, R0, _swapped(mask, size)))
             self.r0 = key
@@ -339,16 +353,30 @@ def _meet(a: tuple, b: tuple) -> tuple:
     return (a[0] & b[0], a[1] if a[1] == b[1] else None, a[2] & b[2])
 
 
-def _copy_header(em: _Emitter, copy_len: int, ctx_in_r1: bool) -> None:
-    """Copy ``copy_len`` leading bytes to the stack.  The helper fails on a
-    packet shorter than that, which no accepting path could have read all it
-    needs of (see plan_copy): rejected."""
-    if not ctx_in_r1:
-        em.emit(isa.mov64_reg(R1, R6))
-    em.emit(isa.mov32_imm(isa.R2, 0), isa.mov64_reg(isa.R3, R10),
-            isa.alu64_imm(AluOp.ADD, isa.R3, COPY_BASE), isa.mov32_imm(isa.R4, copy_len),
-            isa.call(isa.BPF_FUNC_SKB_LOAD_BYTES),
-            Insn(isa.Class.JMP | JmpOp.JNE | isa.Src.K, R0, 0, 0, 0, REJECT))
+def _copy_header(em: _Emitter, exact: int, extent: int, ctx_in_r1: bool) -> None:
+    """Copy the packet's leading bytes to the stack.  ``exact`` bytes is what
+    every accepting path reads: a shorter packet is rejected (by the helper's
+    failure when that is all there is to copy).  ``extent`` (more) is copied
+    as far as the packet goes, for the loads at computed offsets."""
+    if extent == exact:
+        if not ctx_in_r1:
+            em.emit(isa.mov64_reg(R1, R6))
+        em.emit(isa.mov32_imm(isa.R2, 0), isa.mov64_reg(isa.R3, R10),
+                isa.alu64_imm(AluOp.ADD, isa.R3, COPY_BASE), isa.mov32_imm(isa.R4, exact),
+                isa.call(isa.BPF_FUNC_SKB_LOAD_BYTES),
+                Insn(isa.Class.JMP | JmpOp.JNE | isa.Src.K, R0, 0, 0, 0, REJECT))
+        return
+    fits, done = em.label(), em.label()
+    length = isa.R4
+    em.emit(isa.ldx_mem(4, length, R6, SKB_OFFSETS["len"]))
+    if exact:
+        em.emit(isa.jmp32_imm(JmpOp.JLT, length, exact, REJECT))
+    else:                          # the helper copies one byte at least
+        em.emit(isa.jmp32_imm(JmpOp.JLT, length, 1, done))
+    em.emit(isa.jmp32_imm(JmpOp.JLE, length, extent, fits), isa.mov32_imm(length, extent),
+            Label(fits), isa.mov64_reg(R1, R6), isa.mov32_imm(isa.R2, 0),
+            isa.mov64_reg(isa.R3, R10), isa.alu64_imm(AluOp.ADD, isa.R3, COPY_BASE),
+            isa.call(isa.BPF_FUNC_SKB_LOAD_BYTES), Label(done))
 
 
 def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len") -> list[Insn]:
@@ -362,7 +390,7 @@ def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len
     g = pred if isinstance(pred, cfg.Graph) else cfg.graph(pred)
     order = g.order()
     at = copy_point(g)
-    copy_len = plan_copy(g, order, at)
+    copy_len, copy_extent = plan_copy(g, order, at)
     homes = choose_homes(order, copy_len)
     scratch = [r for r in reversed(CALLEE_SAVED) if r not in homes.values()]
     em = _Emitter(wire_len_field, homes)
@@ -385,9 +413,9 @@ def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len
         em.available, em.r0, em.defined = start[id(n)]
         em.scratch = list(scratch)
         em.emit(Label(names[id(n)]))
-        if copy_len and n is at:
-            em.copy_len = copy_len
-            _copy_header(em, copy_len, ctx_in_r1=n is g.root)
+        if copy_extent and n is at:
+            em.copy_len, em.copy_extent = copy_len, copy_extent
+            _copy_header(em, copy_len, copy_extent, ctx_in_r1=n is g.root)
         em.node(n, names[id(n.yes)], names[id(n.no)] if n.no is not None else None)
         state = (em.available, em.r0, em.defined)
         for s in n.successors():

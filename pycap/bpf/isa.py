@@ -67,6 +67,7 @@ class JmpOp(IntEnum):
     EXIT = 0x90
     JLT = 0xA0
     JLE = 0xB0
+    JSLT = 0xC0
 
 
 SIZE_OF_BYTES = {1: Size.B, 2: Size.H, 4: Size.W, 8: Size.DW}
@@ -187,6 +188,10 @@ def call(helper: int) -> Insn:
 
 def alu64_imm(op: AluOp, dst: int, imm: int) -> Insn:
     return Insn(Class.ALU64 | op | Src.K, dst, 0, 0, imm & 0xFFFFFFFF)
+
+
+def alu64_reg(op: AluOp, dst: int, src: int) -> Insn:
+    return Insn(Class.ALU64 | op | Src.X, dst, src)
 
 
 def exit_insn() -> Insn:

@@ -11,6 +11,7 @@ from pycap.ir import cfg
 from pycap.ir import nodes as ir
 
 CALLEE_SAVED = (R7, R8, R9)
+MAX_OFFSET = 0x40000          # no frame is longer; larger computed offsets reject
 # The header copy: one bpf_skb_load_bytes of the packet's first bytes to the
 # stack, at COPY_BASE, instead of one helper call per LD_ABS.  The verifier
 # wants aligned stack reads; starting the copy 2 bytes past a 4-byte boundary
@@ -19,6 +20,22 @@ COPY_BASE = -510
 COPY_MAX = 96                 # bytes copied at most
 COPY_MIN_LOADS = 4            # constant loads it must hold to pay (a copy costs about
                               # two LD_ABS: benchmarks/filter_cost.py)
+
+
+def max_value(v: ir.Value) -> int:
+    """An upper bound of ``v`` (32-bit), to drop offset guards that cannot fire."""
+    if isinstance(v, ir.Imm):
+        return v.value
+    if isinstance(v, ir.Load):
+        return (1 << (8 * v.size)) - 1
+    if isinstance(v, ir.Alu):
+        a = max_value(v.left)
+        b = max_value(v.right) if v.op != "neg" else 0
+        bound = {"add": a + b, "mul": a * b, "and": min(a, b), "or": (1 << max(a, b).bit_length()) - 1,
+                 "rsh": a, "div": a, "mod": min(a, b)}.get(v.op)
+        if bound is not None and bound <= ir.MASK32:
+            return bound
+    return ir.MASK32
 
 
 def _subvalues(v: ir.Value):
@@ -240,29 +257,63 @@ def copy_point(g: cfg.Graph) -> cfg.Node | None:
     return None if n.terminal else n
 
 
-def plan_copy(g: cfg.Graph, order: list[cfg.Node], at: cfg.Node | None) -> int:
-    """How many leading bytes to copy to the stack at node ``at`` (0: none).
+def _indexed_loads(op) -> list[tuple[ir.Value, int, int]]:
+    """``(base, k, size)`` of the loads at ``base + k`` for a computed base (the
+    ports behind the IPv4 header)."""
+    return [(s.offset.left, s.offset.right.value, s.size) for v in _operands(op)
+            for s in _subvalues(v)
+            if isinstance(s, ir.Load) and isinstance(s.offset, ir.Alu) and s.offset.op == "add"
+            and isinstance(s.offset.right, ir.Imm)]
+
+
+def _aligned(base: ir.Value, size: int) -> bool:
+    """Whether ``base`` is a multiple of ``size`` the verifier can see: the
+    IPv4 header length, ``(ihl & 15) * 4``."""
+    return size == 1 or (isinstance(base, ir.Alu) and base.op == "mul"
+                         and isinstance(base.right, ir.Imm) and base.right.value % size == 0)
+
+
+def stack_indexed(base: ir.Value, k: int, size: int, extent: int) -> bool:
+    """Whether a copy of ``extent`` bytes holds the load at ``base + k``
+    wherever ``base`` points, aligned (the bounds are checked at run time)."""
+    return (max_value(base) + k + size <= extent and (COPY_BASE + k) % size == 0
+            and _aligned(base, size))
+
+
+def plan_copy(g: cfg.Graph, order: list[cfg.Node], at: cfg.Node | None) -> tuple[int, int]:
+    """What to copy to the stack at node ``at``: ``(exact, extent)``, or
+    ``(0, 0)`` for no copy.
 
     Every accepting path from there reads at least ``needed_lengths`` bytes
-    (an out-of-bounds load rejects), so a packet shorter than that is
-    rejected at once and exactly that many bytes are copied: loads within
-    them become stack reads, with no bounds check left to do, and loads
-    beyond stay ``LD_ABS``.  One ``bpf_skb_load_bytes`` costs about two
-    ``LD_ABS`` (measured), so the copy is made only when some path has
-    enough loads for it to replace."""
+    at constant offsets (an out-of-bounds load rejects), so a packet shorter
+    than that, ``exact``, is rejected at once, and loads within it become
+    stack reads with no bounds check left to do.  Loads at a computed offset
+    that ``COPY_MAX`` bytes always hold (the IPv4 ports) are read from the
+    stack too, with their own check against ``len``; then ``extent`` bytes
+    are copied, or as many as the packet has.  Loads beyond stay
+    ``LD_ABS``/``LD_IND``.  One ``bpf_skb_load_bytes`` costs about two of
+    those (measured), so the copy is made only when some path has enough
+    loads for it to replace."""
     if at is None:
-        return 0
-    length = min(needed_lengths(g, order)[id(at)], COPY_MAX)
+        return 0, 0
+    exact = min(needed_lengths(g, order)[id(at)], COPY_MAX)
+    extent = exact
+    for n in order:
+        for base, k, size in _indexed_loads(n.op):
+            if stack_indexed(base, k, size, COPY_MAX):
+                extent = max(extent, max_value(base) + k + size)
 
     def held(op) -> set:
         return {(k, size) for k, size in _constant_loads(op)
-                if k + size <= length and (COPY_BASE + k) % size == 0}
+                if k + size <= exact and (COPY_BASE + k) % size == 0} | \
+            {(base, k, size) for base, k, size in _indexed_loads(op)
+             if stack_indexed(base, k, size, extent)}
 
     most: dict[int, set] = {id(g.accept): set(), id(g.reject): set()}
     for n in reversed(order):      # the path with the most distinct such loads
         below = max((most[id(x)] for x in n.successors()), key=len)
         most[id(n)] = below | held(n.op)
-    return length if len(most[id(at)]) >= COPY_MIN_LOADS else 0
+    return (exact, extent) if len(most[id(at)]) >= COPY_MIN_LOADS else (0, 0)
 
 
 NEVER = 1 << 32       # the length "needed" on the way to REJECT: no packet is that long
