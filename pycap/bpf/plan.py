@@ -296,17 +296,24 @@ def plan_copy(g: cfg.Graph, order: list[cfg.Node], at: cfg.Node | None) -> tuple
     loads for it to replace."""
     if at is None:
         return 0, 0
-    exact = min(needed_lengths(g, order)[id(at)], COPY_MAX)
-    extent = exact
+    loads: dict = {}                 # op -> (constant loads, indexed loads), once each
     for n in order:
-        for base, k, size in _indexed_loads(n.op):
+        if n.op not in loads:
+            loads[n.op] = (_constant_loads(n.op), _indexed_loads(n.op))
+    if sum(len(c) + len(i) for c, i in loads.values()) < COPY_MIN_LOADS:
+        return 0, 0                  # too few loads in the whole graph to pay
+    exact = min(needed_lengths(g, order, loads)[id(at)], COPY_MAX)
+    extent = exact
+    for _, indexed in loads.values():
+        for base, k, size in indexed:
             if stack_indexed(base, k, size, COPY_MAX):
                 extent = max(extent, max_value(base) + k + size)
 
     def held(op) -> set:
-        return {(k, size) for k, size in _constant_loads(op)
+        constant, indexed = loads[op]
+        return {(k, size) for k, size in constant
                 if k + size <= exact and (COPY_BASE + k) % size == 0} | \
-            {(base, k, size) for base, k, size in _indexed_loads(op)
+            {(base, k, size) for base, k, size in indexed
              if stack_indexed(base, k, size, extent)}
 
     most: dict[int, set] = {id(g.accept): set(), id(g.reject): set()}
@@ -319,13 +326,14 @@ def plan_copy(g: cfg.Graph, order: list[cfg.Node], at: cfg.Node | None) -> tuple
 NEVER = 1 << 32       # the length "needed" on the way to REJECT: no packet is that long
 
 
-def needed_lengths(g: cfg.Graph, order: list[cfg.Node]) -> dict[int, int]:
+def needed_lengths(g: cfg.Graph, order: list[cfg.Node], loads: dict | None = None) -> dict[int, int]:
     """For each node, a length no accepted packet is shorter than: along every
     path from it to ACCEPT some constant-offset load reaches that far, and an
     out-of-bounds load rejects.  Checking ``len`` against it once replaces the
     bounds check of every load from the header copy up to there."""
     need = {id(g.accept): 0, id(g.reject): NEVER}
     for n in reversed(order):
-        end = max((k + size for k, size in _constant_loads(n.op)), default=0)
+        constant = loads[n.op][0] if loads is not None else _constant_loads(n.op)
+        end = max((k + size for k, size in constant), default=0)
         need[id(n)] = max(end, min(need[id(s)] for s in n.successors()))
     return need
