@@ -238,9 +238,27 @@ def _share_registers(values: list, regs: tuple, kept: list, succ: list) -> dict:
     return homes
 
 
-def _constant_loads(op) -> list[tuple[int, int]]:
-    return [(s.offset.value, s.size) for v in _operands(op) for s in _subvalues(v)
-            if isinstance(s, ir.Load) and isinstance(s.offset, ir.Imm)]
+def _loads(op) -> tuple[list[tuple[int, int]], list[tuple[ir.Value, int, int]]]:
+    """The packet loads of a test: ``(offset, size)`` at constant offsets, and
+    ``(base, k, size)`` at ``base + k`` for a computed base (the ports behind
+    the IPv4 header).  One walk over its values, no recursion."""
+    constant: list = []
+    indexed: list = []
+    todo = list(_operands(op))
+    while todo:
+        v = todo.pop()
+        if isinstance(v, ir.Load):
+            where = v.offset
+            if isinstance(where, ir.Imm):
+                constant.append((where.value, v.size))
+                continue
+            if isinstance(where, ir.Alu) and where.op == "add" and isinstance(where.right, ir.Imm):
+                indexed.append((where.left, where.right.value, v.size))
+            todo.append(where)
+        elif isinstance(v, ir.Alu):
+            todo.append(v.left)
+            todo.append(v.right)
+    return constant, indexed
 
 
 def copy_point(g: cfg.Graph) -> cfg.Node | None:
@@ -255,15 +273,6 @@ def copy_point(g: cfg.Graph) -> cfg.Node | None:
             break
         n = inner[0]
     return None if n.terminal else n
-
-
-def _indexed_loads(op) -> list[tuple[ir.Value, int, int]]:
-    """``(base, k, size)`` of the loads at ``base + k`` for a computed base (the
-    ports behind the IPv4 header)."""
-    return [(s.offset.left, s.offset.right.value, s.size) for v in _operands(op)
-            for s in _subvalues(v)
-            if isinstance(s, ir.Load) and isinstance(s.offset, ir.Alu) and s.offset.op == "add"
-            and isinstance(s.offset.right, ir.Imm)]
 
 
 def _aligned(base: ir.Value, size: int) -> bool:
@@ -299,7 +308,7 @@ def plan_copy(g: cfg.Graph, order: list[cfg.Node], at: cfg.Node | None) -> tuple
     loads: dict = {}                 # op -> (constant loads, indexed loads), once each
     for n in order:
         if n.op not in loads:
-            loads[n.op] = (_constant_loads(n.op), _indexed_loads(n.op))
+            loads[n.op] = _loads(n.op)
     if sum(len(c) + len(i) for c, i in loads.values()) < COPY_MIN_LOADS:
         return 0, 0                  # too few loads in the whole graph to pay
     exact = min(needed_lengths(g, order, loads)[id(at)], COPY_MAX)
@@ -333,7 +342,7 @@ def needed_lengths(g: cfg.Graph, order: list[cfg.Node], loads: dict | None = Non
     bounds check of every load from the header copy up to there."""
     need = {id(g.accept): 0, id(g.reject): NEVER}
     for n in reversed(order):
-        constant = loads[n.op][0] if loads is not None else _constant_loads(n.op)
+        constant = (loads[n.op] if loads is not None else _loads(n.op))[0]
         end = max((k + size for k, size in constant), default=0)
         need[id(n)] = max(end, min(need[id(s)] for s in n.successors()))
     return need
