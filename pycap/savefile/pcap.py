@@ -7,7 +7,6 @@ damaged file fails where, and how, tcpdump says it does.
 
 from __future__ import annotations
 
-import os
 import struct
 from typing import BinaryIO, Callable, Iterator
 
@@ -62,15 +61,6 @@ class PcapReader(RecordReader):
     path: str
     byteorder: str
     version: tuple[int, int]
-
-    def __init__(self, source: "str | os.PathLike[str] | BinaryIO", path: str | None = None):
-        self._setup(Source.open(source, path))
-
-    @classmethod
-    def _from_source(cls, src: Source) -> "PcapReader":
-        reader = cls.__new__(cls)
-        reader._setup(src)
-        return reader
 
     def _setup(self, src: Source) -> None:
         self._src = src

@@ -9,7 +9,6 @@ interface's linktype).
 
 from __future__ import annotations
 
-import os
 import struct
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
@@ -90,15 +89,6 @@ class PcapngReader(RecordReader):
     snaplen: int
     nanosecond: bool
     path: str
-
-    def __init__(self, source: "str | os.PathLike[str] | BinaryIO", path: str | None = None):
-        self._setup(Source.open(source, path))
-
-    @classmethod
-    def _from_source(cls, src: Source) -> "PcapngReader":
-        reader = cls.__new__(cls)
-        reader._setup(src)
-        return reader
 
     def _setup(self, src: Source) -> None:
         self._src = src

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from itertools import chain, starmap
-from typing import Iterator
+from typing import BinaryIO, Iterator
+
+from pycap.savefile._io import Source
 
 Row = tuple[int, bytes, int, int, int]
 """A record's fields in :class:`Record`'s order, as a plain tuple."""
@@ -45,6 +48,21 @@ class RecordReader:
     _batches: Iterator[list[Row]]
     _rows: Iterator[Row]
     _records: Iterator[Record]
+
+    def __init__(self, source: "str | os.PathLike[str] | BinaryIO", path: str | None = None):
+        self._setup(Source.open(source, path))
+
+    @classmethod
+    def _from_source(cls, src: Source):
+        """A reader on a source whose format was already recognized (its first
+        bytes read through the same source)."""
+        reader = cls.__new__(cls)
+        reader._setup(src)
+        return reader
+
+    def _setup(self, src: Source) -> None:
+        """Read the file header from ``src`` and start the parser."""
+        raise NotImplementedError
 
     def _start(self, batches: Iterator[list[Row]]) -> None:
         self._batches = batches
