@@ -237,18 +237,12 @@ class Lowerer(PrimitiveLowering):
             else:
                 v, mask = (v << (32 - bits)) & 0xFFFFFFFF, (mask << (32 - bits)) & 0xFFFFFFFF
             return self.gen_host(v, mask, proto, direction, addr or "host", span)
-        if addr == "port":
-            ip_proto = self.port_proto(proto, "port", span)
+        if addr in ("port", "portrange"):      # a one-port range, named as written
+            ip_proto = self.port_proto(proto, addr, span)
             if v > 65535:
                 raise FilterError(f"illegal port number {v} > 65535", span)
-            return any_of(self.gen_port(v, v, ip_proto, direction, "port", span),
-                          self.gen_port6(v, v, ip_proto, direction, "port", span))
-        if addr == "portrange":
-            ip_proto = self.port_proto(proto, "portrange", span)
-            if v > 65535:
-                raise FilterError(f"illegal port number {v} > 65535", span)
-            return any_of(self.gen_port(v, v, ip_proto, direction, "portrange", span),
-                          self.gen_port6(v, v, ip_proto, direction, "portrange", span))
+            return any_of(self.gen_port(v, v, ip_proto, direction, addr, span),
+                          self.gen_port6(v, v, ip_proto, direction, addr, span))
         if addr == "gateway":
             raise FilterError("'gateway' requires a name", span)
         if addr == "proto":

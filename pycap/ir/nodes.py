@@ -236,23 +236,29 @@ def eq(offset: int | Value, size: int, value: int, mask: int | None = None) -> P
     return cmp("eq", field, Imm(value & MASK32))
 
 
-def all_of(*items: Pred) -> Pred:
-    """Conjunction, simplified the way libpcap's optimizer would: a false
-    operand or ``x and not x`` make it false; repeated tests go."""
+def _gather(items: tuple, unit: Const, absorbing: Const, kind: type) -> list | None:
+    """The operands of an ``and`` (``kind`` All) or ``or`` (Any), nested ones
+    of the same kind flattened, ``unit`` and repeats left out; None when one
+    operand is ``absorbing`` or contradicts an earlier one."""
     out: list[Pred] = []
     seen: set[Pred] = set()
     negated: set[Pred] = set()       # x for every ``not x`` in seen
     for item in items:
-        if item == TRUE:
-            continue
-        if item == FALSE:
-            return FALSE
-        if item in seen:
+        if item == unit or item in seen:
             continue           # x and x: the second test can add nothing
-        if _contradicts(item, seen, negated):
-            return FALSE
+        if item == absorbing or _contradicts(item, seen, negated):
+            return None
         seen.add(item)
-        out.extend(item.items if isinstance(item, All) else (item,))
+        out.extend(item.items if isinstance(item, kind) else (item,))
+    return out
+
+
+def all_of(*items: Pred) -> Pred:
+    """Conjunction, simplified the way libpcap's optimizer would: a false
+    operand or ``x and not x`` make it false; repeated tests go."""
+    out = _gather(items, TRUE, FALSE, All)
+    if out is None:
+        return FALSE
     if not out:
         return TRUE
     return out[0] if len(out) == 1 else All(tuple(out))
@@ -261,20 +267,9 @@ def all_of(*items: Pred) -> Pred:
 def any_of(*items: Pred) -> Pred:
     """Disjunction, simplified like all_of: ``x or not x`` is true, and
     ``(a and b) or a`` is ``a`` (libpcap's optimizer drops the implied test)."""
-    out: list[Pred] = []
-    seen: set[Pred] = set()
-    negated: set[Pred] = set()
-    for item in items:
-        if item == FALSE:
-            continue
-        if item == TRUE:
-            return TRUE
-        if item in seen:
-            continue
-        if _contradicts(item, seen, negated):
-            return TRUE
-        seen.add(item)
-        out.extend(item.items if isinstance(item, Any) else (item,))
+    out = _gather(items, FALSE, TRUE, Any)
+    if out is None:
+        return TRUE
     present = set(out)
     out = [p for p in out if not (isinstance(p, All) and p.items[0] in present)]
     if not out:
