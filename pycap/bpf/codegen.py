@@ -358,25 +358,25 @@ def _copy_header(em: _Emitter, exact: int, extent: int, ctx_in_r1: bool) -> None
     every accepting path reads: a shorter packet is rejected (by the helper's
     failure when that is all there is to copy).  ``extent`` (more) is copied
     as far as the packet goes, for the loads at computed offsets."""
+    length = isa.R4
+    # bpf_skb_load_bytes(skb = r1, offset = 0, to = r10 + COPY_BASE, len = r4)
+    offset_to = (isa.mov32_imm(isa.R2, 0), isa.mov64_reg(isa.R3, R10),
+                 isa.alu64_imm(AluOp.ADD, isa.R3, COPY_BASE))
+    call = isa.call(isa.BPF_FUNC_SKB_LOAD_BYTES)
     if extent == exact:
         if not ctx_in_r1:
             em.emit(isa.mov64_reg(R1, R6))
-        em.emit(isa.mov32_imm(isa.R2, 0), isa.mov64_reg(isa.R3, R10),
-                isa.alu64_imm(AluOp.ADD, isa.R3, COPY_BASE), isa.mov32_imm(isa.R4, exact),
-                isa.call(isa.BPF_FUNC_SKB_LOAD_BYTES),
+        em.emit(*offset_to, isa.mov32_imm(length, exact), call,
                 Insn(isa.Class.JMP | JmpOp.JNE | isa.Src.K, R0, 0, 0, 0, REJECT))
         return
     fits, done = em.label(), em.label()
-    length = isa.R4
     em.emit(isa.ldx_mem(4, length, R6, SKB_OFFSETS["len"]))
     if exact:
         em.emit(isa.jmp32_imm(JmpOp.JLT, length, exact, REJECT))
     else:                          # the helper copies one byte at least
         em.emit(isa.jmp32_imm(JmpOp.JLT, length, 1, done))
     em.emit(isa.jmp32_imm(JmpOp.JLE, length, extent, fits), isa.mov32_imm(length, extent),
-            Label(fits), isa.mov64_reg(R1, R6), isa.mov32_imm(isa.R2, 0),
-            isa.mov64_reg(isa.R3, R10), isa.alu64_imm(AluOp.ADD, isa.R3, COPY_BASE),
-            isa.call(isa.BPF_FUNC_SKB_LOAD_BYTES), Label(done))
+            Label(fits), isa.mov64_reg(R1, R6), *offset_to, call, Label(done))
 
 
 def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len") -> list[Insn]:

@@ -38,15 +38,6 @@ def max_value(v: ir.Value) -> int:
     return ir.MASK32
 
 
-def _subvalues(v: ir.Value):
-    yield v
-    if isinstance(v, ir.Load):
-        yield from _subvalues(v.offset)
-    elif isinstance(v, ir.Alu):
-        yield from _subvalues(v.left)
-        yield from _subvalues(v.right)
-
-
 def _operands(op) -> tuple[ir.Value, ...]:
     """The values a graph node computes."""
     if isinstance(op, ir.Cmp):
