@@ -9,7 +9,7 @@ from functools import cached_property
 from pycap.bpf.asm import disassemble, encode
 from pycap.bpf.codegen import generate
 from pycap.bpf.isa import Insn
-from pycap.errors import FilterError, UnsupportedFilterError
+from pycap.errors import FilterError
 from pycap.filter import ast
 from pycap.filter.names import NameResolver
 from pycap.filter.parser import parse
@@ -17,25 +17,10 @@ from pycap.ir import cfg
 from pycap.ir import nodes as ir
 from pycap.ir.lower import Lowerer
 from pycap.ir.opt import optimize
-from pycap.linktype import LinkType, link_info
+from pycap.linktype import LinkType
 
 MAX_SNAPLEN = 262144
 REJECTS_ALL = "expression rejects all packets"
-
-
-def _check_link_type(linktype: int, expression: str) -> None:
-    """A savefile's link type the compiler has no layout for: one line, as
-    tcpdump says it for the ones libpcap cannot filter either."""
-    try:
-        link_info(linktype)
-    except (KeyError, ValueError):
-        try:
-            name = LinkType(linktype).name
-        except ValueError:
-            raise FilterError(f"DLT {linktype} link-layer type filtering not implemented"
-                              ).with_source(expression) from None
-        raise UnsupportedFilterError(f"pycap does not support filters on link-layer type "
-                                     f"{name} yet").with_source(expression) from None
 
 
 @dataclass(frozen=True)
@@ -76,10 +61,9 @@ def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: in
     LINUX_SLL or LINUX_SLL2): the program sees the network header at offset 0.
     Raises FilterError (with a span into ``expression``) on bad input.
     """
-    _check_link_type(linktype, expression)
-    lowerer = Lowerer(linktype, names=names, netmask=netmask, live=not offline,
-                      cooked_live=cooked_live)
     try:
+        lowerer = Lowerer(linktype, names=names, netmask=netmask, live=not offline,
+                          cooked_live=cooked_live)
         tree = parse(expression, on_primitive=lowerer.on_primitive)
         lowered = lowerer.lower(tree)
     except FilterError as err:

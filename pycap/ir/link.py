@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from pycap.errors import FilterError, Span
+from pycap.errors import FilterError, Span, UnsupportedFilterError
 from pycap.ir.nodes import (FALSE, TRUE, Ctx, Imm, Pred, Value, Var, all_of, any_of, as_value, at,
                             cmp, eq, load, negate)
 from pycap.linktype import LinkType, link_info
@@ -171,7 +171,17 @@ def link_for(linktype: int, cooked_live: bool = False) -> Link:
     """The link layout of a capture or savefile; ``cooked_live`` for a
     SOCK_DGRAM capture (``-i any``), where the kernel filter sees the network
     header at offset 0 and the cooked header exists only in user space."""
-    info = link_info(linktype)
+    try:
+        info = link_info(linktype)
+    except (KeyError, ValueError):
+        # a savefile's link type with no layout here: tcpdump's words for the
+        # ones libpcap cannot filter either
+        try:
+            name = LinkType(linktype).name
+        except ValueError:
+            raise FilterError(f"DLT {linktype} link-layer type filtering not implemented") from None
+        raise UnsupportedFilterError(f"pycap does not support filters on link-layer type "
+                                     f"{name} yet") from None
     lt = info.linktype
     if cooked_live:
         if lt not in (LinkType.LINUX_SLL, LinkType.LINUX_SLL2):
