@@ -38,13 +38,18 @@ def kernel_unavailable() -> str | None:
     return None
 
 
-def require_kernel() -> None:
-    reason = kernel_unavailable()
+def require(reason: str | None) -> None:
+    """Go on if ``reason`` is None; else skip, or fail under PYCAP_REQUIRE_KERNEL=1
+    (CI), where what the test needs must be there."""
     if reason is None:
         return
     if os.environ.get("PYCAP_REQUIRE_KERNEL") == "1":
         pytest.fail(f"PYCAP_REQUIRE_KERNEL=1 but {reason}")
     pytest.skip(reason)
+
+
+def require_kernel() -> None:
+    require(kernel_unavailable())
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from pycap.errors import PycapError
 from pycap.ir import nodes as ir
 from pycap.savefile import open_savefile
 from tests import bcc_parity, corpus
-from tests.kernelsupport import kernel, require_kernel, send_udp, udp_socket, veth  # noqa: F401
+from tests.kernelsupport import (kernel, require, require_kernel, send_udp,  # noqa: F401
+                                 udp_socket, veth)
 from tests.test_cli import ETHER_CAPTURE, assert_one_clean_error, pycap
 
 # ------------------------------------------------------------------ gating
@@ -34,12 +35,7 @@ from tests.test_cli import ETHER_CAPTURE, assert_one_clean_error, pycap
 def require_bcc() -> None:
     require_kernel()
     from pycap.kernel import bcc_loader
-    reason = bcc_loader.unavailable()
-    if reason is None:
-        return
-    if os.environ.get("PYCAP_REQUIRE_KERNEL") == "1":
-        pytest.fail(f"PYCAP_REQUIRE_KERNEL=1 but {reason}")
-    pytest.skip(reason)
+    require(bcc_loader.unavailable())
 
 
 @pytest.fixture
