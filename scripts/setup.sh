@@ -23,7 +23,8 @@ fi
 if command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     need=""
-    pkgs="python3 python3-venv python3-pip iproute2 netbase tcpdump"
+    # gcc, libc6-dev, python3-dev: the C half of the -w path (pycap.capture._ringcodec)
+    pkgs="python3 python3-venv python3-pip python3-dev gcc libc6-dev iproute2 netbase tcpdump"
     if [ "$BCC" = 1 ]; then
         pkgs="$pkgs python3-bpfcc linux-headers-$(dpkg --print-architecture)"
     fi
@@ -43,6 +44,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
+# The extension is optional for pip (pycap runs without it, slower): say so if
+# it was not built.  Editing pycap/capture/_ringcodec.c needs this script (or
+# `pip install -e .`) again.
+.venv/bin/python -c 'import pycap.capture._ringcodec' 2>/dev/null \
+    || echo "setup.sh: warning: the C extension pycap.capture._ringcodec was not built" \
+            "(needs gcc and Python's headers); -w uses its Python loops" >&2
 # Bytecode now, once: an editable install writes none, and where
 # PYTHONDONTWRITEBYTECODE is set every start would compile pycap again (~0.2 s).
 .venv/bin/python -m compileall -q pycap >/dev/null

@@ -1,6 +1,10 @@
 """The -w hot path without a kernel: ring blocks laid out as TPACKET_V3 does,
 encoded in place, must give exactly the records the savefile writers give
-for the same packets (and the savefile readers must read them back)."""
+for the same packets (and the savefile readers must read them back).
+
+Every test runs twice: with the C encoder (``pycap.capture._ringcodec``,
+skipped where it is not built; tests/test_capture_ringcodec.py fails instead
+in CI) and with the Python loops."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import struct
 
 import pytest
 
+from pycap.capture import encode
 from pycap.capture.encode import BlockEncoder, Layout, reserve_for
 from pycap.capture.ring import TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID, Block
 from pycap.linktype import LinkType
@@ -18,6 +23,16 @@ from pycap.savefile import PcapngWriter, PcapWriter, open_savefile
 TPACKET3_HDRLEN = 68
 _HDR = struct.Struct("=IIIIIIHHIIH")     # tpacket3_hdr up to hv1.tp_vlan_tpid
 _SLL = struct.Struct("=HHiHBB8s")        # sockaddr_ll, sll_protocol kept as read
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def implementation(request, monkeypatch):
+    """The encoder picks the C half at construction when it is importable."""
+    if request.param == "python":
+        monkeypatch.setattr(encode, "_ringcodec", None)
+    elif encode._ringcodec is None:
+        pytest.skip("pycap.capture._ringcodec is not built")
+    return request.param
 
 
 def align(n: int, a: int) -> int:

@@ -17,6 +17,12 @@ so the inline loop checks nothing but the VLAN flag; a packet with a VLAN tag
 
 The record layouts belong to ``pycap.savefile`` (which reads them back); they
 are spelled here because this module writes them into the ring.
+
+Those loops are the fallback.  Where the C extension ``_ringcodec`` is built
+(``pip install -e .`` builds it), one call encodes all the packets of a step
+in C, with the same records and the same choices (cooked headers, VLAN tags,
+direction, loopback copies, snap length), reading the ring without rewriting
+it; only a user-space filter (``Layout.accept``) keeps a layout in Python.
 """
 
 from __future__ import annotations
@@ -27,6 +33,11 @@ from typing import NamedTuple
 
 from pycap.capture.ring import (HDR_END, SLL_OFFSET, TP_STATUS_VLAN_TPID_VALID,
                                 TP_STATUS_VLAN_VALID, Block)
+
+try:
+    from pycap.capture import _ringcodec
+except ImportError:     # not built: the Python loops below do the work
+    _ringcodec = None
 
 PACKET_OUTGOING = 4
 ETH_ALEN2 = 12          # two MAC addresses, then the ethertype or the VLAN tag
@@ -103,7 +114,7 @@ class BlockEncoder:
     """
 
     def __init__(self, view: memoryview, layout: Layout, pcapng: bool = False,
-                 nanosecond: bool = False, ifid: int = 0):
+                 nanosecond: bool = False, ifid: int = 0, native: bool = True):
         self.view = view
         self.layout = layout
         self.pcapng = pcapng
@@ -119,6 +130,14 @@ class BlockEncoder:
         # -i any: its own inline loop (cooked header in place, loopback copies skipped)
         self.fast_cooked = (layout.cooked is not None and layout.direction != "out"
                             and layout.accept is None and layout.headroom >= self.record_len)
+        # the C encoder (``native=False``: the Python loops, for comparison)
+        self.native = native and _ringcodec is not None and layout.accept is None
+        if self.native:
+            c = _ringcodec
+            self._flags = ((c.PCAPNG if pcapng else 0) | (c.NANO if nanosecond else 0)
+                           | {"sll2": c.SLL2, "sll": c.SLL}.get(layout.cooked or "", 0)
+                           | (c.OUT if layout.direction == "out" else 0)
+                           | (c.VLAN if layout.vlan and layout.cooked is None else 0))
 
     # ------------------------------------------------------------------ encoding
 
@@ -130,6 +149,12 @@ class BlockEncoder:
         stopped, so the next call resumes there.
         """
         n = min(block.num_pkts - block.done, max_records)
+        if self.native:
+            written, block.pos = _ringcodec.encode(self.view, out, block.pos, n, self._flags,
+                                                   self.layout.snaplen, self.layout.lo_ifindex,
+                                                   self.ifid)
+            block.done += n
+            return written
         if self.fast_cooked:
             return self._fast_cooked(block, out, n)
         if not self.fast:
