@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from pycap.capture import encode
 from pycap.capture.encode import BlockEncoder, Layout, reserve_for
-from pycap.capture.ring import TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID, Block
+from pycap.capture.ring import TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID
 from tests.kernelsupport import require
 from tests.test_capture_encode import frames, make_block
 
@@ -218,3 +218,17 @@ def test_garbage_never_crashes(ring, pos, count, flags, snap, lo):
     else:
         assert 0 <= records <= count
         assert len(out) >= 1 + records * 16
+
+
+def test_encode_benchmark_runs():
+    """benchmarks/encode.py cannot rot: its block gives the same records both ways."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "encode.py"
+    codec()
+    proc = subprocess.run([sys.executable, str(script), "--rounds", "1", "--block-kib", "64"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| imix")
+            or line.startswith("| snap64")]
+    assert len(rows) == 4 and all(row.endswith("× |") for row in rows)
