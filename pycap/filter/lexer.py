@@ -37,6 +37,12 @@ _V6_CHARS = re.compile(r"[0-9A-Fa-f:]*(?:\.[0-9A-Fa-fxX.]*)?")
 _V4_TAIL = re.compile(rf"{_N}\.{_N}\.{_N}\.{_N}")
 _W = re.compile(r"[0-9A-Fa-f]{1,4}")
 
+# A word of letters and digits that nothing could continue: every rule that
+# could match longer needs one of ``-_.:`` (or twelve hex digits: a MAC).
+_PLAIN = re.compile(r"[A-Za-z0-9]+(?![-_.:A-Za-z0-9])")
+_NUM = re.compile(_N)
+_HEX12 = re.compile(r"[0-9A-Fa-f]{12}")
+
 _OP_NAMES = {"&&": "and", "||": "or", "!": "not", "==": "="}
 _WS = " \t\r\n"
 
@@ -148,7 +154,14 @@ def tokenize(text: str) -> Iterator[Token]:
         if pos >= n:
             yield Token(Kind.END, None, Span(n, n), "")
             return
-        rule, length = _best_match(text, pos)
+        plain = _PLAIN.match(text, pos)
+        if plain is not None and not _HEX12.fullmatch(plain.group()):
+            # the common case, decided without trying every rule: flex would
+            # find ``num`` and ``id`` equally long, and ``num`` comes first
+            length = plain.end() - pos
+            rule = "num" if _NUM.fullmatch(plain.group()) else "id"
+        else:
+            rule, length = _best_match(text, pos)
         if length == 0:
             raise FilterError("can't parse filter expression: syntax error", Span(pos, pos + 1))
         span = Span(pos, pos + length)

@@ -142,12 +142,24 @@ class Parser:
         node, q = self.parse_term(q)
         while self.peek().is_kw("and", "or"):
             op = self.advance().value
-            rhs = self.attempt(lambda: self.parse_id(q), self._at_id_boundary)
+            rhs = None
+            if self._may_start_id(self.peek()):
+                rhs = self.attempt(lambda: self.parse_id(q), self._at_id_boundary)
             if rhs is None:
                 rhs, q = self.parse_term(q)
             span = ast.join(node.span, rhs.span)  # type: ignore[union-attr]
             node = ast.And(node, rhs, span) if op == "and" else ast.Or(node, rhs, span)  # type: ignore[arg-type]
         return node, q
+
+    @staticmethod
+    def _may_start_id(tok: Token) -> bool:
+        """Whether ``parse_id`` could get past ``tok`` (``port 1 or 2``); most
+        often the next word is a keyword, and the speculation is not tried."""
+        if tok.kind is Kind.KEYWORD:
+            return tok.value == "not"
+        if tok.kind is Kind.OP:
+            return tok.value == "("
+        return tok.kind is not Kind.END
 
     def _at_id_boundary(self) -> bool:
         tok = self.peek()
