@@ -44,6 +44,8 @@ def _operands(op) -> tuple[ir.Value, ...]:
         return (op.left, op.right)
     if isinstance(op, ir.Def):
         return (op.value,)
+    if isinstance(op, ir.OneOf):
+        return (op.left,)
     return ()
 
 
@@ -64,6 +66,8 @@ def _spine(v: ir.Value) -> list[ir.Value]:
 def _r0_after(op) -> ir.Value | None:
     """What r0 holds after a node (roughly: the value it compared)."""
     if isinstance(op, ir.Cmp) and isinstance(op.right, ir.Imm) and not isinstance(op.left, ir.Imm):
+        return op.left
+    if isinstance(op, ir.OneOf):
         return op.left
     if isinstance(op, ir.Def):
         return op.value
@@ -113,7 +117,7 @@ def _node_values(op, memo: dict) -> tuple[frozenset, frozenset, bool, object]:
     spines), whether it needs a scratch register, and what r0 holds after it."""
     found = memo.get(op)
     if found is None:
-        if isinstance(op, ir.Cmp) and isinstance(op.right, ir.Imm):
+        if isinstance(op, ir.OneOf) or (isinstance(op, ir.Cmp) and isinstance(op.right, ir.Imm)):
             _, kept, scratch, _ = _value_facts(op.left, memo)
             found = (kept, frozenset(_spine(op.left)), scratch, _r0_after(op))
         elif isinstance(op, (ir.Cmp, ir.Def)):
@@ -128,16 +132,19 @@ def _node_values(op, memo: dict) -> tuple[frozenset, frozenset, bool, object]:
     return found
 
 
-def _recomputed(order: list[cfg.Node], index: dict, facts: list[tuple]) -> list[frozenset]:
+def _recomputed(order: list[cfg.Node], index: dict, facts: list[tuple],
+                memo: dict) -> list[frozenset]:
     """Per node, the kept values it computes that r0 does not bring in from
-    every node before it (``tcp or udp`` compares the ethertype twice after one load)."""
+    every node before it (``tcp or udp`` compares the ethertype twice after
+    one load; a port compared with several numbers in a row is read once,
+    and so is the offset it is read at)."""
     entry: dict[int, object] = {}
     out = []
     for i, n in enumerate(order):
         held = entry.get(i)
         values, leading, _, after = facts[i]
         if held is not None and held in values and held in leading:
-            values = values - {held}
+            values = values - memo[held][1]
         out.append(values)
         for s in n.successors():
             j = index.get(id(s))
@@ -157,7 +164,7 @@ def choose_homes(order: list[cfg.Node], copy_len: int = 0) -> dict[ir.Value, int
     if not any(f[0] & seen or seen.update(f[0]) for f in facts):
         return {}       # no value in two nodes
     index = {id(n): i for i, n in enumerate(order)}
-    kept = _recomputed(order, index, facts)
+    kept = _recomputed(order, index, facts, memo)
     counted: dict = {}
     for values in kept:
         for v in values:
