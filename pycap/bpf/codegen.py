@@ -49,6 +49,7 @@ ALU_OF = {"add": AluOp.ADD, "sub": AluOp.SUB, "mul": AluOp.MUL, "div": AluOp.DIV
           "lsh": AluOp.LSH, "rsh": AluOp.RSH}
 JMP_OF = {"eq": JmpOp.JEQ, "gt": JmpOp.JGT, "ge": JmpOp.JGE, "set": JmpOp.JSET}
 ACCEPT, REJECT = "accept", "reject"
+SEARCH_RUN = 8        # intervals a OneOf compares one by one; more are halved with a JGE
 
 
 def _split_offset(offset: ir.Value) -> tuple[ir.Value, int]:
@@ -56,6 +57,17 @@ def _split_offset(offset: ir.Value) -> tuple[ir.Value, int]:
     if isinstance(offset, ir.Alu) and offset.op == "add" and isinstance(offset.right, ir.Imm):
         return offset.left, offset.right.value
     return offset, 0
+
+
+def _intervals(values: list[int]) -> list[tuple[int, int]]:
+    """Sorted numbers as the fewest intervals: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    spans: list[tuple[int, int]] = []
+    for v in values:
+        if spans and spans[-1][1] + 1 == v:
+            spans[-1] = (spans[-1][0], v)
+        else:
+            spans.append((v, v))
+    return spans
 
 
 def _swapped(value: int, size: int) -> int:
@@ -261,10 +273,51 @@ class _Emitter:
                   isa.ja(no))
         return True
 
+    def one_of(self, op: ir.OneOf, yes: str, no: str) -> None:
+        """``left`` in a set of constants: the set as intervals (``port 1 or
+        port 2 or port 3`` is 1-3), searched with a ``JGE`` halving them down
+        to runs of SEARCH_RUN (a filter mostly meets packets that match none,
+        which a chain would compare with every constant).  A field in the
+        header copy is searched in the host's byte order (constants swapped:
+        no intervals then, the order of swapped numbers is not the field's)."""
+        left, values = op.left, set(op.values)
+        if isinstance(left, ir.Load):
+            values = {v for v in values if v < 1 << (8 * left.size)}   # the rest never match
+        reg = None
+        if self.copy_len and isinstance(left, ir.Load) and left not in self.homes:
+            key = ("host order", left)
+            if self.r0 == key or self.from_copy(left):
+                self.r0, reg = key, R0
+                values = {_swapped(v, left.size) for v in values}
+        if reg is None:
+            reg = self.value(left)
+            self._search(reg, _intervals(sorted(values)), yes, no)
+        else:
+            self._search(reg, [(v, v) for v in sorted(values)], yes, no)
+
+    def _search(self, reg: int, spans: list[tuple[int, int]], yes: str, no: str) -> None:
+        if len(spans) <= SEARCH_RUN:
+            for lo, hi in spans:
+                if lo == hi:
+                    self.emit(isa.jmp32_imm(JmpOp.JEQ, reg, lo, yes))
+                else:
+                    below = self.label()
+                    self.emit(isa.jmp32_imm(JmpOp.JLT, reg, lo, below),
+                              isa.jmp32_imm(JmpOp.JLE, reg, hi, yes), Label(below))
+            self.emit(isa.ja(no))
+            return
+        half, upper = len(spans) // 2, self.label()
+        self.emit(isa.jmp32_imm(JmpOp.JGE, reg, spans[half][0], upper))
+        self._search(reg, spans[:half], yes, no)
+        self.emit(Label(upper))
+        self._search(reg, spans[half:], yes, no)
+
     def node(self, n: cfg.Node, yes: str, no: str | None) -> None:
         op = n.op
         if isinstance(op, ir.Cmp):
             self.compare(op, yes, no)
+        elif isinstance(op, ir.OneOf):
+            self.one_of(op, yes, no)
         elif isinstance(op, ir.Def):
             reg = self.value(op.value)
             self.emit(isa.stx_mem(8, R10, reg, self.slot_of(op.name)), isa.ja(yes))

@@ -36,6 +36,7 @@ from pycap.ir import nodes as ir
 MAX_ROUNDS = 16      # threading rounds; each makes progress, and a few suffice
 SPLIT_BUDGET = 2     # node copies made by threading: at most this many times the graph
 SPLIT_MIN_SKIP = 2   # nodes a copy must let its edges skip to be made
+ONE_OF_MIN = 4       # ``==`` tests of one value in a row in an ``or`` that become one OneOf
 
 
 class Node:
@@ -90,7 +91,7 @@ class Graph:
                 yes = self.build(item, yes, no)
             return yes
         if isinstance(p, ir.Any):
-            for item in reversed(p.items):
+            for item in reversed(_one_ofs(p.items)):
                 no = self.build(item, yes, no)
             return no
         if isinstance(p, ir.Negation):
@@ -125,6 +126,28 @@ class Graph:
                 post.append(n)
         post.reverse()
         return post
+
+
+def _one_ofs(items: tuple[ir.Pred, ...]) -> list[ir.Pred]:
+    """The operands of an ``or`` with each run of ONE_OF_MIN or more ``value ==
+    constant`` tests of one value as one OneOf test: one node for the graph
+    passes to look at instead of a chain of them (the code generator emits a
+    search).  Only runs, so every load happens where it did: a packet too
+    short for a later test is rejected as before."""
+    out: list[ir.Pred] = []
+    run: list[ir.Cmp] = []
+    for item in (*items, None):
+        if item is not None and _is_const_eq(item) and (not run or item.left == run[0].left):
+            run.append(item)        # type: ignore[arg-type]
+            continue
+        if len(run) >= ONE_OF_MIN:
+            out.append(ir.OneOf(run[0].left, tuple(c.right.value for c in run)))  # type: ignore[union-attr]
+        else:
+            out += run
+        run = [item] if item is not None and _is_const_eq(item) else []   # type: ignore[list-item]
+        if item is not None and not run:
+            out.append(item)
+    return out
 
 
 def from_predicate(p: ir.Pred) -> Graph:
@@ -164,6 +187,8 @@ def _reads_var(x, name: str) -> bool:
         return _reads_var(x.offset, name)
     if isinstance(x, (ir.Alu, ir.Cmp)):
         return _reads_var(x.left, name) or _reads_var(x.right, name)
+    if isinstance(x, ir.OneOf):
+        return _reads_var(x.left, name)
     if isinstance(x, ir.Def):
         return x.name == name or _reads_var(x.value, name)
     return _defines(x) == name
@@ -198,6 +223,10 @@ def decide(op, facts: Facts) -> bool | None:
         value = eqs.get(op.left)
         if value is not None:
             return ir.cmp_eval(op.op, value, op.right.value)
+    if isinstance(op, ir.OneOf):
+        value = op.left.value if isinstance(op.left, ir.Imm) else eqs.get(op.left)
+        if value is not None:
+            return value in op.values
     return None
 
 
@@ -215,7 +244,7 @@ def meet(a: Facts, b: Facts) -> Facts:
 
 def _skippable(n: Node) -> bool:
     """A test whose edges meet can go: it decides nothing and defines nothing."""
-    return n.no is n.yes and isinstance(n.op, (ir.Cmp, ir.ProtoChain))
+    return n.no is n.yes and isinstance(n.op, (ir.Cmp, ir.OneOf, ir.ProtoChain))
 
 
 def _walk(n: Node, facts: Facts) -> tuple[Node, int]:

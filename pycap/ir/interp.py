@@ -102,6 +102,8 @@ def _pred(p: ir.Pred, data: bytes, wire_len: int, ctx: dict[str, int]) -> bool:
     if isinstance(p, ir.Cmp):
         return ir.cmp_eval(p.op, _value(p.left, data, wire_len, ctx),
                            _value(p.right, data, wire_len, ctx))
+    if isinstance(p, ir.OneOf):
+        return _value(p.left, data, wire_len, ctx) in p.values
     if isinstance(p, ir.Negation):
         return not _pred(p.item, data, wire_len, ctx)
     if isinstance(p, ir.All):

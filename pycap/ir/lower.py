@@ -19,7 +19,7 @@ from pycap.ir.link import (ETHERTYPE_8021AD, ETHERTYPE_8021Q, ETHERTYPE_IP,
                            ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_PPPOED, ETHERTYPE_PPPOES,
                            ETHERTYPE_QINQ, PPP_MPLS_UCAST, Link, link_for)
 from pycap.linktype import LinkType
-from pycap.ir.nodes import (TRUE, Cmp, Def, Transport6, Var, as_value, at, Const, Ctx, Imm, ProtoChain, Pred, Value, WireLen, all_of, alu, any_of, cmp,
+from pycap.ir.nodes import (TRUE, Any, Cmp, Def, Transport6, Var, as_value, at, Const, Ctx, Imm, ProtoChain, Pred, Value, WireLen, all_of, alu, any_of, cmp,
                             eq, load, negate)
 
 ETHERTYPE_ARP, ETHERTYPE_REVARP = 0x0806, 0x8035
@@ -68,6 +68,12 @@ ALU_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "&": "and
 RELATIONS = {">": ("gt", False), ">=": ("ge", False), "=": ("eq", False),
              "<=": ("gt", True), "<": ("ge", True), "!=": ("eq", True)}
 MAX_OFFSET = 0x40000   # no frame is longer: a larger computed offset is out of bounds
+Ranges = tuple[tuple[int, int], ...]
+
+
+def _ordered(ranges: Ranges) -> Ranges:
+    """Each range low to high (``portrange 90-80`` is 80-90, as in libpcap)."""
+    return tuple((min(lo, hi), max(lo, hi)) for lo, hi in ranges)
 
 
 def _plural(dirword: str) -> tuple[str, str]:
@@ -91,6 +97,91 @@ class Lowerer(PrimitiveLowering):
         self.netmask = netmask
         self.wire_len = wire_len
         self._shared: dict = {}          # (helper, id(link)) -> (link, the tree it built)
+        self._port_links: dict[tuple, Link] = {}      # port-list key -> its link header
+        self._port_lists: dict[int, tuple] = {}       # id(primitive) -> its port-list key
+
+    # ---- port lists ---------------------------------------------------------------
+    # ``port 1 or port 2 or ... port 40`` is, packet for packet, ``ip and (tcp or
+    # udp or sctp) and first fragment and a port in {1..40}``, or the same over
+    # IPv6: lowered that way it is one primitive's tests and 80 comparisons,
+    # not 40 copies of the headers' tests for the optimizer to merge again.
+    # Neighbouring numeric ``port``/``portrange`` primitives of an ``or`` with
+    # the same qualifiers under the same link header are gathered; the parser
+    # reports the first of them as usual and only the number of the others is
+    # left to check (the qualifiers and the link header raised nothing already).
+
+    def on_primitive(self, node: ast.Expr) -> None:
+        key = self._port_key(node)
+        if key is None:
+            return super().on_primitive(node)
+        assert isinstance(node, ast.Primitive) and isinstance(node.operand, ast.Number)
+        if key in self._port_links:
+            if node.operand.value > 65535:
+                raise FilterError(f"illegal port number {node.operand.value} > 65535",
+                                  node.operand.span)
+        else:
+            super().on_primitive(node)
+            self._port_links[key] = self.link
+        self._port_lists[id(node)] = key
+
+    def _port_key(self, node: ast.Expr) -> tuple | None:
+        if not (isinstance(node, ast.Primitive) and isinstance(node.operand, ast.Number)):
+            return None
+        q = node.qual
+        if q.addr not in ("port", "portrange") or q.dir not in (None, "src", "dst", "src or dst"):
+            return None          # ``src and dst port`` does not distribute over ``or``
+        return (id(self.link), q.proto, q.dir, q.addr)
+
+    def lower(self, node: ast.Expr) -> Pred:
+        if not self._port_lists:
+            return super().lower(node)
+        if isinstance(node, ast.Or):
+            return self._lower_or(node)
+        key = self._port_lists.get(id(node))
+        if key is not None and id(node) not in self._cache:
+            return self._lower_ports(key, [node])
+        return super().lower(node)
+
+    def _lower_or(self, node: ast.Or) -> Pred:
+        """An ``or`` chain, each run of neighbouring port primitives with the
+        same qualifiers as one port list.  Only neighbours: ``port 1 or tcp[100]
+        = 5 or port 2`` must reject a packet too short for ``tcp[100]`` before
+        its port 2 could accept it."""
+        operands: list[ast.Expr] = []
+        todo: list[ast.Expr] = [node]
+        while todo:
+            item = todo.pop()
+            if isinstance(item, ast.Or):
+                todo += (item.right, item.left)
+            else:
+                operands.append(item)
+        parts: list[Pred] = []
+        run: list[ast.Primitive] = []
+        key = None
+        for item in (*operands, None):
+            found = self._port_lists.get(id(item)) if item is not None else None
+            if run and found != key:
+                parts.append(self._lower_ports(key, run))     # type: ignore[arg-type]
+                run = []
+            if found is not None:
+                key = found
+                run.append(item)                              # type: ignore[arg-type]
+            elif item is not None:
+                parts.append(self.lower(item))
+        return any_of(*parts)
+
+    def _lower_ports(self, key: tuple, nodes: list[ast.Primitive]) -> Pred:
+        if len(nodes) == 1 and id(nodes[0]) in self._cache:
+            return self._cache[id(nodes[0])]
+        first, current = nodes[0], self.link
+        self.link = self._port_links[key]       # the link header they were parsed under
+        try:
+            q, span = first.qual, first.operand.span       # type: ignore[attr-defined]
+            ranges = tuple(dict.fromkeys((n.operand.value, n.operand.value) for n in nodes))  # type: ignore[attr-defined]
+            return self.ports(ranges, self.port_proto(q.proto, q.addr, span), q.dir,
+                              q.addr, span)  # type: ignore[arg-type]
+        finally:
+            self.link = current
 
     def _once(self, key: str, build: Callable[[], Pred | Value]):
         """The tree ``build`` makes for the current link header, built once: a
@@ -241,8 +332,7 @@ class Lowerer(PrimitiveLowering):
             ip_proto = self.port_proto(proto, addr, span)
             if v > 65535:
                 raise FilterError(f"illegal port number {v} > 65535", span)
-            return any_of(self.gen_port(v, v, ip_proto, direction, addr, span),
-                          self.gen_port6(v, v, ip_proto, direction, addr, span))
+            return self.ports(((v, v),), ip_proto, direction, addr, span)
         if addr == "gateway":
             raise FilterError("'gateway' requires a name", span)
         if addr == "proto":
@@ -379,35 +469,54 @@ class Lowerer(PrimitiveLowering):
         return bad
 
     @staticmethod
-    def _port_match(field_at: Callable[[int], Value], lo: int, hi: int) -> Callable[[str], Pred]:
-        def one(which: str) -> Pred:
-            field = load(field_at(0 if which == "src" else 2), 2)
-            if lo == hi:
-                return cmp("eq", field, Imm(lo))
-            return all_of(cmp("ge", field, Imm(lo)), negate(cmp("gt", field, Imm(hi))))
-        return one
+    def _port_tests(field: Value, ranges: Ranges) -> list[Pred]:
+        return [cmp("eq", field, Imm(lo)) if lo == hi else
+                all_of(cmp("ge", field, Imm(lo)), negate(cmp("gt", field, Imm(hi))))
+                for lo, hi in ranges]
 
-    def gen_port(self, lo: int, hi: int, ip_proto: int, direction: str | None, word: str,
+    def _port_dirs(self, field_at: Callable[[int], Value], ranges: Ranges,
+                   direction: str | None, word: str, span: Span) -> Pred:
+        """The port test for ``direction``: a port in one of ``ranges``.  With
+        both ports and several ranges, the first range on both ports, then the
+        others, so the loads come in the order a chain of separate ``port``
+        primitives makes them (a packet too short for its destination port is
+        rejected exactly when that chain would reject it: when it is not the
+        first port).  The ranges are distinct and the tests on one port are
+        plain (no constant, nothing nested or negated at the top): they are
+        an ``any`` as they are, without any_of's simplifications to try."""
+        ranges = _ordered(ranges)
+        if direction == "src and dst":
+            return all_of(*(any_of(*self._port_tests(load(field_at(k), 2), ranges)) for k in (0, 2)))
+        if direction not in (None, "src", "dst", "src or dst"):
+            raise self._port_dir_error(word, span)(direction)   # type: ignore[arg-type]
+        src = self._port_tests(load(field_at(0), 2), ranges) if direction != "dst" else []
+        dst = self._port_tests(load(field_at(2), 2), ranges) if direction != "src" else []
+        tests = src[:1] + dst[:1] + src[1:] + dst[1:]
+        return tests[0] if len(tests) == 1 else Any(tuple(tests))
+
+    def gen_port(self, ranges: Ranges, ip_proto: int, direction: str | None, word: str,
                  span: Span) -> Pred:
-        """gen_port/gen_portrange over IPv4 (first fragments only)."""
-        lo, hi = min(lo, hi), max(lo, hi)
-        match = self._port_match(self.tran4, lo, hi)
-        bad = self._port_dir_error(word, span)
+        """gen_port/gen_portrange over IPv4 (first fragments only), for one or
+        more (lo, hi) ranges: ``port 1 or port 2`` tests the headers once."""
+        match = self._port_dirs(self.tran4, ranges, direction, word, span)
 
         def portop(proto_number: int) -> Pred:
-            return all_of(eq(self.pl(9), 1, proto_number), self.ip_first_fragment(),
-                          self._dir_pair(direction, match, bad))
+            return all_of(eq(self.pl(9), 1, proto_number), self.ip_first_fragment(), match)
         return all_of(self.is_ip(), self._each_port_proto(ip_proto, portop))
 
-    def gen_port6(self, lo: int, hi: int, ip_proto: int, direction: str | None, word: str,
+    def gen_port6(self, ranges: Ranges, ip_proto: int, direction: str | None, word: str,
                   span: Span) -> Pred:
-        lo, hi = min(lo, hi), max(lo, hi)
-        match = self._port_match(lambda off: self.pl(40 + off), lo, hi)  # type: ignore[arg-type,return-value]
-        bad = self._port_dir_error(word, span)
+        match = self._port_dirs(lambda off: self.pl(40 + off), ranges, direction, word, span)  # type: ignore[arg-type,return-value]
 
         def portop(proto_number: int) -> Pred:
-            return all_of(eq(self.pl(6), 1, proto_number), self._dir_pair(direction, match, bad))
+            return all_of(eq(self.pl(6), 1, proto_number), match)
         return all_of(self.is_ip6(), self._each_port_proto(ip_proto, portop))
+
+    def ports(self, ranges: Ranges, ip_proto: int, direction: str | None, word: str,
+              span: Span) -> Pred:
+        """IPv4 or IPv6 packets with one of the ports in ``ranges``."""
+        return any_of(self.gen_port(ranges, ip_proto, direction, word, span),
+                      self.gen_port6(ranges, ip_proto, direction, word, span))
 
     @staticmethod
     def _each_port_proto(ip_proto: int, portop: Callable[[int], Pred]) -> Pred:
@@ -478,8 +587,7 @@ class Lowerer(PrimitiveLowering):
             raise FilterError(f"unknown port '{name}'", span)
         port, real = found
         real = self._refine_port_proto(name, proto, real, span)
-        return any_of(self.gen_port(port, port, real, q.dir, "port", span),
-                      self.gen_port6(port, port, real, q.dir, "port", span))
+        return self.ports(((port, port),), real, q.dir, "port", span)
 
     @staticmethod
     def _refine_port_proto(name: str, proto: str | None, real: int, span: Span) -> int:
@@ -513,8 +621,7 @@ class Lowerer(PrimitiveLowering):
             if p > 65535:
                 raise FilterError(f"illegal port number {p} > 65535", span)
         real = self._refine_port_proto(name, proto, real, span)
-        return any_of(self.gen_port(lo, hi, real, q.dir, "portrange", span),
-                      self.gen_port6(lo, hi, real, q.dir, "portrange", span))
+        return self.ports(((lo, hi),), real, q.dir, "portrange", span)
 
     @staticmethod
     def _scan_range(text: str) -> tuple[int, int] | None:
@@ -766,10 +873,10 @@ class Lowerer(PrimitiveLowering):
 
         def check(version: int) -> Pred:
             if version == 4:
-                port = self.gen_port(GENEVE_PORT, GENEVE_PORT, IPPROTO_UDP, "dst", "port", span)
+                port = self.gen_port(((GENEVE_PORT, GENEVE_PORT),), IPPROTO_UDP, "dst", "port", span)
                 start = self.tran4(8)
             else:
-                port = self.gen_port6(GENEVE_PORT, GENEVE_PORT, IPPROTO_UDP, "dst", "port", span)
+                port = self.gen_port6(((GENEVE_PORT, GENEVE_PORT),), IPPROTO_UDP, "dst", "port", span)
                 start = as_value(self.pl(48))
             tests = [port, eq(start, 1, 0, 0xC0)]
             if vni is not None:

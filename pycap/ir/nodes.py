@@ -131,6 +131,17 @@ class Transport6:
     var: str
 
 
+@node
+class OneOf:
+    """``left`` equals one of ``values``: a run of ``==`` tests of one value
+    with constants inside an ``or`` (``port 1 or port 2 or ...``) as one test
+    of the decision graph (pycap.ir.cfg makes them); predicates spell it as
+    an ``any`` of ``Cmp``."""
+
+    left: "Value"
+    values: tuple[int, ...]
+
+
 TRANSPORT6_MAX_STEPS = 16
 IPV6_FRAGMENT = 44
 
@@ -146,7 +157,7 @@ class Def:
 TRUE = Const(True)
 FALSE = Const(False)
 
-Pred = Union[Cmp, All, Any, Negation, Const, ProtoChain, Def, Transport6]
+Pred = Union[Cmp, All, Any, Negation, Const, ProtoChain, Def, Transport6, OneOf]
 
 
 def at(base: "int | Value", k: int = 0) -> "int | Value":

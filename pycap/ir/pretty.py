@@ -36,6 +36,8 @@ def pred(p: ir.Pred, indent: int = 0) -> str:
     if isinstance(p, ir.Cmp):
         text = f"{value(p.left)} {_CMP[p.op]} {value(p.right)}"
         return pad + (text + " != 0" if p.op == "set" else text)
+    if isinstance(p, ir.OneOf):
+        return pad + f"{value(p.left)} in {{{', '.join(value(ir.Imm(v)) for v in p.values)}}}"
     if isinstance(p, ir.Negation):
         inner = pred(p.item, indent + 1)
         if "\n" not in inner:
