@@ -202,6 +202,7 @@ def _dump_program(args: argparse.Namespace) -> int:
     from pycap.compiler import compile_filter
     from pycap.linktype import LinkType, parse_linktype
     linktype: int = LinkType.EN10MB
+    byte_order = sys.byteorder
     if args.linktype:
         try:
             linktype = parse_linktype(args.linktype)
@@ -210,12 +211,12 @@ def _dump_program(args: argparse.Namespace) -> int:
     elif args.read:
         from pycap.savefile import open_savefile
         with open_savefile(args.read[0]) as reader:
-            linktype = reader.linktype
+            linktype, byte_order = reader.linktype, reader.byteorder
     elif args.interface:
         from pycap.capture import interface_linktype
         linktype = interface_linktype(args.interface[0])
     compiled = compile_filter(_expression(args), linktype, _snaplen(args),
-                              offline=bool(args.read))
+                              offline=bool(args.read), byte_order=byte_order)
     if args.explain:
         _explain(compiled)
         return 0

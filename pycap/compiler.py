@@ -3,6 +3,7 @@ rest of pycap uses."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -49,7 +50,8 @@ class CompiledFilter:
 
 def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: int = MAX_SNAPLEN,
                    *, offline: bool = False, netmask: int = 0, cooked_live: bool = False,
-                   names: NameResolver | None = None) -> CompiledFilter:
+                   names: NameResolver | None = None,
+                   byte_order: str = sys.byteorder) -> CompiledFilter:
     """Compile a pcap-filter expression to an eBPF socket filter.
 
     Live programs (the default) use what the kernel knows about a packet:
@@ -59,11 +61,13 @@ def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: in
     (records whose captured part is shorter than the packet).
     ``cooked_live`` is for SOCK_DGRAM captures (``-i any``, linktype
     LINUX_SLL or LINUX_SLL2): the program sees the network header at offset 0.
+    ``byte_order`` is the savefile writer's (``reader.byteorder``): DLT_NULL's
+    header holds its AF_ value in that order.
     Raises FilterError (with a span into ``expression``) on bad input.
     """
     try:
         lowerer = Lowerer(linktype, names=names, netmask=netmask, live=not offline,
-                          cooked_live=cooked_live)
+                          cooked_live=cooked_live, byte_order=byte_order)
         tree = parse(expression, on_primitive=lowerer.on_primitive)
         lowered = lowerer.lower(tree)
     except FilterError as err:

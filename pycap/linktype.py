@@ -14,6 +14,7 @@ class LinkType(IntEnum):
     NULL = 0
     EN10MB = 1
     RAW = 101
+    LOOP = 108
     LINUX_SLL = 113
     LINUX_SLL2 = 276
 
@@ -30,6 +31,9 @@ class LinkInfo:
 LINK_INFO: dict[LinkType, LinkInfo] = {
     LinkType.EN10MB: LinkInfo(LinkType.EN10MB, "EN10MB", "Ethernet", 14, 12),
     LinkType.RAW: LinkInfo(LinkType.RAW, "RAW", "Raw IP", 0, None),
+    # an AF_ value in 32 bits: the writer's byte order (NULL), network order (LOOP)
+    LinkType.NULL: LinkInfo(LinkType.NULL, "NULL", "BSD loopback", 4, 0),
+    LinkType.LOOP: LinkInfo(LinkType.LOOP, "LOOP", "OpenBSD loopback", 4, 0),
     LinkType.LINUX_SLL: LinkInfo(LinkType.LINUX_SLL, "LINUX_SLL", "Linux cooked v1", 16, 14),
     LinkType.LINUX_SLL2: LinkInfo(LinkType.LINUX_SLL2, "LINUX_SLL2", "Linux cooked v2", 20, 0),
 }

@@ -646,8 +646,10 @@ class OfflineFilter:
         self.close()
 
 
-def _offline_filter(job: Job, linktype: int, use_kernel: bool) -> OfflineFilter | None:
-    """Verdicts for records of ``linktype``, or None when every record passes.
+def _offline_filter(job: Job, linktype: int, byte_order: str,
+                    use_kernel: bool) -> OfflineFilter | None:
+    """Verdicts for records of ``linktype`` from a file written in ``byte_order``
+    (it matters for DLT_NULL), or None when every record passes.
     Without an expression nothing is compiled, loaded, or even imported (and
     a link type the compiler does not know still prints)."""
     if not job.expression.strip():
@@ -655,7 +657,7 @@ def _offline_filter(job: Job, linktype: int, use_kernel: bool) -> OfflineFilter 
     from pycap.compiler import compile_filter
     from pycap.ir.nodes import TRUE
     compiled = compile_filter(job.expression, linktype, job.snaplen, offline=True,
-                              netmask=job.netmask)
+                              netmask=job.netmask, byte_order=byte_order)
     if compiled.predicate == TRUE:
         return None       # e.g. "ip or not ip": asking for verdicts would cost more than printing
     return OfflineFilter(compiled, use_kernel, job.backend)
@@ -695,7 +697,7 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
     from pycap.savefile import open_savefile
     outcome = Outcome()
     sink: _Sink | None = None
-    active: tuple[int, OfflineFilter | None] | None = None
+    active: tuple[int, str, OfflineFilter | None] | None = None
     try:
         for path in paths:
             with open_savefile(path) as reader:
@@ -703,17 +705,18 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
                 if sink is not None and sink.writer is not None and active is not None \
                         and active[0] != linktype:
                     raise SavefileError(f"{path}: new dlt does not match original")
-                if active is None or active[0] != linktype:
-                    if active is not None and active[1] is not None:
-                        active[1].close()
-                    active = (linktype, _offline_filter(job, linktype, use_kernel))
+                if active is None or active[:2] != (linktype, reader.byteorder):
+                    if active is not None and active[2] is not None:
+                        active[2].close()
+                    active = (linktype, reader.byteorder,
+                              _offline_filter(job, linktype, reader.byteorder, use_kernel))
                 if sink is None:
                     # one input: keep its snap length; several: the largest possible,
                     # so no record of a later file is cut
                     snaplen = (reader.snaplen or MAX_SNAPLEN) if len(paths) == 1 else MAX_SNAPLEN
                     sink = _Sink(job, linktype, snaplen,
                                  nanosecond=reader.nanosecond or job.nanosecond, out=sys.stdout)
-                accept = active[1]
+                accept = active[2]
                 if _plain_printing(sink):
                     _print_records(reader, sink, accept, stop)
                     continue
@@ -726,8 +729,8 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
                 if sink.done():
                     break
     finally:
-        if active is not None and active[1] is not None:
-            active[1].close()
+        if active is not None and active[2] is not None:
+            active[2].close()
         if sink is not None:
             sink.close()
             outcome.captured = sink.count

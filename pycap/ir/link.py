@@ -11,9 +11,10 @@ lowered, which reproduces that behaviour exactly.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, replace
 
-from pycap.errors import FilterError, Span, UnsupportedFilterError
+from pycap.errors import FilterError, Span
 from pycap.ir.nodes import (FALSE, TRUE, Ctx, Imm, Pred, Value, Var, all_of, any_of, as_value, at,
                             cmp, eq, load, negate)
 from pycap.linktype import LinkType, link_info
@@ -31,6 +32,11 @@ PPP_MPLS_UCAST = 0x0281
 PPP_TYPES = {0x0800: 0x0021, 0x86DD: 0x0057, 0x6003: 0x0027, 0x809B: 0x0029, 0x0600: 0x0025,
              0x8137: 0x002B, 0xFE: 0x0023, 0x42: 0x0031, 0xE0: 0x002B, 0x8847: 0x0281}
 DLT_PPP_DESCRIPTION = "PPP"
+AF_INET = 2
+# AF_INET6 is not the same everywhere: a savefile may carry the BSDs' 24,
+# FreeBSD's 28 or Darwin's 30 (libpcap checks all three); a live capture
+# carries this system's (Linux: 10)
+AF_INET6_SAVEFILE, AF_INET6_LINUX = (24, 28, 30), (10,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,8 @@ class Link:
     cooked_live: bool = False   # SOCK_DGRAM (-i any): no link header in the packet;
                                 # its fields come from struct __sk_buff
     geneve_depth: int = 0       # Geneve headers passed (their offsets are variables)
+    # NULL/LOOP: the byte order of the AF_ value and the AF_INET6 values to accept
+    loopback: tuple[str, tuple[int, ...]] | None = None
 
     @property
     def variable(self) -> bool:
@@ -78,6 +86,8 @@ class Link:
             # __sk_buff.protocol holds the big-endian protocol in a u32
             swapped = ((ll_proto & 0xFF) << 8) | ((ll_proto >> 8) & 0xFF)
             return cmp("eq", Ctx("protocol"), Imm(swapped))
+        if self.loopback is not None:
+            return self._loopback_proto_is(ll_proto)
         if self.linktype is LinkType.RAW:
             if ll_proto == ETHERTYPE_IP:
                 return eq(self.off_linkpl, 1, 0x40, 0xF0)
@@ -104,6 +114,14 @@ class Link:
         if ll_proto <= ETHERMTU:
             return all_of(eq(off, 2, LINUX_SLL_P_802_2), eq(self.off_linkpl, 1, ll_proto))
         return eq(off, 2, ll_proto)
+
+    def _loopback_proto_is(self, ll_proto: int) -> Pred:
+        """gen_loopback_linktype: the AF_ value in the 32-bit header, as the
+        savefile's writer stored it; IPv4 and IPv6 only, anything else never."""
+        order, inet6 = self.loopback      # type: ignore[misc]
+        families = {ETHERTYPE_IP: (AF_INET,), ETHERTYPE_IPV6: inet6}.get(ll_proto, ())
+        return any_of(*(eq(self.off_linktype, 4, int.from_bytes(af.to_bytes(4, order), "big"))  # type: ignore[arg-type]
+                        for af in families))
 
     def _ether_proto_is(self, off: int, ll_proto: int) -> Pred:
         if ll_proto == LLCSAP_IPX:
@@ -167,26 +185,26 @@ class Link:
                        geneve_depth=self.geneve_depth + 1)
 
 
-def link_for(linktype: int, cooked_live: bool = False) -> Link:
+def link_for(linktype: int, cooked_live: bool = False, live: bool = True,
+             byte_order: str = sys.byteorder) -> Link:
     """The link layout of a capture or savefile; ``cooked_live`` for a
     SOCK_DGRAM capture (``-i any``), where the kernel filter sees the network
-    header at offset 0 and the cooked header exists only in user space."""
+    header at offset 0 and the cooked header exists only in user space.
+    ``live`` and ``byte_order`` (of the savefile's writer) matter for NULL."""
     try:
         info = link_info(linktype)
     except (KeyError, ValueError):
-        # a savefile's link type with no layout here: tcpdump's words for the
-        # ones libpcap cannot filter either
-        try:
-            name = LinkType(linktype).name
-        except ValueError:
-            raise FilterError(f"DLT {linktype} link-layer type filtering not implemented") from None
-        raise UnsupportedFilterError(f"pycap does not support filters on link-layer type "
-                                     f"{name} yet") from None
+        # a savefile's link type with no layout here: tcpdump's words
+        raise FilterError(f"DLT {linktype} link-layer type filtering not implemented") from None
     lt = info.linktype
     if cooked_live:
         if lt not in (LinkType.LINUX_SLL, LinkType.LINUX_SLL2):
             raise ValueError("cooked_live needs LINUX_SLL or LINUX_SLL2")
         return Link(lt, info.description, -info.header_len, None, 0, 0, 0, cooked_live=True)
+    if lt in (LinkType.NULL, LinkType.LOOP):
+        loopback = ("big" if lt is LinkType.LOOP else byte_order,
+                    AF_INET6_LINUX if live else AF_INET6_SAVEFILE)
+        return Link(lt, info.description, 0, 0, info.header_len, loopback=loopback)
     off_linktype = {LinkType.EN10MB: 12, LinkType.LINUX_SLL: 14, LinkType.LINUX_SLL2: 0}.get(lt)
     nosnap = 3 if lt is LinkType.EN10MB else 0   # libpcap's init_linktype
     return Link(lt, info.description, 0, off_linktype, info.header_len, 0, nosnap)

@@ -7,6 +7,7 @@ checked against the reference.  Everything here is pure.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from typing import Callable
 
@@ -87,11 +88,11 @@ class Lowerer(PrimitiveLowering):
 
     def __init__(self, linktype: int, names: NameResolver | None = None,
                  netmask: int = 0, wire_len: Value = WireLen(), live: bool = False,
-                 cooked_live: bool = False):
+                 cooked_live: bool = False, byte_order: str = sys.byteorder):
         self.live = live or cooked_live
         super().__init__()
         self._unchecked = 0          # inside an operand whose checks libpcap drops
-        self.link: Link = link_for(linktype, cooked_live)
+        self.link: Link = link_for(linktype, cooked_live, self.live, byte_order)
         self.base: Link = self.link          # the capture's own link header, never shifted
         self.names = names or NameResolver()
         self.netmask = netmask
