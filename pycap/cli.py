@@ -395,6 +395,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return 0
+    except OSError as err:        # writing the output: a full disk, a dead terminal
+        where = f"{err.filename}: " if err.filename else "write error: "
+        sys.stderr.write(f"{PROG}: {where}{err.strerror or err}\n")
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -409,5 +413,24 @@ def _silence_stdout() -> None:
         pass
 
 
+def entry() -> None:
+    """The ``pycap`` command: main(), then out without the interpreter's
+    teardown (about 7 ms, a tenth of what a short capture costs in all).
+    Everything main() opened is closed when it returns; the standard streams
+    are flushed here, and a failure to write them is one line and status 1
+    instead of the interpreter's "Exception ignored" and 120."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+        except (OSError, ValueError) as err:     # ValueError: closed by the caller
+            if isinstance(err, OSError) and stream is sys.stdout:
+                os.write(2, f"{PROG}: write error: {err.strerror}\n".encode())
+                code = code or 1
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -158,3 +158,23 @@ def test_write_to_stdout_pipe():
 def test_list_interfaces():
     proc = pycap("-D")
     assert proc.returncode == 0 and b".lo" in proc.stdout
+
+
+def test_a_full_disk_under_stdout_is_one_line():
+    """Printing into /dev/full: one line and status 1, from main() (the
+    first write that fails) or from the final flush in entry()."""
+    capture = Path(__file__).resolve().parent.parent / "expr" / "loopback" / "pcaps" / "null-le.pcap"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    for args in (["-r", str(capture), "-n"], ["--version"]):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([sys.executable, "-m", "pycap.cli", *args], stdout=full,
+                                  stderr=subprocess.PIPE, env=env, timeout=60)
+        assert proc.returncode == 1, args
+        assert proc.stderr.decode() == "pycap: write error: No space left on device\n", args
+
+
+def test_the_command_exits_without_teardown_but_flushes():
+    """entry(): what main() printed reaches a pipe although the interpreter's
+    teardown is skipped."""
+    proc = pycap("--version")
+    assert proc.returncode == 0 and proc.stdout.decode().startswith("pycap version ")
