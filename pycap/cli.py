@@ -225,7 +225,7 @@ def _dump_program(args: argparse.Namespace) -> int:
         print(dump_c(compiled, offline=bool(args.read)), end="")
         return 0
     if args.backend == "bcc":   # -d shows what clang made of the same filter
-        from dataclasses import replace
+        from pycap.frozen import replace
         from pycap.kernel.bcc_loader import compile_insns
         compiled = replace(compiled, insns=compile_insns(compiled, offline=bool(args.read)))
     if args.dump == 1:

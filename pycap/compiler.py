@@ -4,7 +4,6 @@ rest of pycap uses."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from functools import cached_property
 
 from pycap.bpf.asm import disassemble, encode
@@ -14,6 +13,7 @@ from pycap.errors import FilterError
 from pycap.filter import ast
 from pycap.filter.names import NameResolver
 from pycap.filter.parser import parse
+from pycap.frozen import frozen
 from pycap.ir import cfg
 from pycap.ir import nodes as ir
 from pycap.ir.lower import Lowerer
@@ -24,7 +24,7 @@ MAX_SNAPLEN = 262144
 REJECTS_ALL = "expression rejects all packets"
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)        # slots=False: predicate is a cached_property
 class CompiledFilter:
     expression: str
     linktype: int

@@ -7,7 +7,7 @@ prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pycap.frozen import frozen
 
 
 class PycapError(Exception):
@@ -16,7 +16,7 @@ class PycapError(Exception):
     exit_code = 1
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Span:
     """A half-open range of character offsets into the filter expression."""
 

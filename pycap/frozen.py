@@ -1,60 +1,112 @@
-"""``@frozen``: small immutable value classes, as ``@dataclass(frozen=True,
-slots=True)`` makes them, built with one ``exec`` per class.
+"""Small value classes, as ``@dataclass`` makes them, built with one ``exec``
+per class: ``@frozen`` (immutable, hashable) and ``@record`` (mutable).
 
-The filter AST and the IR are three dozen such classes, and the compiler is
-imported on every start that has a filter: ``dataclasses`` took about 0.3 ms
-a class to build them (a tenth of start-up).  What this makes is the subset
-pycap uses: fields from the annotations (trailing ones may have defaults),
-``__init__``, ``__repr__`` and ``__eq__`` as dataclasses writes them,
-``__hash__`` over the fields (computed once and kept, with
-``cached_hash=True``), ``__slots__``, ``__match_args__``, and no
-assignment after ``__init__``.
+Every start of pycap imports a few dozen such classes (the filter AST, the
+IR, tokens, link layouts, the capture's and the pipeline's state).  The
+``dataclasses`` module costs about 6 ms to import (it pulls in ``inspect``,
+``ast`` and ``tokenize``) and 0.4 ms a class to apply; this costs a
+fraction of that.  What it makes is the subset pycap uses: fields from the
+annotations (trailing ones may have defaults, or ``factory(f)`` for a fresh
+``f()`` per instance), ``__init__`` (calling ``__post_init__`` if the class
+has one), ``__repr__`` and ``__eq__`` as dataclasses writes them,
+``__slots__`` (unless ``slots=False``, for a ``cached_property``),
+``__match_args__`` and ``_fields``.  ``@frozen`` adds ``__hash__`` over the
+fields (computed once and kept, with ``cached_hash=True``) and refuses
+assignment after ``__init__``; ``@record`` instances are unhashable, as
+dataclasses makes them.  ``replace(obj, **changes)`` is
+``dataclasses.replace``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class FrozenInstanceError(AttributeError):
     """Assignment to a field of a frozen value."""
 
 
+class factory:
+    """A default made anew for each instance: ``items: list = factory(list)``."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make) -> None:
+        self.make = make
+
+
+_MISSING = object()
+
+
 def _refuse(self, name, value=None):
     raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
 
-def frozen(cls=None, *, cached_hash: bool = False):
-    def build(cls):
-        names = tuple(cls.__dict__.get("__annotations__", {}))
-        defaults = {n: cls.__dict__[n] for n in names if n in cls.__dict__}
-        params = ", ".join(f"{n}=_default_{n}" if n in defaults else n for n in names)
-        sets = "".join(f"    _set(self, {n!r}, {n})\n" for n in names) or "    pass\n"
-        if cached_hash:
-            sets += "    _set(self, '_hash', None)\n"
-        fields = "".join(f"self.{n}, " for n in names)
-        other = "".join(f"other.{n}, " for n in names)
-        shown = ", ".join(f"{n}={{self.{n}!r}}" for n in names)
-        key = f"({cls.__name__!r}, {fields})" if cached_hash else f"({fields})"
-        source = (
-            f"def __init__(self, {params}):\n{sets}"
-            f"def __repr__(self):\n    return f'{cls.__qualname__}({shown})'\n"
-            "def __eq__(self, other):\n"
-            "    if other.__class__ is self.__class__:\n"
-            f"        return ({fields}) == ({other})\n"
-            "    return NotImplemented\n")
-        if cached_hash:
-            source += ("def __hash__(self):\n    h = self._hash\n    if h is None:\n"
-                       f"        h = hash({key})\n        _set(self, '_hash', h)\n    return h\n")
-        else:
-            source += f"def __hash__(self):\n    return hash({key})\n"
-        scope = {"_set": object.__setattr__, **{f"_default_{n}": v for n, v in defaults.items()}}
-        exec(source, scope)      # noqa: S102 - a fixed template over the class's own field names
-        namespace = {k: v for k, v in cls.__dict__.items()
-                     if k not in defaults and k not in ("__dict__", "__weakref__")}
-        namespace.update({m: scope[m] for m in ("__init__", "__repr__", "__eq__", "__hash__")})
+def _build(cls, *, mutable: bool, slots: bool, cached_hash: bool):
+    names = tuple(cls.__dict__.get("__annotations__", {}))
+    defaults = {n: cls.__dict__[n] for n in names if n in cls.__dict__}
+    made = {n for n, v in defaults.items() if isinstance(v, factory)}
+    params = ", ".join(f"{n}=_default_{n}" if n in defaults else n for n in names)
+    assign = "    self.{0} = {1}\n" if mutable else "    _set(self, {0!r}, {1})\n"
+    sets = "".join(assign.format(n, f"{n} if {n} is not _MISSING else _make_{n}()" if n in made
+                                 else n) for n in names)
+    if cached_hash:
+        sets += "    _set(self, '_hash', None)\n"
+    if "__post_init__" in cls.__dict__:
+        sets += "    self.__post_init__()\n"
+    fields = "".join(f"self.{n}, " for n in names)
+    other = "".join(f"other.{n}, " for n in names)
+    shown = ", ".join(f"{n}={{self.{n}!r}}" for n in names)
+    key = f"({cls.__name__!r}, {fields})" if cached_hash else f"({fields})"
+    source = (
+        f"def __init__(self, {params}):\n{sets or '    pass'}\n"
+        f"def __repr__(self):\n    return f'{cls.__qualname__}({shown})'\n"
+        "def __eq__(self, other):\n"
+        "    if other.__class__ is self.__class__:\n"
+        f"        return ({fields}) == ({other})\n"
+        "    return NotImplemented\n")
+    if cached_hash:
+        source += ("def __hash__(self):\n    h = self._hash\n    if h is None:\n"
+                   f"        h = hash({key})\n        _set(self, '_hash', h)\n    return h\n")
+    elif not mutable:
+        source += f"def __hash__(self):\n    return hash({key})\n"
+    scope: dict[str, Any] = {"_set": object.__setattr__, "_MISSING": _MISSING}
+    for n, v in defaults.items():
+        scope[f"_default_{n}"] = _MISSING if n in made else v
+        if n in made:
+            scope[f"_make_{n}"] = v.make
+    exec(source, scope)      # noqa: S102 - a fixed template over the class's own field names
+    namespace = {k: v for k, v in cls.__dict__.items()
+                 if k not in defaults and k not in ("__dict__", "__weakref__")}
+    namespace.update({m: scope[m] for m in ("__init__", "__repr__", "__eq__")})
+    namespace["__hash__"] = scope["__hash__"] if "__hash__" in scope else None
+    if slots:
         namespace["__slots__"] = names + (("_hash",) if cached_hash else ())
-        namespace["__match_args__"] = names
+    elif cached_hash:
+        raise ValueError("cached_hash needs slots")
+    namespace["__match_args__"] = names
+    if not mutable:
         namespace["__setattr__"] = _refuse
         namespace["__delattr__"] = _refuse
-        namespace["_fields"] = names
-        return type(cls)(cls.__name__, cls.__bases__, namespace)
+    namespace["_fields"] = names
+    return type(cls)(cls.__name__, cls.__bases__, namespace)
+
+
+def frozen(cls=None, *, cached_hash: bool = False, slots: bool = True):
+    def build(cls):
+        return _build(cls, mutable=False, slots=slots, cached_hash=cached_hash)
     return build if cls is None else build(cls)
+
+
+def record(cls=None, *, slots: bool = True):
+    def build(cls):
+        return _build(cls, mutable=True, slots=slots, cached_hash=False)
+    return build if cls is None else build(cls)
+
+
+def replace(obj, **changes):
+    """A copy of ``obj`` with some fields changed."""
+    unknown = set(changes) - set(obj._fields)
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} has no field {sorted(unknown)[0]!r}")
+    return type(obj)(**{n: changes[n] if n in changes else getattr(obj, n) for n in obj._fields})

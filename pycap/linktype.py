@@ -4,8 +4,9 @@ where the ethertype lives)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+
+from pycap.frozen import frozen
 
 
 class LinkType(IntEnum):
@@ -19,7 +20,7 @@ class LinkType(IntEnum):
     LINUX_SLL2 = 276
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LinkInfo:
     linktype: LinkType
     name: str          # libpcap's DLT name, as tcpdump prints it

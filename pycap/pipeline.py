@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from pycap.frozen import factory, record
 from typing import TYPE_CHECKING, Callable, TextIO
 
 from pycap.errors import CaptureError, KernelError, SavefileError, UnsupportedFilterError
@@ -34,7 +34,7 @@ CHUNK_BYTES = 1 << 16         # encode about this much, then let the writer writ
 DEFAULT_BUFFER_KIB = 32768    # 32 MiB: absorbs bursts where libpcap's 2 MiB drops
 
 
-@dataclass
+@record(slots=False)
 class Job:
     """Everything a run needs, decided by the CLI."""
 
@@ -65,7 +65,7 @@ class Job:
     tstamp_type: str = "host"           # -j: host, adapter, adapter_unsynced
 
 
-@dataclass
+@record(slots=False)
 class Outcome:
     captured: int = 0
     received: int = 0
@@ -75,11 +75,11 @@ class Outcome:
     output_closed: bool = False         # the reader of -w - went away (EPIPE)
 
 
-@dataclass
+@record(slots=False)
 class StopFlag:
     """Set by signal handlers; checked by the loops between blocks."""
 
-    event: threading.Event = field(default_factory=threading.Event)
+    event: threading.Event = factory(threading.Event)
 
     def set(self) -> None:
         self.event.set()
@@ -285,7 +285,7 @@ class _Sink:
 # ------------------------------------------------------------------------ live
 
 
-@dataclass
+@record(slots=False)
 class _Live:
     """One capture of a live run: its interface, snap length and socket."""
 

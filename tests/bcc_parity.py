@@ -18,7 +18,7 @@ import heapq
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 
 from pycap.bpf.c_backend import CFunction, c_program
 from pycap.compiler import CompiledFilter, compile_filter
@@ -57,12 +57,11 @@ def families(node: object, out: set[Family] | None = None) -> set[Family]:
         out.add(("arith", "neg"))
     elif isinstance(node, ast.Length):
         out.add(("len",))
-    if is_dataclass(node):
-        for f in fields(node):
-            value = getattr(node, f.name)
-            for child in value if isinstance(value, tuple) else (value,):
-                if is_dataclass(child):
-                    families(child, out)
+    for name in getattr(node, "_fields", ()):       # the AST's @frozen classes
+        value = getattr(node, name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if hasattr(child, "_fields"):
+                families(child, out)
     return out
 
 

@@ -31,9 +31,9 @@ the homes and the copy; this module emits.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 
 from pycap.bpf import isa
+from pycap.frozen import factory, record
 from pycap.bpf.asm import assemble
 from pycap.bpf.isa import R0, R1, R6, R7, R8, R9, R10, AluOp, Insn, JmpOp, Label
 from pycap.bpf.plan import (CALLEE_SAVED, COPY_BASE, MAX_OFFSET, choose_homes, copy_point,
@@ -74,21 +74,21 @@ def _swapped(value: int, size: int) -> int:
     return int.from_bytes(value.to_bytes(size, "big"), "little")
 
 
-@dataclass
+@record
 class _Emitter:
     wire_len_field: str
     homes: dict                                   # Value -> its home register
-    items: list = field(default_factory=list)
+    items: list = factory(list)
     available: frozenset = _EMPTY                 # values in their homes right now
-    scratch: list = field(default_factory=list)   # free callee-saved registers
+    scratch: list = factory(list)   # free callee-saved registers
     slots_used: int = 0
-    variables: dict = field(default_factory=dict)  # Var name -> stack offset
-    labels: itertools.count = field(default_factory=itertools.count)
+    variables: dict = factory(dict)  # Var name -> stack offset
+    labels: itertools.count = factory(itertools.count)
     r0: object = None                             # the value r0 holds, if known
     defined: frozenset = _EMPTY                   # variables set on every path to here
     copy_len: int = 0                             # leading bytes the stack holds for sure
     copy_extent: int = 0                          # bytes copied if the packet has them
-    unset: set = field(default_factory=set)       # variables some path reads unset
+    unset: set = factory(set)       # variables some path reads unset
 
     def label(self) -> str:
         return f"L{next(self.labels)}"

@@ -5,7 +5,7 @@ mirroring include/linux/filter.h."""
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from pycap.frozen import frozen
 from typing import NamedTuple
 from enum import IntEnum
 
@@ -83,7 +83,7 @@ R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 = range(11)
 class Insn(NamedTuple):
     """One ``struct bpf_insn``.  ``target`` names a label for jumps until the
     assembler resolves it into ``off``.  A named tuple: the code generator
-    makes many, and a frozen dataclass is several times slower to build."""
+    makes many, and a frozen value class is several times slower to build."""
 
     code: int
     dst: int = 0
@@ -109,7 +109,7 @@ class Insn(NamedTuple):
         return self.cls in (Class.JMP, Class.JMP32) and self.op not in (JmpOp.CALL, JmpOp.EXIT)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Label:
     name: str
 

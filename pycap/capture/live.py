@@ -19,7 +19,7 @@ import select
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from pycap.frozen import frozen
 from types import TracebackType
 from typing import NamedTuple
 
@@ -56,7 +56,7 @@ class Frame(NamedTuple):
     wire_len: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CaptureStats:
     """Kernel counters since the capture opened.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import mmap
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from pycap.frozen import record
 from typing import NamedTuple
 
 from pycap.kernel.sockopt import RingGeometry
@@ -70,7 +70,7 @@ class PacketHeader(NamedTuple):
     pkttype: int
 
 
-@dataclass(slots=True)
+@record
 class Block:
     """A block the kernel has handed over; ``Ring.release`` gives it back.
 

@@ -10,7 +10,7 @@ class so tests can substitute a fixed table.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
+from pycap.frozen import record
 
 PROTO_UNDEF = -1
 IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP = 6, 17, 132
@@ -45,7 +45,7 @@ def _net_number(text: str) -> int | None:
     return value
 
 
-@dataclass
+@record(slots=False)
 class NameResolver:
     """Resolves names the way libpcap does on a Linux host.  Files are read
     only when a name of their kind is first looked up."""

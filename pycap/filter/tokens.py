@@ -7,7 +7,7 @@ a name, and ``tcp-syn`` is the number 2).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pycap.frozen import frozen
 from enum import Enum
 
 from pycap.errors import Span
@@ -25,7 +25,7 @@ class Kind(Enum):
     END = "end of expression"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Token:
     kind: Kind
     value: object

@@ -12,9 +12,9 @@ lowered, which reproduces that behaviour exactly.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, replace
 
 from pycap.errors import FilterError, Span
+from pycap.frozen import frozen, replace
 from pycap.ir.nodes import (FALSE, TRUE, Ctx, Imm, Pred, Value, Var, all_of, any_of, as_value, at,
                             cmp, eq, load, negate)
 from pycap.linktype import LinkType, link_info
@@ -39,7 +39,7 @@ AF_INET = 2
 AF_INET6_SAVEFILE, AF_INET6_LINUX = (24, 28, 30), (10,)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Link:
     linktype: LinkType | None   # None once pppoes switched the link layer to PPP
     description: str

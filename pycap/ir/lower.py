@@ -8,12 +8,12 @@ checked against the reference.  Everything here is pure.
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from typing import Callable
 
 from pycap.errors import FilterError, Span, UnsupportedFilterError
 from pycap.filter import ast
 from pycap.filter.addresses import atoin, ipv4_network, ipv6_network
+from pycap.frozen import replace
 from pycap.filter.names import IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, PROTO_UNDEF, NameResolver
 from pycap.ir.walk import PrimitiveLowering
 from pycap.ir.link import (ETHERTYPE_8021AD, ETHERTYPE_8021Q, ETHERTYPE_IP,

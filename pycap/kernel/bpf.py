@@ -12,7 +12,7 @@ import ctypes
 import os
 import re
 import struct
-from dataclasses import dataclass
+from pycap.frozen import frozen
 from enum import IntEnum
 from types import TracebackType
 from typing import Callable, Self
@@ -233,7 +233,7 @@ class _FdObject:
 # --------------------------------------------------------------------------- programs
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TestResult:
     """What ``BPF_PROG_TEST_RUN`` reports: the program's return value and the
     average run time per repetition in nanoseconds."""
@@ -391,7 +391,7 @@ def run_socket_filter(prog: Program, frame: bytes, wire_len: int | None = None,
 SK_LOOKUP_CTX_SIZE = 72  # sizeof(struct bpf_sk_lookup) on 64-bit
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SkLookupResult:
     """``BPF_PROG_TEST_RUN`` of an sk_lookup program: its verdict (``SK_PASS`` 1,
     ``SK_DROP`` 0) and the cookie of the socket it assigned (0 if none)."""
@@ -497,7 +497,7 @@ def possible_cpus() -> int:
     return count
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MapInfo:
     type: int
     id: int

@@ -10,7 +10,7 @@ import errno
 import fcntl
 import socket
 import struct
-from dataclasses import dataclass
+from pycap.frozen import frozen
 
 from pycap.errors import CaptureError
 from pycap.kernel.bpf import Program
@@ -62,7 +62,7 @@ def detach_filter(sock: socket.socket) -> None:
     sock.setsockopt(socket.SOL_SOCKET, SO_DETACH_BPF, 0)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PacketStatistics:
     """One ``PACKET_STATISTICS`` read; the kernel resets its counters on each read.
 
@@ -119,7 +119,7 @@ def set_tpacket_v3(sock: socket.socket) -> None:
     sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V3)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RingGeometry:
     """``struct tpacket_req3``: a TPACKET_V3 ring is ``block_nr`` blocks of
     ``block_size`` bytes; a block goes to user space when full or after

@@ -10,7 +10,7 @@ interface's linktype).
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from pycap.frozen import frozen
 from typing import BinaryIO, Iterator
 
 from pycap.errors import SavefileError
@@ -28,7 +28,7 @@ SHB_USERAPPL = 4
 ISB_STARTTIME, ISB_ENDTIME, ISB_IFRECV, ISB_IFDROP = 2, 3, 4, 5
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Interface:
     """What an IDB says about one interface of the current section."""
 
