@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import os
 import select
-import subprocess
 import sys
 import threading
 import time
 from contextlib import ExitStack
-from pycap.frozen import factory, record
 from typing import TYPE_CHECKING, Callable, TextIO
 
 from pycap.errors import CaptureError, KernelError, SavefileError, UnsupportedFilterError
+from pycap.frozen import factory, record
 from pycap.linktype import LinkType, link_info
 from pycap.savefile import MAX_SNAPLEN
 
-if TYPE_CHECKING:     # the compiler is imported when there is a filter to compile
+if TYPE_CHECKING:     # the compiler is imported when there is a filter to compile,
+    import subprocess     # subprocess with -z
     from pycap.compiler import CompiledFilter
 
 POLL_MS = 200                 # longest wait between stop-flag checks
@@ -119,6 +119,7 @@ class PostRotate:
         self.children: list[subprocess.Popen] = []
 
     def __call__(self, path: str) -> None:
+        import subprocess       # only with -z: 1.5 ms of every start otherwise
         self.children = [c for c in self.children if c.poll() is None]
         try:
             self.children.append(subprocess.Popen([self.command, path], stdin=subprocess.DEVNULL,
