@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-Q", dest="direction", choices=("in", "out", "inout"), default="inout",
                    help="direction of packets to capture")
     p.add_argument("-B", dest="buffer_kib", type=int, metavar="KIB",
-                   help="kernel ring size in KiB (default 32768)")
+                   help="kernel ring size in KiB (default 8192)")
     p.add_argument("-C", dest="file_size", metavar="SIZE",
                    help="with -w: start a new file when the current one exceeds SIZE "
                         "millions of bytes (k/m/g suffix: KiB/MiB/GiB)")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:     # the compiler is imported when there is a filter to compi
 POLL_MS = 200                 # longest wait between stop-flag checks
 STATUS_INTERVAL_S = 0.5
 CHUNK_BYTES = 1 << 16         # encode about this much, then let the writer write it
-DEFAULT_BUFFER_KIB = 32768    # 32 MiB: absorbs bursts where libpcap's 2 MiB drops
+DEFAULT_BUFFER_KIB = 8192     # 8 MiB, 4 x libpcap's: enough with the C encoder (benchmarks/README.md)
 
 
 @record(slots=False)
