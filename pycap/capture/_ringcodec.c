@@ -310,9 +310,20 @@ static PyObject *encode(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         if (PyByteArray_Resize(out, start + (Py_ssize_t)total) < 0)
             goto done;
         uint8_t *dst = (uint8_t *)PyByteArray_AS_STRING(out) + start;
+        uint8_t *limit = dst + total;
         off = (size_t)pos;
         for (Py_ssize_t i = 0; i < count; i++) {
-            if (decode(base, len, off, &p, &pk))
+            /* the block is ours until released, so this decodes what the first
+             * pass did; should the bytes have changed all the same, stop
+             * rather than write past what was reserved */
+            int r = decode(base, len, off, &p, &pk);
+            if (r < 0 || (r && (size_t)(limit - dst) < pk.size)) {
+                if (r >= 0)
+                    corrupt(off, "the block changed while it was encoded");
+                PyByteArray_Resize(out, start);
+                goto done;
+            }
+            if (r)
                 dst = emit(dst, base, off, &p, &pk);
             off += pk.next;
         }
