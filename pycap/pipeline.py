@@ -128,6 +128,16 @@ class PostRotate:
             self.warn(f"compress_savefile: execlp({self.command}, {path}) failed: {err.strerror}")
 
 
+def retain_heap() -> None:
+    """The write buffer is filled and emptied thousands of times a second:
+    keep its memory for reuse instead of mapping it afresh each time (see
+    ``_ringcodec.retain_heap``; measured: 25 000-100 000 page faults in a
+    4 s run at full rate, 2 500 with it).  Nothing without the C encoder."""
+    from pycap.capture.encode import _ringcodec
+    if _ringcodec is not None:
+        _ringcodec.retain_heap()
+
+
 def _lowest_priority() -> None:
     os.setpriority(os.PRIO_PROCESS, 0, 19)
 
@@ -449,6 +459,7 @@ class _LiveRun:
             for ifid, live in enumerate(self.lives):
                 live.encoder = live.capture.encoder(pcapng=pcapng, nanosecond=job.nanosecond,
                                                     ifid=ifid)
+            retain_heap()
         if job.print_packets:
             self.printer = _Printer(job, sys.stdout)
         if job.status and job.write is not None and not job.print_packets:
