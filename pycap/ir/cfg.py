@@ -19,6 +19,10 @@ it small:
   libpcap's, this drops the test's loads, which matters only for packets
   too short for them.
 
+Beyond libpcap: a run of ``value == constant`` tests of one value in an
+``or`` (a port list) is built as one ``OneOf`` node, which known values
+decide like a comparison and the code generator emits as a search.
+
 ``Def`` nodes (variables) have one successor and are never skipped;
 ``Transport6`` defines a variable too, so it is never skipped either.
 
@@ -136,17 +140,23 @@ def _one_ofs(items: tuple[ir.Pred, ...]) -> list[ir.Pred]:
     short for a later test is rejected as before."""
     out: list[ir.Pred] = []
     run: list[ir.Cmp] = []
-    for item in (*items, None):
-        if item is not None and _is_const_eq(item) and (not run or item.left == run[0].left):
-            run.append(item)        # type: ignore[arg-type]
-            continue
+
+    def flush() -> None:
         if len(run) >= ONE_OF_MIN:
             out.append(ir.OneOf(run[0].left, tuple(c.right.value for c in run)))  # type: ignore[union-attr]
         else:
-            out += run
-        run = [item] if item is not None and _is_const_eq(item) else []   # type: ignore[list-item]
-        if item is not None and not run:
+            out.extend(run)
+        run.clear()
+
+    for item in items:
+        if _is_const_eq(item):
+            if run and item.left != run[0].left:   # type: ignore[union-attr]
+                flush()
+            run.append(item)                       # type: ignore[arg-type]
+        else:
+            flush()
             out.append(item)
+    flush()
     return out
 
 
