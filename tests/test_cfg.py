@@ -204,3 +204,46 @@ def test_ipv6_walk_skipped_where_the_next_header_is_known():
     ops = ops_of(g)
     assert ir.Def("udp.l4.14", ir.Imm(54)) in ops
     assert sum(isinstance(op, ir.Transport6) for op in ops) == 1
+
+
+def test_transport_index_is_lowered_per_ip_version():
+    """``tcp[13]``: over IPv4 at the header length, as libpcap reads it (a place
+    the header copy can hold), over IPv6 behind the extension-header walk."""
+    p = lowered("tcp[13] & 2 != 0")
+    assert isinstance(p, ir.Any) and len(p.items) == 2
+    v4, v6 = p.items
+    assert not any(isinstance(op, (ir.Def, ir.Var)) for op in _walk_ops(v4))
+    assert any(isinstance(op, ir.Transport6) for op in _walk_ops(v6))
+    assert _calls("tcp[13] & 2 != 0") == 1        # and its loads come from one copy
+
+
+def test_a_length_checked_on_a_path_is_not_checked_again():
+    """Fields beyond what every path reads are read from the copy after a
+    ``len`` check; a longer check earlier on the same path covers them."""
+    insns = compile_filter("tcp[tcpflags] & tcp-syn != 0").insns
+    checks = [i.imm for i in insns if i.code == Class.JMP32 | JmpOp.JLT and i.dst == 1]
+    # one check a path: the IPv6 path's next header (byte 20), and on the IPv4
+    # path 24 for the protocol (23), the fragment field (20-21) and the
+    # header length (14) together
+    assert sorted(checks) == [21, 24]
+
+
+def _walk_ops(p):
+    if isinstance(p, (ir.All, ir.Any)):
+        for item in p.items:
+            yield from _walk_ops(item)
+    elif isinstance(p, ir.Negation):
+        yield from _walk_ops(p.item)
+    else:
+        yield p
+        if isinstance(p, ir.Cmp):
+            yield from _values(p.left)
+
+
+def _values(v):
+    yield v
+    if isinstance(v, ir.Load):
+        yield from _values(v.offset)
+    elif isinstance(v, ir.Alu):
+        yield from _values(v.left)
+        yield from _values(v.right)

@@ -355,7 +355,9 @@ def test_veth_carries_udp_both_families(veth):
 
 
 @pytest.mark.parametrize("expression", ["port 443", "tcp dst port 443", "udp port 53 or port 443",
-                                        "tcp and not dst port 80"])
+                                        "tcp and not dst port 80", "not port 53",
+                                        "tcp[tcpflags] & tcp-syn != 0",
+                                        "tcp[13] & 0x12 = 0x12 and ip[8] = 64"])
 def test_header_copy_rejects_and_accepts_where_the_loads_would(expression):
     """Every cut of an IPv4 TCP frame with IP options (ports at a computed
     offset, read from the stack copy after a length check) and of an IPv6

@@ -88,6 +88,7 @@ class _Emitter:
     defined: frozenset = _EMPTY                   # variables set on every path to here
     copy_len: int = 0                             # leading bytes the stack holds for sure
     copy_extent: int = 0                          # bytes copied if the packet has them
+    checked: int = 0                              # a length the packet is known to have
     unset: set = factory(set)       # variables some path reads unset
 
     def label(self) -> str:
@@ -183,9 +184,10 @@ class _Emitter:
             where = v.offset.value
             if not stackable(v, self.copy_extent):
                 return False
-            if not stackable(v, self.copy_len):
+            if where + v.size > max(self.copy_len, self.checked):
                 self.emit(isa.ldx_mem(4, R1, R6, SKB_OFFSETS["len"]),
                           isa.jmp32_imm(JmpOp.JLT, R1, where + v.size, REJECT))
+                self.checked = where + v.size     # on this path, from here on
             self.emit(isa.ldx_mem(v.size, R0, R10, COPY_BASE + where))
             return True
         base, extra = _split_offset(v.offset)
@@ -403,7 +405,7 @@ class _Emitter:
 
 
 def _meet(a: tuple, b: tuple) -> tuple:
-    return (a[0] & b[0], a[1] if a[1] == b[1] else None, a[2] & b[2])
+    return (a[0] & b[0], a[1] if a[1] == b[1] else None, a[2] & b[2], min(a[3], b[3]))
 
 
 def _copy_header(em: _Emitter, exact: int, extent: int, ctx_in_r1: bool) -> None:
@@ -453,8 +455,9 @@ def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len
     if g.root.terminal:
         em.emit(isa.ja(names[id(g.root)]))
     # what the registers hold when a node starts: what every node before it
-    # left there (homes in use, r0, variables set)
-    start: dict[int, tuple] = {id(g.root): (_EMPTY, None, _EMPTY)}
+    # left there (homes in use, r0, variables set), and the packet length
+    # every path to it has checked
+    start: dict[int, tuple] = {id(g.root): (_EMPTY, None, _EMPTY, 0)}
     placed: set[int] = set()
 
     def place(terminal: cfg.Node) -> None:
@@ -463,14 +466,14 @@ def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len
                 isa.mov32_imm(R0, snaplen if terminal is g.accept else 0), isa.exit_insn())
 
     for i, n in enumerate(order):
-        em.available, em.r0, em.defined = start[id(n)]
+        em.available, em.r0, em.defined, em.checked = start[id(n)]
         em.scratch = list(scratch)
         em.emit(Label(names[id(n)]))
         if copy_extent and n is at:
             em.copy_len, em.copy_extent = copy_len, copy_extent
             _copy_header(em, copy_len, copy_extent, ctx_in_r1=n is g.root)
         em.node(n, names[id(n.yes)], names[id(n.no)] if n.no is not None else None)
-        state = (em.available, em.r0, em.defined)
+        state = (em.available, em.r0, em.defined, em.checked)
         for s in n.successors():
             if not s.terminal:
                 seen = start.get(id(s))

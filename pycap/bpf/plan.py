@@ -319,7 +319,7 @@ def plan_copy(g: cfg.Graph, order: list[cfg.Node], at: cfg.Node | None) -> tuple
     def held(op) -> set:
         constant, indexed = loads[op]
         return {(k, size) for k, size in constant
-                if k + size <= exact and (COPY_BASE + k) % size == 0} | \
+                if k + size <= extent and (COPY_BASE + k) % size == 0} | \
             {(base, k, size) for base, k, size in indexed
              if stack_indexed(base, k, size, extent)}
 

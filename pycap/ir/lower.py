@@ -92,6 +92,8 @@ class Lowerer(PrimitiveLowering):
         self.live = live or cooked_live
         super().__init__()
         self._unchecked = 0          # inside an operand whose checks libpcap drops
+        self._ip_version: int | None = None   # a relation being lowered for IPv4 or IPv6
+        self._transport_read = False          # ... and it reads a transport header
         self.link: Link = link_for(linktype, cooked_live, self.live, byte_order)
         self.base: Link = self.link          # the capture's own link header, never shifted
         self.names = names or NameResolver()
@@ -674,7 +676,26 @@ class Lowerer(PrimitiveLowering):
 
     # ---- arithmetic and relations ----------------------------------------------------------
     def relation(self, node: ast.Relation) -> Pred:
-        """gen_relation: protocol checks of both sides first, then the comparison."""
+        """gen_relation: protocol checks of both sides first, then the comparison.
+
+        A relation that reads ``tcp[]``/``udp[]``/``sctp[]``/``pim[]`` is
+        lowered once per IP version and the two joined by ``or``: over IPv4
+        the transport header is at the header length, as in libpcap (a fixed
+        place the header copy can hold), over IPv6 where the extension-header
+        walk puts it.  A packet is one or the other, so this is the same
+        predicate as checking "IPv4 or IPv6" first and reading at one
+        variable offset, with the same loads in the same order."""
+        self._ip_version, self._transport_read = 4, False
+        try:
+            v4 = self._relation(node)
+            if not self._transport_read:
+                return v4
+            self._ip_version = 6
+            return any_of(v4, self._relation(node))
+        finally:
+            self._ip_version = None
+
+    def _relation(self, node: ast.Relation) -> Pred:
         left, lchecks = self.arith(node.left)
         right, rchecks = self.arith(node.right)
         op, negated = RELATIONS[node.op]
@@ -757,13 +778,21 @@ class Lowerer(PrimitiveLowering):
         and loads are libpcap's."""
         number = IP_PROTO_OF[proto][0]
         base = self.pl(0)
+        self._transport_read = True
+        if self._ip_version == 4:
+            where = (self.tran4(offset.value) if isinstance(offset, Imm)
+                     else alu("add", alu("add", self.ip_header_len(), offset), as_value(base)))
+            v4 = all_of(self.is_ip(), eq(self.pl(9), 1, number), self.ip_first_fragment())
+            return load(where, size), all_of(v4, checks)
         # one name per (protocol, network header offset): every definition of
         # it has the same value, so repeated guards merge and facts stay true
         start = f"{proto}.l4.{base}"
-        v4 = all_of(self.is_ip(), eq(self.pl(9), 1, number), self.ip_first_fragment(),
-                    Def(start, alu("add", self.ip_header_len(), as_value(base))))
         v6 = all_of(self.is_ip6(), Transport6(number, base, start))  # type: ignore[arg-type]
-        return load(alu("add", Var(start), offset), size), all_of(any_of(v4, v6), checks)
+        if self._ip_version is None:       # both versions at one variable offset
+            v4 = all_of(self.is_ip(), eq(self.pl(9), 1, number), self.ip_first_fragment(),
+                        Def(start, alu("add", self.ip_header_len(), as_value(base))))
+            v6 = any_of(v4, v6)
+        return load(alu("add", Var(start), offset), size), all_of(v6, checks)
 
     # ---- keyword primitives ----------------------------------------------------------------
     def special(self, node: ast.Special) -> Pred:
