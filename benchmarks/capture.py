@@ -47,6 +47,9 @@ def ensure_generator() -> None:
         subprocess.run(["bash", str(PERF / "build.sh")], check=True)
 
 
+IDLE_OUT = Path("/dev/shm/pycap-bench-idle.pcap")    # the idle runs' (empty) output
+
+
 def idle_cost(argv: list[str], runs: int) -> dict:
     """CPU and RSS of a tool that starts, listens, sees nothing and stops."""
     results = []
@@ -200,15 +203,16 @@ def main() -> int:
         subprocess.run([str(PERF / "topo.sh"), "up"], check=True, stdout=subprocess.DEVNULL)
         try:
             idle = {
-                "tcpdump": idle_cost(["tcpdump", "-i", "veth-b", "-w", "/dev/shm/idle.pcap"],
+                "tcpdump": idle_cost(["tcpdump", "-i", "veth-b", "-w", str(IDLE_OUT)],
                                      args.idle_runs),
                 "pycap": idle_cost([sys.executable, "-m", "pycap.cli", "-i", "veth-b", "-w",
-                                    "/dev/shm/idle.pcap", *args.pycap_args.split()],
+                                    str(IDLE_OUT), *args.pycap_args.split()],
                                    args.idle_runs),
             }
             run_harness(args, args.json)
         finally:
             subprocess.run([str(PERF / "topo.sh"), "down"], stdout=subprocess.DEVNULL)
+            IDLE_OUT.unlink(missing_ok=True)
         data = json.loads(args.json.read_text())
         data["idle"] = idle
         data["meta"]["load_before"], data["meta"]["load_after"] = load_before, os.getloadavg()
