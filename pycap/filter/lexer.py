@@ -6,6 +6,7 @@ libpcap, whose parser asks for one token at a time.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import Iterator
@@ -17,21 +18,27 @@ _N = r"(?:0[xX][0-9A-Fa-f]+|[0-9]+)"
 _B = r"[0-9A-Fa-f][0-9A-Fa-f]?"
 _B2 = r"[0-9A-Fa-f]{4}"
 
-# (name, compiled pattern) in flex rule order; ties in length go to the earlier rule.
-_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("op2", re.compile(r">=|<=|!=|==|<<|>>|&&|\|\|")),
-    ("op1", re.compile(r"[+\-*/%:\[\]!<>()&|^=]")),
-    ("aid", re.compile(r"\$" + _B)),
-    ("mac", re.compile(
-        rf"(?:{_B}:{_B}:{_B}:{_B}:{_B}:{_B}|{_B}-{_B}-{_B}-{_B}-{_B}-{_B}"
-        rf"|{_B}\.{_B}\.{_B}\.{_B}\.{_B}\.{_B}|{_B2}\.{_B2}\.{_B2}|(?:{_B2}){{3}})")),
-    ("num", re.compile(_N)),
-    ("hid", re.compile(rf"{_N}\.{_N}(?:\.{_N}(?:\.{_N})?)?")),
-    ("v6", None),  # type: ignore[list-item]  # handled by _match_v6
-    ("badmac", re.compile(rf"(?:{_B}:+)(?:{_B}:+)+")),
-    ("id", re.compile(r"[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?")),
-    ("escaped", re.compile(r"\\[^ !()\n\t]+")),
-]
+
+@functools.cache
+def _rules() -> list[tuple[str, re.Pattern[str] | None]]:
+    """(name, compiled pattern) in flex rule order; ties in length go to the
+    earlier rule.  Compiled on first use (about 1 ms): filters made of plain
+    words and numbers never need them (see _PLAIN)."""
+    return [
+        ("op2", re.compile(r">=|<=|!=|==|<<|>>|&&|\|\|")),
+        ("op1", re.compile(r"[+\-*/%:\[\]!<>()&|^=]")),
+        ("aid", re.compile(r"\$" + _B)),
+        ("mac", re.compile(
+            rf"(?:{_B}:{_B}:{_B}:{_B}:{_B}:{_B}|{_B}-{_B}-{_B}-{_B}-{_B}-{_B}"
+            rf"|{_B}\.{_B}\.{_B}\.{_B}\.{_B}\.{_B}|{_B2}\.{_B2}\.{_B2}|(?:{_B2}){{3}})")),
+        ("num", re.compile(_N)),
+        ("hid", re.compile(rf"{_N}\.{_N}(?:\.{_N}(?:\.{_N})?)?")),
+        ("v6", None),  # handled by _match_v6
+        ("badmac", re.compile(rf"(?:{_B}:+)(?:{_B}:+)+")),
+        ("id", re.compile(r"[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?")),
+        ("escaped", re.compile(r"\\[^ !()\n\t]+")),
+    ]
+
 
 _V6_CHARS = re.compile(r"[0-9A-Fa-f:]*(?:\.[0-9A-Fa-fxX.]*)?")
 _V4_TAIL = re.compile(rf"{_N}\.{_N}\.{_N}\.{_N}")
@@ -101,7 +108,7 @@ def _number(text: str, span: Span) -> int:
 
 def _best_match(text: str, pos: int) -> tuple[str, int]:
     best_rule, best_len = "", 0
-    for rule, pattern in _RULES:
+    for rule, pattern in _rules():
         if rule == "v6":
             length = _match_v6(text, pos)
         else:
