@@ -771,11 +771,11 @@ class Lowerer(PrimitiveLowering):
 
     def transport_index(self, proto: str, offset: Value, checks: Pred,
                         size: int) -> tuple[Value, Pred]:
-        """``tcp[...]``, ``udp[...]``, ``sctp[...]``, ``pim[...]`` over IPv4 *and*
-        IPv6.  libpcap reads them at the IPv4 header length even in IPv6
-        packets (its issue 600), so they never match there; pycap finds the
-        transport header behind the IPv6 extension headers.  Over IPv4 the tests
-        and loads are libpcap's."""
+        """``tcp[...]``, ``udp[...]``, ``sctp[...]``, ``pim[...]`` for the IP
+        version :meth:`relation` is lowering.  libpcap reads them at the IPv4
+        header length even in IPv6 packets (its issue 600), so they never match
+        there; pycap finds the transport header behind the IPv6 extension
+        headers.  Over IPv4 the tests and loads are libpcap's."""
         number = IP_PROTO_OF[proto][0]
         base = self.pl(0)
         self._transport_read = True
@@ -787,11 +787,8 @@ class Lowerer(PrimitiveLowering):
         # one name per (protocol, network header offset): every definition of
         # it has the same value, so repeated guards merge and facts stay true
         start = f"{proto}.l4.{base}"
+        assert self._ip_version == 6, "transport indexes are lowered inside relation()"
         v6 = all_of(self.is_ip6(), Transport6(number, base, start))  # type: ignore[arg-type]
-        if self._ip_version is None:       # both versions at one variable offset
-            v4 = all_of(self.is_ip(), eq(self.pl(9), 1, number), self.ip_first_fragment(),
-                        Def(start, alu("add", self.ip_header_len(), as_value(base))))
-            v6 = any_of(v4, v6)
         return load(alu("add", Var(start), offset), size), all_of(v6, checks)
 
     # ---- keyword primitives ----------------------------------------------------------------
