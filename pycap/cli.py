@@ -396,11 +396,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return 0
     except OSError as err:        # writing the output: a full disk, a dead terminal
-        where = f"{err.filename}: " if err.filename else "write error: "
-        sys.stderr.write(f"{PROG}: {where}{err.strerror or err}\n")
+        sys.stderr.write(_output_error(err))
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _output_error(err: OSError) -> str:
+    where = f"{err.filename}: " if err.filename else "write error: "
+    return f"{PROG}: {where}{err.strerror or err}\n"
 
 
 def _silence_stdout() -> None:
@@ -420,15 +424,19 @@ def entry() -> None:
     are flushed here, and a failure to write them is one line and status 1
     instead of the interpreter's "Exception ignored" and 120."""
     code = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except BrokenPipeError:
-            _silence_stdout()
-        except (OSError, ValueError) as err:     # ValueError: closed by the caller
-            if isinstance(err, OSError) and stream is sys.stdout:
-                os.write(2, f"{PROG}: write error: {err.strerror}\n".encode())
-                code = code or 1
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass                          # the reader went away, as main() takes it
+    except OSError as err:
+        os.write(2, _output_error(err).encode())
+        code = code or 1
+    except ValueError:
+        pass                          # closed by the caller
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
     os._exit(code)
 
 
