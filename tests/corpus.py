@@ -32,8 +32,13 @@ def records(name: str) -> tuple[tuple[bytes, int], ...]:
 @functools.cache
 def expected(name: str) -> dict[str, frozenset[int]]:
     """expression -> 1-based indices of the packets tcpdump selects in capture ``name``."""
+    return read_verdicts(CORPUS / "expected" / f"{name}.tsv")
+
+
+def read_verdicts(path: Path) -> dict[str, frozenset[int]]:
+    """A verdict table: ``expression<TAB>i,j,...`` (``-`` for none) a line."""
     out = {}
-    for line in (CORPUS / "expected" / f"{name}.tsv").read_text().splitlines():
+    for line in path.read_text().splitlines():
         expr, _, indices = line.rpartition("\t")
         out[expr] = frozenset() if indices == "-" else frozenset(int(i) for i in indices.split(","))
     return out

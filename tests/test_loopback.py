@@ -46,11 +46,7 @@ TRANSPORT_INDEX = re.compile(r"\b(tcp|udp|sctp)\s*\[")
 
 @functools.cache
 def expected(name: str) -> dict[str, frozenset[int]]:
-    out = {}
-    for line in (ROOT / "expected" / f"{name}.tsv").read_text().splitlines():
-        expression, _, indices = line.rpartition("\t")
-        out[expression] = frozenset() if indices == "-" else frozenset(map(int, indices.split(",")))
-    return out
+    return corpus.read_verdicts(ROOT / "expected" / f"{name}.tsv")
 
 
 @functools.cache
