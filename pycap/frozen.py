@@ -1,5 +1,5 @@
-"""Small value classes, as ``@dataclass`` makes them, built with one ``exec``
-per class: ``@frozen`` (immutable, hashable) and ``@record`` (mutable).
+"""Small value classes, as ``@dataclass`` makes them: ``@frozen`` (immutable,
+hashable) and ``@record`` (mutable).
 
 Every start of pycap imports a few dozen such classes (the filter AST, the
 IR, tokens, link layouts, the capture's and the pipeline's state).  The
@@ -15,11 +15,17 @@ fields (computed once and kept, with ``cached_hash=True``) and refuses
 assignment after ``__init__``; ``@record`` instances are unhashable, as
 dataclasses makes them.  ``replace(obj, **changes)`` is
 ``dataclasses.replace``.
+
+``__init__``, ``__eq__`` and ``__hash__`` are written as source and compiled
+with one ``exec`` per class, as dataclasses does, because such methods run
+faster than generic ones (the compiler hashes and compares IR trees a lot).
+The ``exec`` waits for the class's first instance: compiling is most of
+what a class costs, and a run instantiates about half of what it imports.
 """
 
 from __future__ import annotations
 
-from typing import Any
+_set = object.__setattr__
 
 
 class FrozenInstanceError(AttributeError):
@@ -42,44 +48,81 @@ def _refuse(self, name, value=None):
     raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
 
+def _lazy_methods(cls_cell, names, defaults, *, mutable: bool, cached_hash: bool):
+    """Stand-ins for ``__init__``, ``__eq__`` and ``__hash__`` that, when the
+    first of them is called, write the real three with one ``exec``, put them
+    on the class (``cls_cell[0]``, once it exists) and call the real one."""
+    made = {n for n, v in defaults.items() if isinstance(v, factory)}
+
+    def make():
+        cls = cls_cell[0]
+        params = ", ".join(f"{n}=_default_{n}" if n in defaults else n for n in names)
+        assign = "    self.{0} = {1}\n" if mutable else "    _set(self, {0!r}, {1})\n"
+        sets = "".join(assign.format(n, f"{n} if {n} is not _MISSING else _make_{n}()"
+                                     if n in made else n) for n in names)
+        if cached_hash:
+            sets += "    _set(self, '_hash', None)\n"
+        if "__post_init__" in cls.__dict__:
+            sets += "    self.__post_init__()\n"
+        fields = "".join(f"self.{n}, " for n in names)
+        other = "".join(f"other.{n}, " for n in names)
+        source = (f"def __init__(self, {params}):\n{sets or '    pass'}\n"
+                  "def __eq__(self, other):\n"
+                  "    if other.__class__ is self.__class__:\n"
+                  f"        return ({fields}) == ({other})\n"
+                  "    return NotImplemented\n")
+        if cached_hash:
+            source += ("def __hash__(self):\n    h = self._hash\n    if h is None:\n"
+                       f"        h = hash(({cls.__name__!r}, {fields}))\n"
+                       "        _set(self, '_hash', h)\n    return h\n")
+        elif not mutable:
+            source += f"def __hash__(self):\n    return hash(({fields}))\n"
+        scope: dict[str, object] = {"_set": _set, "_MISSING": _MISSING}
+        for n, v in defaults.items():
+            scope[f"_default_{n}"] = _MISSING if n in made else v
+            if n in made:
+                scope[f"_make_{n}"] = v.make
+        exec(source, scope)      # noqa: S102 - a fixed template over the class's own field names
+        methods = {m: scope[m] for m in ("__init__", "__eq__", "__hash__") if m in scope}
+        for name, method in methods.items():
+            method.__qualname__ = f"{cls.__qualname__}.{name}"
+            type.__setattr__(cls, name, method)
+        return methods
+
+    # Stand-ins: each writes the real methods and calls the real one.  Only
+    # __init__'s is normally reached; an instance made without __init__ (a
+    # copy, say) reaches the others.
+    def __init__(self, *args, **kwargs):
+        make()["__init__"](self, *args, **kwargs)
+
+    def __eq__(self, other):
+        return make()["__eq__"](self, other)
+
+    def __hash__(self):
+        return make()["__hash__"](self)
+
+    stubs = {"__init__": __init__, "__eq__": __eq__}
+    if not mutable:
+        stubs["__hash__"] = __hash__
+    return stubs
+
+
 def _build(cls, *, mutable: bool, slots: bool, cached_hash: bool):
     names = tuple(cls.__dict__.get("__annotations__", {}))
     defaults = {n: cls.__dict__[n] for n in names if n in cls.__dict__}
-    made = {n for n, v in defaults.items() if isinstance(v, factory)}
-    params = ", ".join(f"{n}=_default_{n}" if n in defaults else n for n in names)
-    assign = "    self.{0} = {1}\n" if mutable else "    _set(self, {0!r}, {1})\n"
-    sets = "".join(assign.format(n, f"{n} if {n} is not _MISSING else _make_{n}()" if n in made
-                                 else n) for n in names)
-    if cached_hash:
-        sets += "    _set(self, '_hash', None)\n"
-    if "__post_init__" in cls.__dict__:
-        sets += "    self.__post_init__()\n"
-    fields = "".join(f"self.{n}, " for n in names)
-    other = "".join(f"other.{n}, " for n in names)
-    shown = ", ".join(f"{n}={{self.{n}!r}}" for n in names)
-    key = f"({cls.__name__!r}, {fields})" if cached_hash else f"({fields})"
-    source = (
-        f"def __init__(self, {params}):\n{sets or '    pass'}\n"
-        f"def __repr__(self):\n    return f'{cls.__qualname__}({shown})'\n"
-        "def __eq__(self, other):\n"
-        "    if other.__class__ is self.__class__:\n"
-        f"        return ({fields}) == ({other})\n"
-        "    return NotImplemented\n")
-    if cached_hash:
-        source += ("def __hash__(self):\n    h = self._hash\n    if h is None:\n"
-                   f"        h = hash({key})\n        _set(self, '_hash', h)\n    return h\n")
-    elif not mutable:
-        source += f"def __hash__(self):\n    return hash({key})\n"
-    scope: dict[str, Any] = {"_set": object.__setattr__, "_MISSING": _MISSING}
-    for n, v in defaults.items():
-        scope[f"_default_{n}"] = _MISSING if n in made else v
-        if n in made:
-            scope[f"_make_{n}"] = v.make
-    exec(source, scope)      # noqa: S102 - a fixed template over the class's own field names
+    qualname = cls.__qualname__
+
+    def __repr__(self):
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
+        return f"{qualname}({shown})"
+
     namespace = {k: v for k, v in cls.__dict__.items()
                  if k not in defaults and k not in ("__dict__", "__weakref__")}
-    namespace.update({m: scope[m] for m in ("__init__", "__repr__", "__eq__")})
-    namespace["__hash__"] = scope["__hash__"] if "__hash__" in scope else None
+    cell: list = []
+    namespace.update(_lazy_methods(cell, names, defaults, mutable=mutable, cached_hash=cached_hash))
+    namespace["__repr__"] = __repr__
+    if mutable:
+        namespace["__hash__"] = None
     if slots:
         namespace["__slots__"] = names + (("_hash",) if cached_hash else ())
     elif cached_hash:
@@ -89,7 +132,9 @@ def _build(cls, *, mutable: bool, slots: bool, cached_hash: bool):
         namespace["__setattr__"] = _refuse
         namespace["__delattr__"] = _refuse
     namespace["_fields"] = names
-    return type(cls)(cls.__name__, cls.__bases__, namespace)
+    built = type(cls)(cls.__name__, cls.__bases__, namespace)
+    cell.append(built)
+    return built
 
 
 def frozen(cls=None, *, cached_hash: bool = False, slots: bool = True):
