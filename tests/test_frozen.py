@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pycap.frozen import FrozenInstanceError, factory, frozen, record, replace
+from pycap.frozen import FrozenInstanceError, factory, frozen, named_tuple, record, replace
 
 
 def test_fields_defaults_and_factory():
@@ -189,3 +189,42 @@ def test_subclass_without_decorator_uses_the_base_methods():
     c = Child(1)
     assert c.a == 1 and isinstance(c, Base)
     assert Base(1) == Base(1)
+
+
+def test_named_tuple_is_typing_namedtuple_without_typing():
+    @named_tuple
+    class Insn:
+        """One instruction."""
+
+        code: int
+        dst: int = 0
+        target: str | None = None
+
+        @property
+        def high(self) -> int:
+            return self.code >> 4
+
+        def encode(self) -> bytes:
+            return bytes((self.code, self.dst))
+
+    i = Insn(0x95)
+    assert i == (0x95, 0, None) and isinstance(i, tuple)
+    assert (i.high, i.encode()) == (9, b"\x95\x00")
+    assert Insn._fields == ("code", "dst", "target")
+    assert Insn.__doc__ == "One instruction."
+    assert type(i._replace(dst=1)) is Insn and i._replace(dst=1).dst == 1
+    assert repr(Insn(1, 2, "x")) == "Insn(code=1, dst=2, target='x')"
+    assert Insn.__qualname__.endswith("<locals>.Insn")
+    with pytest.raises(AttributeError):
+        i.code = 1
+    with pytest.raises(TypeError):
+        Insn()
+
+
+def test_named_tuple_refuses_a_default_before_a_plain_field():
+    class Bad:
+        a: int = 0
+        b: int
+
+    with pytest.raises(TypeError, match="without a default"):
+        named_tuple(Bad)

@@ -5,8 +5,7 @@ mirroring include/linux/filter.h."""
 from __future__ import annotations
 
 import struct
-from pycap.frozen import frozen
-from typing import NamedTuple
+from pycap.frozen import frozen, named_tuple
 from enum import IntEnum
 
 
@@ -80,7 +79,8 @@ INVERSE_JUMP = {JmpOp.JEQ: JmpOp.JNE, JmpOp.JNE: JmpOp.JEQ, JmpOp.JGT: JmpOp.JLE
 R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 = range(11)
 
 
-class Insn(NamedTuple):
+@named_tuple
+class Insn:
     """One ``struct bpf_insn``.  ``target`` names a label for jumps until the
     assembler resolves it into ``off``.  A named tuple: the code generator
     makes many, and a frozen value class is several times slower to build."""

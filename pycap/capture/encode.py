@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import NamedTuple
 
+from pycap.frozen import named_tuple
 from pycap.capture.ring import (HDR_END, SLL_OFFSET, TP_STATUS_VLAN_TPID_VALID,
                                 TP_STATUS_VLAN_VALID, Block)
 
@@ -81,7 +81,8 @@ def reserve_for(cooked: str | None, headroom: int) -> int:
     return headroom + (link_header_len(cooked) if cooked else VLAN_TAG_LEN)
 
 
-class Layout(NamedTuple):
+@named_tuple
+class Layout:
     """What a capture socket delivers and what the user wants of it."""
 
     snaplen: int
@@ -94,7 +95,8 @@ class Layout(NamedTuple):
     kernel_snaplen: bool = False    # the kernel program cuts every packet to ``snaplen``
 
 
-class Prepared(NamedTuple):
+@named_tuple
+class Prepared:
     """One packet made contiguous: ``data`` is a ring offset (rewritten in place,
     with room for a record header before it) or a bytes copy."""
 

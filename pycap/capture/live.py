@@ -19,9 +19,8 @@ import select
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from pycap.frozen import frozen
+from pycap.frozen import frozen, named_tuple
 from types import TracebackType
-from typing import NamedTuple
 
 from pycap.capture.encode import PCAP_RECORD_LEN, BlockEncoder, Layout, reserve_for
 from pycap.capture.ring import Block, Ring, ring_geometry
@@ -47,7 +46,8 @@ _LINKTYPES = {
 }
 
 
-class Frame(NamedTuple):
+@named_tuple
+class Frame:
     """One captured packet.  ``data`` may be a view into the ring that is
     valid only until the next block is requested: copy what you keep."""
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import mmap
 import struct
 from collections.abc import Iterator
-from pycap.frozen import record
-from typing import NamedTuple
+from pycap.frozen import named_tuple, record
 
 from pycap.kernel.sockopt import RingGeometry
 
@@ -55,7 +54,8 @@ def ring_geometry(buffer_kib: int, retire_tov_ms: int) -> RingGeometry:
                         frame_size=min(FRAME_SIZE, block_size), retire_tov_ms=retire_tov_ms)
 
 
-class PacketHeader(NamedTuple):
+@named_tuple
+class PacketHeader:
     """The fields of ``struct tpacket3_hdr`` (plus ``sll_pkttype``) pycap uses."""
 
     offset: int  # of the header within the ring

@@ -3,8 +3,6 @@ Shared by every lowering (socket filters and sk_lookup)."""
 
 from __future__ import annotations
 
-import ipaddress
-
 from pycap.errors import FilterError, Span
 from pycap.filter import ast
 
@@ -46,6 +44,7 @@ def ipv4_network(op: ast.IPv4Prefix | ast.IPv4Mask, q: ast.Qualifiers) -> tuple[
 
 def ipv6_network(op: ast.IPv6, q: ast.Qualifiers) -> tuple[int, int]:
     """gen_mcode6's checks; returns (address, mask)."""
+    import ipaddress     # only for IPv6 addresses (1 ms at start otherwise)
     addr = int(ipaddress.IPv6Address(op.text))
     if op.length > 128:
         raise FilterError("mask length must be <= 128", op.span)

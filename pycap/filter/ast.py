@@ -8,8 +8,6 @@ the complete qualifiers that apply to it.
 
 from __future__ import annotations
 
-from typing import Union
-
 from pycap.errors import Span
 from pycap.frozen import frozen
 
@@ -81,7 +79,7 @@ class ARCnet:
     span: Span
 
 
-Operand = Union[Name, Number, IPv4, IPv4Prefix, IPv4Mask, IPv6, MAC, ARCnet]
+Operand = Name | Number | IPv4 | IPv4Prefix | IPv4Mask | IPv6 | MAC | ARCnet
 
 
 # ---- arithmetic ---------------------------------------------------------------
@@ -121,7 +119,7 @@ class Negate:
     span: Span
 
 
-Arith = Union[Const, Length, Index, BinOp, Negate]
+Arith = Const | Length | Index | BinOp | Negate
 
 
 # ---- boolean expressions -------------------------------------------------------
@@ -189,7 +187,7 @@ class Empty:
     span: Span
 
 
-Expr = Union[Primitive, ProtoAbbrev, Relation, Special, And, Or, Not, Empty]
+Expr = Primitive | ProtoAbbrev | Relation | Special | And | Or | Not | Empty
 
 
 def join(a: Span, b: Span) -> Span:

@@ -7,9 +7,8 @@ libpcap, whose parser asks for one token at a time.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from pycap.errors import FilterError, Span
 from pycap.filter.tokens import KEYWORDS, NAMED_NUMBERS, Kind, Token
@@ -136,6 +135,7 @@ def _make_token(rule: str, word: str, span: Span) -> Token:
     if rule == "hid":
         return Token(Kind.HID, word, span, word)
     if rule == "v6":
+        import ipaddress     # 1 ms at start, and most filters have no IPv6 address
         try:
             ipaddress.IPv6Address(word)
         except ValueError:

@@ -20,7 +20,7 @@ so errors come out in the order libpcap reports them.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from pycap.errors import FilterError, Span
 from pycap.filter import ast

@@ -8,7 +8,7 @@ checked against the reference.  Everything here is pure.
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from pycap.errors import FilterError, Span, UnsupportedFilterError
 from pycap.filter import ast

@@ -16,8 +16,6 @@ out-of-bounds load rejects.
 
 from __future__ import annotations
 
-from typing import Union
-
 from pycap.frozen import frozen
 
 
@@ -70,7 +68,7 @@ class Var:
     name: str
 
 
-Value = Union[Imm, Load, WireLen, Ctx, Alu, Var]
+Value = Imm | Load | WireLen | Ctx | Alu | Var
 
 
 @node
@@ -157,7 +155,7 @@ class Def:
 TRUE = Const(True)
 FALSE = Const(False)
 
-Pred = Union[Cmp, All, Any, Negation, Const, ProtoChain, Def, Transport6, OneOf]
+Pred = Cmp | All | Any | Negation | Const | ProtoChain | Def | Transport6 | OneOf
 
 
 def at(base: "int | Value", k: int = 0) -> "int | Value":

@@ -12,7 +12,11 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+
+TYPE_CHECKING = False   # typing's, without importing typing (2 ms of every start)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 from pycap.errors import SavefileError
 
