@@ -28,6 +28,7 @@ import json
 import os
 import signal
 import statistics
+import shutil
 import subprocess
 import sys
 import time
@@ -38,17 +39,29 @@ PERF = REPO.parent / "shared" / "perf"
 TCPDUMP = "tcpdump -i {iface} -w {out} -s {snaplen} {filter}"
 
 
-def pycap_command() -> list[str]:
-    """The ``pycap`` command installed next to this Python, as a user runs it
+def pycap_command(python: str = sys.executable) -> list[str]:
+    """The ``pycap`` command installed next to ``python``, as a user runs it
     (``python -m pycap.cli`` costs ``runpy``'s imports too, about 2 ms a start);
     ``-m`` where there is no such script."""
-    script = Path(sys.executable).with_name("pycap")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "pycap.cli"]
+    script = Path(python).with_name("pycap")
+    return [str(script)] if script.exists() else [python, "-m", "pycap.cli"]
 
 
-def pycap_template(extra: str) -> str:
-    command = " ".join(pycap_command())
-    return f"{command} -i {{iface}} -w {{out}} -s {{snaplen}} {extra} {{filter}}"
+def install_copy(venv: Path) -> list[str]:
+    """Install the repository, not editable, into a fresh venv and return its
+    ``pycap`` command.  An editable install puts an import hook in every start
+    of Python (about 8 ms, see README); a user's ``pip install`` has none.
+    Only pycap itself goes in: writing a capture needs none of its
+    dependencies (scapy and rich are for printing packets)."""
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+                    "install", "-q", "--no-deps", str(REPO)], check=True)
+    return pycap_command(str(venv / "bin" / "python"))
+
+
+def pycap_template(command: list[str], extra: str) -> str:
+    return f"{' '.join(command)} -i {{iface}} -w {{out}} -s {{snaplen}} {extra} {{filter}}"
 
 
 def ensure_generator() -> None:
@@ -57,6 +70,7 @@ def ensure_generator() -> None:
 
 
 IDLE_OUT = Path("/dev/shm/pycap-bench-idle.pcap")    # the idle runs' (empty) output
+BENCH_VENV = Path("/tmp/pycap-bench-venv")           # the installed copy the runs use
 
 
 def idle_cost(argv: list[str], runs: int) -> dict:
@@ -79,12 +93,14 @@ def idle_cost(argv: list[str], runs: int) -> dict:
             "rss_kb": statistics.median(r[1] for r in results)}
 
 
-def run_harness(args, json_path: Path) -> None:
+def run_harness(args, json_path: Path, pycap: list[str]) -> None:
     cmd = [sys.executable, str(PERF / "capture_bench.py"),
-           "--tool", f"tcpdump={TCPDUMP}", "--tool", f"pycap={pycap_template(args.pycap_args)}",
+           "--tool", f"tcpdump={TCPDUMP}", "--tool", f"pycap={pycap_template(pycap, args.pycap_args)}",
            "--scenarios", args.scenarios, "--rates", args.rates, "--reps", str(args.reps),
            "--duration", str(args.duration), "--json", str(json_path), "--no-topo"]
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = dict(os.environ)
+    if args.editable:
+        env["PYTHONPATH"] = str(REPO)
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
 
 
@@ -197,6 +213,9 @@ def main() -> int:
     ap.add_argument("--idle-runs", type=int, default=3)
     ap.add_argument("--pycap-args", default="", help="extra pycap options, e.g. '-B 2048'")
     ap.add_argument("--json", type=Path, default=Path("/tmp/pycap-capture-bench.json"))
+    ap.add_argument("--editable", action="store_true",
+                    help="run the pycap of this Python's environment (the editable dev install) "
+                         "instead of a copy installed for the run")
     ap.add_argument("--resummarize", action="store_true",
                     help="only print the table of an earlier --json")
     args = ap.parse_args()
@@ -206,22 +225,27 @@ def main() -> int:
         if not (PERF / "capture_bench.py").exists():
             sys.exit(f"capture.py: the perf harness is missing: {PERF}")
         ensure_generator()
-        # start-up as an installed package has it: byte code compiled once
-        compileall.compile_dir(str(REPO / "pycap"), quiet=1)
+        if args.editable:
+            # start-up as an installed package has it: byte code compiled once
+            compileall.compile_dir(str(REPO / "pycap"), quiet=1)
+            pycap = pycap_command()
+        else:
+            pycap = install_copy(BENCH_VENV)
         load_before = os.getloadavg()
         subprocess.run([str(PERF / "topo.sh"), "up"], check=True, stdout=subprocess.DEVNULL)
         try:
             idle = {
                 "tcpdump": idle_cost(["tcpdump", "-i", "veth-b", "-w", str(IDLE_OUT)],
                                      args.idle_runs),
-                "pycap": idle_cost([*pycap_command(), "-i", "veth-b", "-w",
+                "pycap": idle_cost([*pycap, "-i", "veth-b", "-w",
                                     str(IDLE_OUT), *args.pycap_args.split()],
                                    args.idle_runs),
             }
-            run_harness(args, args.json)
+            run_harness(args, args.json, pycap)
         finally:
             subprocess.run([str(PERF / "topo.sh"), "down"], stdout=subprocess.DEVNULL)
             IDLE_OUT.unlink(missing_ok=True)
+            shutil.rmtree(BENCH_VENV, ignore_errors=True)
         data = json.loads(args.json.read_text())
         data["idle"] = idle
         data["meta"]["load_before"], data["meta"]["load_after"] = load_before, os.getloadavg()
