@@ -30,6 +30,12 @@ if TYPE_CHECKING:     # the compiler is imported when there is a filter to compi
     from pycap.compiler import CompiledFilter
 
 POLL_MS = 200                 # longest wait between stop-flag checks
+# A ring block is handed over when full or this old.  Writing (-w alone):
+# libpcap's timeout under tcpdump, one wake-up a second at low rates.
+# Printing: a tenth of that, so that lines come as packets do.
+WRITE_BLOCK_TIMEOUT_MS = 1000
+PRINT_BLOCK_TIMEOUT_MS = 100
+LAST_BLOCK_GRACE_S = 0.25     # beyond the block timeout, for the kernel's timer
 STATUS_INTERVAL_S = 0.5
 CHUNK_BYTES = 1 << 16         # encode about this much, then let the writer write it
 DEFAULT_BUFFER_KIB = 8192     # 8 MiB, 4 x libpcap's: enough with the C encoder (benchmarks/README.md)
@@ -80,15 +86,20 @@ class Outcome:
 class StopFlag:
     """Set by signal handlers; checked by the loops between blocks.  Python
     runs handlers in the main thread, which is the one that checks it, so a
-    plain attribute does (no ``threading.Event``, no ``threading`` import)."""
+    plain counter does (no ``threading.Event``, no ``threading`` import).
+    A second signal also cuts short the wait for the last blocks."""
 
-    requested: bool = False
+    requested: int = 0
 
     def set(self) -> None:
-        self.requested = True
+        self.requested += 1
+
+    @property
+    def again(self) -> bool:
+        return self.requested > 1
 
     def __bool__(self) -> bool:
-        return self.requested
+        return self.requested > 0
 
 
 # ------------------------------------------------------------------------- output
@@ -386,6 +397,8 @@ def _open_captures(job: Job, interfaces: list[str], stack: ExitStack) -> list[_L
         with _load_live_program(bytecode, interface, bcc) as program:
             cap = Capture(interface, program, snaplen=snaplen, promisc=job.promisc,
                           direction=job.direction, buffer_kib=job.buffer_kib,
+                          block_timeout_ms=PRINT_BLOCK_TIMEOUT_MS if job.print_packets
+                          else WRITE_BLOCK_TIMEOUT_MS,
                           immediate=job.immediate, cooked=job.cooked, accept=accept,
                           headroom=headroom, program_snaps=True, tstamp_type=job.tstamp_type)
         stack.enter_context(cap)
@@ -504,13 +517,32 @@ class _LiveRun:
                 for fd, revents in poll.poll(POLL_MS):
                     if revents & select.POLLERR:
                         by_fd[fd].capture.check_error()
+            if self.stop and self.remaining > 0:
+                self._last_blocks(poll)
         except SavefileError as err:
             from pycap.savefile._io import OutputClosed
             if not isinstance(err, OutputClosed):
                 raise
             self.outcome.output_closed = True
 
-    def _drain(self, live: _Live) -> bool:
+    def _last_blocks(self, poll) -> None:
+        """After a stop signal, wait for the packets the kernel has taken but
+        not handed over (:meth:`Capture.pending`): at most one block timeout,
+        cut short by a second signal, ``-c`` or ``-W``."""
+        deadline = time.monotonic() + LAST_BLOCK_GRACE_S + max(
+            live.capture.block_timeout_s for live in self.lives)
+        waiting = [live for live in self.lives if live.capture.pending()]
+        while waiting and not self.stop.again and self.remaining > 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            poll.poll(min(POLL_MS, max(1, int(left * 1000))))
+            for live in waiting:
+                while self._drain(live, stopping=False) and self.remaining > 0:
+                    pass
+            waiting = [live for live in waiting if live.capture.pending()]
+
+    def _drain(self, live: _Live, stopping: bool = True) -> bool:
         """Consume the ready blocks of one capture (at most a ring's worth)."""
         cap = live.capture
         busy = False
@@ -523,10 +555,10 @@ class _LiveRun:
                 if live.encoder is not None and self.printer is None:
                     self._write_block(live, block)
                 else:
-                    self._show_block(live, block)
+                    self._show_block(live, block, stopping)
             finally:
                 cap.release(block)
-            if self.stop or self.remaining <= 0:
+            if (stopping and self.stop) or self.remaining <= 0:
                 break
         if busy and self.job.packet_buffered and self.output is not None:
             self.output.flush()
@@ -552,17 +584,20 @@ class _LiveRun:
             if self.remaining <= 0:
                 return
 
-    def _show_block(self, live: _Live, block) -> None:
-        """Printing (and ``--print`` with ``-w``): packet by packet."""
+    def _show_block(self, live: _Live, block, stopping: bool = True) -> None:
+        """Printing (and ``--print`` with ``-w``): packet by packet; a stop
+        signal ends the block early unless ``stopping`` is False (the last
+        blocks, which are waited for to be shown)."""
         from pycap.capture import release_views
         cap, ifid = live.capture, self.lives.index(live)
         frames = cap.frames(block)
         try:
-            self._show_frames(live, cap, ifid, frames)
+            self._show_frames(live, cap, ifid, frames, stopping)
         finally:
             release_views(frames)
 
-    def _show_frames(self, live: _Live, cap, ifid: int, frames: list) -> None:
+    def _show_frames(self, live: _Live, cap, ifid: int, frames: list,
+                     stopping: bool = True) -> None:
         for frame in frames:
             if self.output is not None:
                 if not self.output.write_raw(frame.ts_ns, frame.data, frame.wire_len, ifid):
@@ -573,7 +608,7 @@ class _LiveRun:
             if self.printer is not None:
                 self.printer.show(bytes(frame.data), frame.wire_len, frame.ts_ns,
                                   cap.linktype, self.captured)
-            if self.remaining <= 0 or self.stop:
+            if self.remaining <= 0 or (stopping and self.stop):
                 return
 
     def _limit_reached(self) -> None:

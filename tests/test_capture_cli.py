@@ -158,6 +158,52 @@ def test_sigterm_during_a_burst_keeps_every_captured_packet(veth, inject, tmp_pa
     assert all(len(r.data) == r.wire_len == 14 + 20 + 8 + 100 for r in got)
 
 
+@pytest.mark.parametrize("mode", ["write", "print"])
+def test_a_stop_keeps_the_packets_of_the_block_still_filling(veth, inject, tmp_path, mode):  # noqa: F811
+    """The kernel hands a ring block over when it is full or its timeout
+    expires (a second when writing, as under tcpdump, which loses what is
+    in it at a stop).  A signal right after a few packets: pycap waits for
+    that block, and every packet the kernel took is captured."""
+    out = tmp_path / "last.pcap"
+    args = ["-w", str(out)] if mode == "write" else ["-n"]
+    proc = start(veth.b.netns, "-i", veth.b.ifname, *args, "udp")
+    wait_listening(proc)
+    inject.burst(40)
+    time.sleep(0.05)
+    stopped = time.monotonic()
+    stdout, err = finish(proc)
+    took = time.monotonic() - stopped
+    assert proc.returncode == 0, err
+    assert summary(err) == (40, 40, 0)
+    if mode == "write":
+        assert len(records(out)) == 40
+    else:
+        assert len([line for line in stdout.decode().splitlines() if " UDP" in line]) == 40
+    assert took < 1.0 + 0.25 + 2.0            # one block timeout and the grace, then exit
+
+
+def test_an_idle_stop_is_prompt(veth, tmp_path):  # noqa: F811
+    """Nothing in the ring: no wait for a block at a stop."""
+    proc = start(veth.b.netns, "-i", veth.b.ifname, "-w", str(tmp_path / "idle.pcap"),
+                 "udp port 7")
+    wait_listening(proc)
+    stopped = time.monotonic()
+    _, err = finish(proc)
+    assert proc.returncode == 0, err
+    assert summary(err)[0] == 0
+    assert time.monotonic() - stopped < 0.9   # under the write block timeout
+
+
+def test_stop_flag_counts_signals():
+    from pycap.pipeline import StopFlag
+    stop = StopFlag()
+    assert not stop and not stop.again
+    stop.set()
+    assert stop and not stop.again
+    stop.set()
+    assert stop.again
+
+
 def test_paused_reader_drops_are_counted(veth, inject, tmp_path):  # noqa: F811
     """A 64 KiB ring and a stopped process: the kernel drops, pycap counts
     the drops in its summary and in the pcapng statistics block."""

@@ -144,6 +144,7 @@ class Capture:
             if tstamp_type != "host":
                 self._hardware_timestamps(tstamp_type)
             tov = IMMEDIATE_TOV_MS if immediate else block_timeout_ms
+            self.block_timeout_s = tov / 1000
             self._ring = self._setup_ring(buffer_kib, tov)
             stack.callback(self._ring.close)
             self._bind(promisc and not self.is_any)
@@ -294,6 +295,14 @@ class Capture:
             frames.append(Frame(p.sec * 1_000_000_000 + p.nsec, data, p.wire_len))
         block.done, block.pos = block.num_pkts, 0
         return frames
+
+    def pending(self) -> int:
+        """Packets the kernel has put in the ring but not handed over yet: it
+        hands a block over when it is full or when its timeout expires, so
+        a stop in between would lose them (libpcap does: up to a second's
+        worth under tcpdump).  Reads the kernel's counters (see :meth:`stats`)."""
+        stats = self.stats()
+        return max(0, stats.received - stats.dropped - self._ring.delivered)
 
     # -------------------------------------------------------------------- statistics
 

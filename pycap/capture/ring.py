@@ -104,6 +104,7 @@ class Ring:
                               mmap.PROT_READ | mmap.PROT_WRITE)
         self._view = memoryview(self._map)
         self._next = 0
+        self.delivered = 0      # packets in the blocks taken so far
 
     @property
     def view(self) -> memoryview:
@@ -127,6 +128,7 @@ class Ring:
         offset = index * self.geometry.block_size
         _, num_pkts, first = _BLOCK_DESC.unpack_from(self._map, offset)
         self._next = (index + 1) % self.geometry.block_nr
+        self.delivered += num_pkts
         return Block(index, offset, num_pkts, first)
 
     def release(self, block: Block) -> None:
