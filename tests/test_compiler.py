@@ -148,3 +148,55 @@ def test_transport_indexing_over_ipv6_in_the_kernel():
     with load_program(compile_filter(SYN).bytecode) as prog:
         assert run_socket_filter(prog, _ipv6_tcp_syn(HOP_BY_HOP_TO_TCP, first_next=0))
         assert not run_socket_filter(prog, _ipv6_tcp_syn(LATER_FRAGMENT, first_next=44))
+
+
+def _redundant_ctx_moves(insns) -> list[int]:
+    """Positions of ``r1 = r6`` where r1 still holds the context: the program
+    starts with ``r6 = r1``, and r1 keeps the context until something writes
+    r1 or a helper runs (a call, or an ``LD_ABS``/``LD_IND``, which clobber
+    r1-r5).  Jumps only go forward, so one pass in order sees every way
+    into an instruction before the instruction."""
+    known: list[bool | None] = [None] * (len(insns) + 1)   # None: no way in yet
+    known[0] = True
+    found = []
+    for i, insn in enumerate(insns):
+        holds = bool(known[i])
+        cls, op, mode = insn.code & 0x07, insn.code & 0xF0, insn.code & 0xE0
+        reload = insn.code == 0xBF and insn.dst == 1 and insn.src == 6
+        if reload and holds:
+            found.append(i)
+        if reload:
+            holds = True
+        elif insn.code == 0x85 or (cls == 0x00 and mode in (0x20, 0x40)):
+            holds = False
+        elif cls in (0x00, 0x01, 0x04, 0x07) and insn.dst == 1:
+            holds = False
+        successors = [i + 1]
+        if cls in (0x05, 0x06) and op != 0x80:          # jumps, not calls
+            if op == 0x90:
+                successors = []                         # exit
+            elif op == 0x00 and cls == 0x05:
+                successors = [i + 1 + insn.off]         # ja
+            else:
+                successors.append(i + 1 + insn.off)
+        for j in successors:
+            known[j] = holds if known[j] is None else known[j] and holds
+    return found
+
+
+def test_no_program_reloads_a_context_r1_still_holds():
+    """``r1 = r6`` before a helper call only where r1 may have changed, over
+    the corpus (a copy of the header made first needs no reload)."""
+    from tests import corpus
+    assert _redundant_ctx_moves([Insn(0xBF, 6, 1), Insn(0xBF, 1, 6), Insn(0x85, 0, 0, 0, 26),
+                                 Insn(0xBF, 1, 6)]) == [1]
+    checked = 0
+    for expr in corpus.expressions():
+        try:
+            compiled = compile_filter(expr, 1)
+        except FilterError:
+            continue
+        insns = decode(compiled.bytecode)
+        assert _redundant_ctx_moves(insns) == [], (expr, compiled.disassemble())
+        checked += 1
+    assert checked > 1500

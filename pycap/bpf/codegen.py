@@ -49,6 +49,8 @@ ALU_OF = {"add": AluOp.ADD, "sub": AluOp.SUB, "mul": AluOp.MUL, "div": AluOp.DIV
           "lsh": AluOp.LSH, "rsh": AluOp.RSH}
 JMP_OF = {"eq": JmpOp.JEQ, "gt": JmpOp.JGT, "ge": JmpOp.JGE, "set": JmpOp.JSET}
 ACCEPT, REJECT = "accept", "reject"
+_CALL = int(isa.Class.JMP | JmpOp.CALL)
+_WRITES_DST = (isa.Class.LD, isa.Class.LDX, isa.Class.ALU, isa.Class.ALU64)   # dst is written
 SEARCH_RUN = 8        # intervals a OneOf compares one by one; more are halved with a JGE
 
 
@@ -96,6 +98,20 @@ class _Emitter:
 
     def emit(self, *insns: Insn | Label) -> None:
         self.items.extend(insns)
+
+    def ctx_in_r1(self) -> bool:
+        """Whether r1 still holds the context it held on entry wherever the
+        next instruction is reached: nothing emitted so far writes r1 or runs
+        a helper (a call, ``LD_ABS``, ``LD_IND``).  Jumps only go forward,
+        so every way here runs through what was emitted before."""
+        for item in self.items:
+            if isinstance(item, Label):
+                continue
+            cls, mode = item.code & 0x07, item.code & 0xE0
+            if (item.code == _CALL or (cls == isa.Class.LD and mode in (isa.Mode.ABS, isa.Mode.IND))
+                    or (item.dst == R1 and cls in _WRITES_DST)):
+                return False
+        return True
 
     def new_slot(self) -> int:
         self.slots_used += 1
@@ -431,7 +447,8 @@ def _copy_header(em: _Emitter, exact: int, extent: int, ctx_in_r1: bool) -> None
     else:                          # the helper copies one byte at least
         em.emit(isa.jmp32_imm(JmpOp.JLT, length, 1, done))
     em.emit(isa.jmp32_imm(JmpOp.JLE, length, extent, fits), isa.mov32_imm(length, extent),
-            Label(fits), isa.mov64_reg(R1, R6), *offset_to, call, Label(done))
+            Label(fits), *(() if ctx_in_r1 else (isa.mov64_reg(R1, R6),)), *offset_to, call,
+            Label(done))
 
 
 def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len") -> list[Insn]:
@@ -471,7 +488,7 @@ def generate(pred: ir.Pred | cfg.Graph, snaplen: int, wire_len_field: str = "len
         em.emit(Label(names[id(n)]))
         if copy_extent and n is at:
             em.copy_len, em.copy_extent = copy_len, copy_extent
-            _copy_header(em, copy_len, copy_extent, ctx_in_r1=n is g.root)
+            _copy_header(em, copy_len, copy_extent, ctx_in_r1=em.ctx_in_r1())
         em.node(n, names[id(n.yes)], names[id(n.no)] if n.no is not None else None)
         state = (em.available, em.r0, em.defined, em.checked)
         for s in n.successors():
