@@ -32,9 +32,9 @@ if TYPE_CHECKING:     # the compiler is imported when there is a filter to compi
 POLL_MS = 200                 # longest wait between stop-flag checks
 # A ring block is handed over when full or this old.  Writing (-w alone):
 # libpcap's timeout under tcpdump, one wake-up a second at low rates.
-# Printing: a tenth of that, so that lines come as packets do.
+# Printing, or -U: a tenth of that, so that packets show up as they come.
 WRITE_BLOCK_TIMEOUT_MS = 1000
-PRINT_BLOCK_TIMEOUT_MS = 100
+PROMPT_BLOCK_TIMEOUT_MS = 100
 LAST_BLOCK_GRACE_S = 0.25     # beyond the block timeout, for the kernel's timer
 STATUS_INTERVAL_S = 0.5
 CHUNK_BYTES = 1 << 16         # encode about this much, then let the writer write it
@@ -384,6 +384,14 @@ def _writes_pcapng(job: Job) -> bool:
     return job.pcapng if job.pcapng is not None else wants_pcapng(job.write)
 
 
+def block_timeout_ms(job: Job) -> int:
+    """How old a ring block may get before the kernel hands it over (see
+    WRITE_BLOCK_TIMEOUT_MS; ``--immediate-mode`` overrides it in Capture)."""
+    if job.print_packets or job.packet_buffered:
+        return PROMPT_BLOCK_TIMEOUT_MS
+    return WRITE_BLOCK_TIMEOUT_MS
+
+
 def _open_captures(job: Job, interfaces: list[str], stack: ExitStack) -> list[_Live]:
     from pycap.capture import Capture, interface_linktype
     from pycap.capture.encode import record_header_len
@@ -397,8 +405,7 @@ def _open_captures(job: Job, interfaces: list[str], stack: ExitStack) -> list[_L
         with _load_live_program(bytecode, interface, bcc) as program:
             cap = Capture(interface, program, snaplen=snaplen, promisc=job.promisc,
                           direction=job.direction, buffer_kib=job.buffer_kib,
-                          block_timeout_ms=PRINT_BLOCK_TIMEOUT_MS if job.print_packets
-                          else WRITE_BLOCK_TIMEOUT_MS,
+                          block_timeout_ms=block_timeout_ms(job),
                           immediate=job.immediate, cooked=job.cooked, accept=accept,
                           headroom=headroom, program_snaps=True, tstamp_type=job.tstamp_type)
         stack.enter_context(cap)

@@ -194,6 +194,14 @@ def test_an_idle_stop_is_prompt(veth, tmp_path):  # noqa: F811
     assert time.monotonic() - stopped < 0.9   # under the write block timeout
 
 
+def test_block_timeout_is_tcpdumps_second_when_only_writing():
+    from pycap.pipeline import Job, block_timeout_ms
+    assert block_timeout_ms(Job(write="f.pcap", print_packets=False)) == 1000
+    assert block_timeout_ms(Job(write="f.pcap", print_packets=False, packet_buffered=True)) == 100
+    assert block_timeout_ms(Job(write="f.pcap", print_packets=True)) == 100   # --print
+    assert block_timeout_ms(Job()) == 100                                     # printing
+
+
 def test_stop_flag_counts_signals():
     from pycap.pipeline import StopFlag
     stop = StopFlag()
