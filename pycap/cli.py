@@ -6,7 +6,6 @@ a caret line for filter errors, and exit 1; never a traceback.
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import socket
@@ -14,116 +13,14 @@ import sys
 from collections.abc import Sequence
 
 from pycap import __version__
+from pycap.cliargs import Args, help_parser, parse
 from pycap.errors import FilterError, PycapError, UsageError
 
 PROG = "pycap"
 TIMESTAMPS = {0: "default", 1: "none", 2: "epoch", 3: "delta", 4: "date", 5: "since_first"}
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:   # one line, exit 1, like tcpdump's usage errors
-        raise UsageError(message)
-
-
-class _Formatter(argparse.HelpFormatter):
-    """argparse's own help format, given the width it would find itself:
-    left alone it imports ``shutil`` (1.7 ms, with bz2 and lzma) to ask, and
-    it asks on each of the parser's ``add_argument`` calls."""
-
-    def __init__(self, prog: str) -> None:
-        super().__init__(prog, width=_columns() - 2)
-
-
-def _columns() -> int:
-    """The terminal's width as ``shutil.get_terminal_size`` finds it."""
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
-    except (AttributeError, ValueError, OSError):
-        return 80
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, add_help=False, allow_abbrev=False, formatter_class=_Formatter,
-                description="Capture packets with tcpdump's filter language compiled to eBPF.")
-    p.add_argument("-h", "--help", action="store_true", help="show this help and exit")
-    p.add_argument("--version", action="store_true", help="print the version and exit")
-    p.add_argument("-i", "--interface", metavar="IFACE", action="append",
-                   help="capture on IFACE ('any': every interface); repeatable (pcapng output)")
-    p.add_argument("-r", dest="read", metavar="FILE", action="append",
-                   help="read packets from a pcap/pcapng file (- for stdin); repeatable")
-    p.add_argument("-V", dest="read_list", metavar="LIST",
-                   help="read the savefiles named in LIST, one per line")
-    p.add_argument("-w", dest="write", metavar="FILE", help="write packets to FILE (- for stdout)")
-    p.add_argument("--pcapng", action="store_true", help="write pcapng instead of pcap")
-    p.add_argument("--print", dest="print_", action="store_true",
-                   help="print packets even when writing with -w")
-    p.add_argument("-c", dest="count", type=int, metavar="N", help="stop after N packets")
-    p.add_argument("-s", dest="snaplen", type=int, metavar="N",
-                   help="snapshot length, enforced in the kernel (0 = 262144)")
-    p.add_argument("-n", dest="numeric", action="count", default=0,
-                   help="don't convert addresses or ports to names")
-    p.add_argument("-d", dest="dump", action="count", default=0,
-                   help="print the compiled eBPF program (-dd: C array, -ddd: decimal) and exit")
-    p.add_argument("--dump-c", action="store_true",
-                   help="print the filter as C for BCC or libbpf and exit (also: -d c)")
-    p.add_argument("--backend", choices=("pycap", "bcc"), default="pycap",
-                   help="compile the filter with pycap's own eBPF code generator (default) "
-                        "or as C with BCC")
-    p.add_argument("--explain", action="store_true",
-                   help="show the expression as parsed, its IR, its decision graph and its "
-                        "eBPF, then exit")
-    p.add_argument("-y", dest="linktype", metavar="LINKTYPE",
-                   help="link type for -d without an interface (EN10MB, LINUX_SLL, LINUX_SLL2, RAW)")
-    p.add_argument("-D", dest="list_interfaces", action="store_true", help="list interfaces")
-    p.add_argument("-j", "--time-stamp-type", dest="tstamp_type", metavar="TYPE",
-                   help="time stamps from the host (default) or the adapter (adapter, "
-                        "adapter_unsynced)")
-    p.add_argument("-J", "--list-time-stamp-types", dest="list_tstamp_types",
-                   action="store_true", help="list the time stamp types of the interface")
-    p.add_argument("-p", dest="no_promisc", action="store_true", help="don't use promiscuous mode")
-    p.add_argument("-Q", dest="direction", choices=("in", "out", "inout"), default="inout",
-                   help="direction of packets to capture")
-    p.add_argument("-B", dest="buffer_kib", type=int, metavar="KIB",
-                   help="kernel ring size in KiB (default 8192)")
-    p.add_argument("-C", dest="file_size", metavar="SIZE",
-                   help="with -w: start a new file when the current one exceeds SIZE "
-                        "millions of bytes (k/m/g suffix: KiB/MiB/GiB)")
-    p.add_argument("-G", dest="rotate_seconds", type=int, metavar="SECONDS",
-                   help="with -w: start a new file every SECONDS (the name may hold strftime "
-                        "conversions)")
-    p.add_argument("-W", dest="max_files", type=int, metavar="COUNT",
-                   help="with -C: reuse COUNT file names; with -G alone: stop after COUNT files")
-    p.add_argument("-z", dest="post_rotate", metavar="COMMAND",
-                   help="run COMMAND FILE on each file closed by -C/-G rotation")
-    p.add_argument("-Z", dest="user", metavar="USER",
-                   help="switch to USER once the capture and output file are open")
-    p.add_argument("--immediate-mode", action="store_true", help="deliver packets at once")
-    p.add_argument("-U", dest="packet_buffered", action="store_true",
-                   help="flush output after every packet")
-    p.add_argument("-t", dest="tstamp", action="count", default=0,
-                   help="-t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first")
-    p.add_argument("-e", dest="link_header", action="store_true", help="print link-level headers")
-    p.add_argument("-q", dest="quiet", action="store_true", help="quieter output")
-    p.add_argument("-v", dest="verbose", action="count", default=0, help="more detail (-vv, -vvv)")
-    p.add_argument("-x", dest="hex", action="count", default=0, help="hex dump (-xx with link header)")
-    p.add_argument("-X", dest="hexascii", action="count", default=0,
-                   help="hex and ASCII dump (-XX with link header)")
-    p.add_argument("-A", dest="ascii", action="count", default=0, help="ASCII dump")
-    p.add_argument("-#", "--number", dest="number", action="store_true", help="number the packets")
-    p.add_argument("--time-stamp-precision", choices=("micro", "nano"), default="micro")
-    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object per packet (fields: see pycap(1))")
-    p.add_argument("-F", dest="filter_file", metavar="FILE", help="read the expression from FILE")
-    p.add_argument("expression", nargs=argparse.REMAINDER, help="pcap-filter(7) expression")
-    return p
-
-
-def _expression(args: argparse.Namespace) -> str:
+def _expression(args: Args) -> str:
     if args.filter_file:
         try:
             with open(args.filter_file, encoding="utf-8") as f:
@@ -134,7 +31,7 @@ def _expression(args: argparse.Namespace) -> str:
     return " ".join(args.expression).strip()
 
 
-def _render_options(args: argparse.Namespace):
+def _render_options(args: Args):
     from pycap.render import RenderOptions
     hexmode = None
     if args.hexascii:
@@ -149,7 +46,7 @@ def _render_options(args: argparse.Namespace):
                          json=args.json)
 
 
-def _snaplen(args: argparse.Namespace) -> int:
+def _snaplen(args: Args) -> int:
     if args.snaplen is None or args.snaplen == 0:
         return 262144
     if args.snaplen < 0:
@@ -157,7 +54,7 @@ def _snaplen(args: argparse.Namespace) -> int:
     return min(args.snaplen, 262144)
 
 
-def _job(args: argparse.Namespace):
+def _job(args: Args):
     from pycap.pipeline import Job
     if args.count is not None and args.count <= 0:
         raise UsageError(f"invalid packet count {args.count}")
@@ -172,12 +69,12 @@ def _job(args: argparse.Namespace):
     return job
 
 
-def _output_options(args: argparse.Namespace, job) -> None:
+def _output_options(args: Args, job) -> None:
     """-B, -C, -G, -W, -z, -Z, --time-stamp-precision and -y for -i any, checked
     with tcpdump's wording."""
     if args.buffer_kib is not None:
         if args.buffer_kib <= 0:
-            raise UsageError(f"invalid buffer size {args.buffer_kib}")
+            raise UsageError(f"invalid packet buffer size {args.buffer_kib}")
         job.buffer_kib = args.buffer_kib
     job.nanosecond = args.time_stamp_precision == "nano"
     if args.linktype and args.interface and "any" in args.interface:
@@ -219,7 +116,7 @@ def _stderr_is_tty() -> bool:
         return False
 
 
-def _dump_program(args: argparse.Namespace) -> int:
+def _dump_program(args: Args) -> int:
     from pycap.compiler import compile_filter
     from pycap.linktype import LinkType, parse_linktype
     linktype: int = LinkType.EN10MB
@@ -292,7 +189,7 @@ def _s32(value: int) -> int:
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-def _list_time_stamp_types(args: argparse.Namespace) -> int:
+def _list_time_stamp_types(args: Args) -> int:
     from pycap.capture import TSTAMP_TYPES, time_stamp_types
     interface = (args.interface or [_default_interface()])[0]
     types = time_stamp_types(interface)
@@ -303,19 +200,27 @@ def _list_time_stamp_types(args: argparse.Namespace) -> int:
 
 
 def _list_interfaces() -> int:
-    for index, name in sorted(socket.if_nameindex()):
-        flags = []
-        try:
-            with open(f"/sys/class/net/{name}/operstate", encoding="ascii") as f:
-                state = f.read().strip()
-            flags.append("Up" if state in ("up", "unknown") else "Down")
-        except OSError:
-            pass
-        if name == "lo":
-            flags.append("Loopback")
-        print(f"{index}.{name}" + (f" [{', '.join(flags)}]" if flags else ""))
-    print(f"{len(socket.if_nameindex()) + 1}.any (Pseudo-device that captures on all interfaces)")
+    """``-D``: tcpdump's list, in libpcap's order (capture.devices)."""
+    from pycap.capture.devices import describe, devices
+    for number, device in enumerate(devices(), 1):
+        print(f"{number}.{describe(device)}")
     return 0
+
+
+def _resolve_interfaces(named: list[str] | None) -> list[str] | None:
+    """``-i`` as tcpdump reads it: a number is a position in the ``-D`` list."""
+    if not named or not any(name.isdigit() for name in named):
+        return named
+    from pycap.capture.devices import devices
+    ranked = devices()
+    resolved = []
+    for name in named:
+        if name.isdigit():
+            if not 1 <= int(name) <= len(ranked):
+                raise UsageError("Invalid adapter index")
+            name = ranked[int(name) - 1].name
+        resolved.append(name)
+    return resolved
 
 
 def _install_signals(stop) -> None:
@@ -336,7 +241,7 @@ def _print_summary(outcome, live: bool) -> None:
     err.flush()
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: Args) -> int:
     from pycap import pipeline
     job = _job(args)
     job.backend = args.backend
@@ -373,10 +278,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _default_interface() -> str:
-    for _, name in sorted(socket.if_nameindex()):
-        if name != "lo":
-            return name
-    raise UsageError("no suitable device found")
+    """What tcpdump captures on without ``-i``: the first of ``-D``'s list
+    (an interface that is up and running, else ``any``)."""
+    from pycap.capture.devices import devices
+    return devices()[0].name
 
 
 def report(err: PycapError) -> None:
@@ -396,9 +301,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[:1] == ["steer"]:
             from pycap.steer.command import run_steer
             return run_steer(argv[1:])
-        args = build_parser().parse_args(_dump_c_alias(argv))
+        args = parse(_dump_c_alias(argv))
+        args.interface = _resolve_interfaces(args.interface)
         if args.help:
-            build_parser().print_help()
+            help_parser().print_help()
             return 0
         if args.version:
             print(f"{PROG} version {__version__}")
