@@ -23,8 +23,10 @@ ring headers): importing ``typing`` costs about 2 ms of every start.
 ``__init__``, ``__eq__`` and ``__hash__`` are written as source and compiled
 with one ``exec`` per class, as dataclasses does, because such methods run
 faster than generic ones (the compiler hashes and compares IR trees a lot).
-The ``exec`` waits for the class's first instance: compiling is most of
-what a class costs, and a run instantiates about half of what it imports.
+Compiling waits for first use, ``__init__`` for the first instance and
+``__eq__``/``__hash__`` for the first comparison or hash: compiling is most
+of what a class costs, a run instantiates about half of what it imports,
+and compares fewer still.
 """
 
 from __future__ import annotations
@@ -55,39 +57,17 @@ def _refuse(self, name, value=None):
 
 
 def _lazy_methods(cls_cell, names, defaults, *, mutable: bool, cached_hash: bool):
-    """Stand-ins for ``__init__``, ``__eq__`` and ``__hash__`` that, when the
-    first of them is called, write the real three with one ``exec``, put them
-    on the class (``cls_cell[0]``, once it exists) and call the real one."""
+    """Stand-ins for ``__init__``, ``__eq__`` and ``__hash__``.  The first
+    call of ``__init__`` writes the real one; the first call of ``__eq__``
+    or ``__hash__`` writes those two (many classes are made but never
+    compared).  Each is put on the class (``cls_cell[0]``, once it exists)
+    and called."""
     made = {n for n, v in defaults.items() if isinstance(v, factory)}
+    fields = "".join(f"self.{n}, " for n in names)
 
-    def make():
+    def install(source: str, scope: dict[str, object]) -> dict:
         cls = cls_cell[0]
-        params = ", ".join(f"{n}=_default_{n}" if n in defaults else n for n in names)
-        assign = "    self.{0} = {1}\n" if mutable else "    _set(self, {0!r}, {1})\n"
-        sets = "".join(assign.format(n, f"{n} if {n} is not _MISSING else _make_{n}()"
-                                     if n in made else n) for n in names)
-        if cached_hash:
-            sets += "    _set(self, '_hash', None)\n"
-        if "__post_init__" in cls.__dict__:
-            sets += "    self.__post_init__()\n"
-        fields = "".join(f"self.{n}, " for n in names)
-        other = "".join(f"other.{n}, " for n in names)
-        source = (f"def __init__(self, {params}):\n{sets or '    pass'}\n"
-                  "def __eq__(self, other):\n"
-                  "    if other.__class__ is self.__class__:\n"
-                  f"        return ({fields}) == ({other})\n"
-                  "    return NotImplemented\n")
-        if cached_hash:
-            source += ("def __hash__(self):\n    h = self._hash\n    if h is None:\n"
-                       f"        h = hash(({cls.__name__!r}, {fields}))\n"
-                       "        _set(self, '_hash', h)\n    return h\n")
-        elif not mutable:
-            source += f"def __hash__(self):\n    return hash(({fields}))\n"
-        scope: dict[str, object] = {"_set": _set, "_MISSING": _MISSING}
-        for n, v in defaults.items():
-            scope[f"_default_{n}"] = _MISSING if n in made else v
-            if n in made:
-                scope[f"_make_{n}"] = v.make
+        scope.update(_set=_set, _MISSING=_MISSING)
         exec(source, scope)      # noqa: S102 - a fixed template over the class's own field names
         methods = {m: scope[m] for m in ("__init__", "__eq__", "__hash__") if m in scope}
         for name, method in methods.items():
@@ -95,17 +75,44 @@ def _lazy_methods(cls_cell, names, defaults, *, mutable: bool, cached_hash: bool
             type.__setattr__(cls, name, method)
         return methods
 
-    # Stand-ins: each writes the real methods and calls the real one.  Only
-    # __init__'s is normally reached; an instance made without __init__ (a
-    # copy, say) reaches the others.
+    def make_init():
+        params = ", ".join(f"{n}=_default_{n}" if n in defaults else n for n in names)
+        assign = "    self.{0} = {1}\n" if mutable else "    _set(self, {0!r}, {1})\n"
+        sets = "".join(assign.format(n, f"{n} if {n} is not _MISSING else _make_{n}()"
+                                     if n in made else n) for n in names)
+        if cached_hash:
+            sets += "    _set(self, '_hash', None)\n"
+        if "__post_init__" in cls_cell[0].__dict__:
+            sets += "    self.__post_init__()\n"
+        scope: dict[str, object] = {}
+        for n, v in defaults.items():
+            scope[f"_default_{n}"] = _MISSING if n in made else v
+            if n in made:
+                scope[f"_make_{n}"] = v.make
+        return install(f"def __init__(self, {params}):\n{sets or '    pass'}\n", scope)
+
+    def make_comparison():
+        other = "".join(f"other.{n}, " for n in names)
+        source = ("def __eq__(self, other):\n"
+                  "    if other.__class__ is self.__class__:\n"
+                  f"        return ({fields}) == ({other})\n"
+                  "    return NotImplemented\n")
+        if cached_hash:
+            source += ("def __hash__(self):\n    h = self._hash\n    if h is None:\n"
+                       f"        h = hash(({cls_cell[0].__name__!r}, {fields}))\n"
+                       "        _set(self, '_hash', h)\n    return h\n")
+        elif not mutable:
+            source += f"def __hash__(self):\n    return hash(({fields}))\n"
+        return install(source, {})
+
     def __init__(self, *args, **kwargs):
-        make()["__init__"](self, *args, **kwargs)
+        make_init()["__init__"](self, *args, **kwargs)
 
     def __eq__(self, other):
-        return make()["__eq__"](self, other)
+        return make_comparison()["__eq__"](self, other)
 
     def __hash__(self):
-        return make()["__hash__"](self)
+        return make_comparison()["__hash__"](self)
 
     stubs = {"__init__": __init__, "__eq__": __eq__}
     if not mutable:

@@ -141,22 +141,35 @@ def test_replace():
         replace(Pair(1, 2), c=3)
 
 
-def test_methods_are_compiled_on_the_first_instance():
-    """Until then the class holds stand-ins; afterwards the compiled methods."""
+def test_methods_are_compiled_on_first_use():
+    """Until then the class holds stand-ins: ``__init__`` is compiled at the
+    first instance, ``__eq__`` and ``__hash__`` at the first comparison or
+    hash (many classes are made and never compared)."""
     @frozen(cached_hash=True)
     class Late:
         a: int
         b: int = 2
 
-    stand_in = Late.__dict__["__init__"]
+    stand_ins = {m: Late.__dict__[m] for m in ("__init__", "__eq__", "__hash__")}
     first = Late(1)
     compiled = Late.__dict__["__init__"]
-    assert compiled is not stand_in
+    assert compiled is not stand_ins["__init__"]
     assert compiled.__qualname__.endswith("Late.__init__")
+    assert Late.__dict__["__eq__"] is stand_ins["__eq__"]         # not compared yet
+    assert first == Late(1, 2) and hash(first) == hash(Late(1))
     assert Late.__dict__["__eq__"].__qualname__.endswith("Late.__eq__")
+    assert Late.__dict__["__hash__"].__qualname__.endswith("Late.__hash__")
     Late(3)
     assert Late.__dict__["__init__"] is compiled
-    assert first == Late(1, 2) and hash(first) == hash(Late(1))
+
+
+def test_hash_first_then_compare():
+    @frozen
+    class Key:
+        a: int
+
+    assert len({Key(1), Key(1), Key(2)}) == 2          # __hash__'s stand-in first
+    assert Key(1) == Key(1) and Key(1) != Key(2)
 
 
 def test_instances_made_without_init_compare_and_hash():
