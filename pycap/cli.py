@@ -263,12 +263,17 @@ def _run(args: Args) -> int:
 
     said = []
 
+    quiet = job.print_packets and not args.verbose
+
     def listening(line: str) -> None:
-        if job.print_packets and not args.verbose and not said:
+        # tcpdump's two forms: "tcpdump: verbose output suppressed, ..." and
+        # then a bare "listening on ..." when printing without -v, otherwise
+        # "tcpdump: listening on ..."
+        if quiet and not said:
             sys.stderr.write(f"{PROG}: verbose output suppressed, use -v[v]... "
                              f"for full protocol decode\n")
         said.append(line)
-        sys.stderr.write(line + "\n")
+        sys.stderr.write(("" if quiet else f"{PROG}: ") + line + "\n")
         sys.stderr.flush()
     def warning(text: str) -> None:
         sys.stderr.write(f"{PROG}: WARNING: {text}\n")

@@ -46,8 +46,8 @@ def wait_listening(proc: subprocess.Popen, timeout: float = 15.0, count: int = 1
         if ready:
             line = proc.stderr.readline()
             seen += line
-            if line.startswith(b"listening on"):
-                lines.append(line.decode().strip())
+            if line.startswith((b"listening on", b"pycap: listening on")):
+                lines.append(line.decode().strip().removeprefix("pycap: "))
             elif not line:
                 break
     if len(lines) < count:
@@ -180,6 +180,21 @@ def test_a_stop_keeps_the_packets_of_the_block_still_filling(veth, inject, tmp_p
     else:
         assert len([line for line in stdout.decode().splitlines() if " UDP" in line]) == 40
     assert took < 1.0 + 0.25 + 2.0            # one block timeout and the grace, then exit
+
+
+def test_listening_lines_in_tcpdumps_two_forms(veth, tmp_path):  # noqa: F811
+    """Printing without -v: "verbose output suppressed" then a bare
+    "listening on"; writing (or -v): "pycap: listening on"."""
+    forms = {}
+    for mode, args in (("print", ["-n"]), ("verbose", ["-v"]),
+                       ("write", ["-w", str(tmp_path / "l.pcap")])):
+        proc = start(veth.b.netns, "-i", veth.b.ifname, *args, "udp port 7")
+        wait_listening(proc)
+        finish(proc)
+        forms[mode] = [line.split(",")[0] for line in proc.before_listening]
+    listening = f"listening on {veth.b.ifname}"
+    assert forms["print"] == ["pycap: verbose output suppressed", listening]   # cut at ","
+    assert forms["verbose"] == forms["write"] == [f"pycap: {listening}"]
 
 
 def test_an_idle_stop_is_prompt(veth, tmp_path):  # noqa: F811

@@ -35,7 +35,7 @@ def wait_listening(proc: subprocess.Popen, timeout: float = 10.0) -> str:
         if ready:
             line = proc.stderr.readline()
             seen += line
-            if line.startswith(b"listening on"):
+            if line.startswith((b"listening on", b"pycap: listening on")):
                 return line.decode()
         if proc.poll() is not None:
             break
@@ -55,8 +55,8 @@ def test_filter_and_kernel_snaplen(veth, tmp_path):  # noqa: F811
     proc = start_pycap(veth.b.netns, "-i", veth.b.ifname, "-w", str(out), "-s", "64",
                        "udp dst port 9000")
     listening = wait_listening(proc)
-    assert listening.strip() == (f"listening on {veth.b.ifname}, link-type EN10MB (Ethernet), "
-                                 f"snapshot length 64 bytes")
+    assert listening.strip() == (f"pycap: listening on {veth.b.ifname}, link-type EN10MB "
+                                 f"(Ethernet), snapshot length 64 bytes")   # tcpdump's form with -w
     with udp_socket(veth.a.netns) as sock:
         send_udp(sock, veth.b.ipv4, 9000, 10, size=500)
         send_udp(sock, veth.b.ipv4, 9001, 10, size=500)
