@@ -255,7 +255,10 @@ def _run(args: Args) -> int:
         except OSError as err:
             raise UsageError(f"{args.read_list}: {err.strerror}") from None
     if paths:
-        outcome = pipeline.run_offline(job, paths, stop)
+        def reading(line: str) -> None:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+        outcome = pipeline.run_offline(job, paths, stop, on_reading=reading)
         if outcome.message:
             _print_summary(outcome, live=False)
         return 0

@@ -419,6 +419,15 @@ def listening_line(interface: str, linktype: int, snaplen: int) -> str:
             f"snapshot length {snaplen} bytes")
 
 
+def reading_line(path: str, linktype: int, snaplen: int) -> str:
+    try:
+        info = link_info(linktype)
+        kind = f"{info.name} ({info.description})"
+    except (KeyError, ValueError):
+        kind = str(linktype)                 # libpcap: the number when it has no name
+    return f"reading from file {path}, link-type {kind}, snapshot length {snaplen}"
+
+
 def run_live(job: Job, interfaces: str | list[str], stop: StopFlag,
              on_listening: Callable[[str], None],
              on_warning: Callable[[str], None] | None = None) -> Outcome:
@@ -749,8 +758,11 @@ def _print_records(reader, sink: "_Sink", accept, stop: StopFlag) -> None:
         write_lines(lines)
 
 
-def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = True) -> Outcome:
-    """Read savefiles in order, filter, then print and/or write."""
+def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = True,
+                on_reading: Callable[[str], None] | None = None) -> Outcome:
+    """Read savefiles in order, filter, then print and/or write.
+    ``on_reading`` gets tcpdump's "reading from file" line for the first file,
+    as soon as it is open (before the filter is compiled, as in tcpdump)."""
     from pycap.savefile import open_savefile
     outcome = Outcome()
     sink: _Sink | None = None
@@ -759,6 +771,8 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
         for path in paths:
             with open_savefile(path) as reader:
                 linktype = reader.linktype
+                if on_reading is not None and sink is None and active is None:
+                    on_reading(reading_line(path, linktype, reader.snaplen))
                 if sink is not None and sink.writer is not None and active is not None \
                         and active[0] != linktype:
                     raise SavefileError(f"{path}: new dlt does not match original")

@@ -137,7 +137,8 @@ def test_missing_bcc_is_one_clean_error(monkeypatch, capsys, tmp_path):
     with pytest.raises(PycapError, match="apt-get install python3-bpfcc"):
         bcc_loader.import_bcc()
     assert cli.main(["--backend", "bcc", "-r", ETHER_CAPTURE, "arp"]) == 1
-    err = capsys.readouterr().err.splitlines()
+    reading, *err = capsys.readouterr().err.splitlines()
+    assert reading.startswith("reading from file ")      # tcpdump's line, once the file is open
     assert len(err) == 1
     assert err[0].startswith("pycap: --backend bcc needs BCC (Debian's python3-bpfcc): install it")
     assert "scripts/setup.sh --bcc" in err[0]
