@@ -192,43 +192,39 @@ def _long(name: str) -> Option:
 def parse(argv: list[str]) -> Args:
     """Read ``argv`` (without the program name) as tcpdump's getopt_long does."""
     args = Args()
-    i = 0
-    while i < len(argv):
-        word = argv[i]
-        i += 1
+    words = iter(argv)
+
+    def next_word(missing: str) -> str:
+        word = next(words, None)
+        if word is None:
+            raise UsageError(missing)
+        return word
+
+    for word in words:
         if word == "--":
-            args.expression += argv[i:]
+            args.expression += words
             break
         if word.startswith("--"):
             name, eq, attached = word[2:].partition("=")
             option = _long(name)
-            if option.kind in (VALUE, APPEND):
-                if not eq:
-                    if i == len(argv):
-                        raise UsageError(f"option '--{option.long}' requires an argument")
-                    attached = argv[i]
-                    i += 1
-                _set(args, option, attached)
-            elif eq:
-                raise UsageError(f"option '--{option.long}' doesn't allow an argument")
-            else:
+            if option.kind in (FLAG, COUNT):
+                if eq:
+                    raise UsageError(f"option '--{option.long}' doesn't allow an argument")
                 _set(args, option, None)
+            else:
+                _set(args, option, attached if eq else
+                     next_word(f"option '--{option.long}' requires an argument"))
         elif word.startswith("-") and len(word) > 1 and not word[1].isdigit():
-            for at in range(1, len(word)):
-                letter = word[at]
+            for at, letter in enumerate(word[1:], 1):
                 option = _SHORT.get(letter)
                 if option is None:
                     raise UsageError(f"invalid option -- '{letter}'")
-                if option.kind in (VALUE, APPEND):
-                    value = word[at + 1:]
-                    if not value:
-                        if i == len(argv):
-                            raise UsageError(f"option requires an argument -- '{letter}'")
-                        value = argv[i]
-                        i += 1
-                    _set(args, option, value)
-                    break
-                _set(args, option, None)
+                if option.kind in (FLAG, COUNT):
+                    _set(args, option, None)
+                    continue
+                _set(args, option, word[at + 1:] or
+                     next_word(f"option requires an argument -- '{letter}'"))
+                break
         else:
             args.expression.append(word)
     return args
