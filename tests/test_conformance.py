@@ -8,9 +8,6 @@ the ``-r ... -w`` offline pipeline.
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import pytest
 
 from pycap.compiler import compile_filter

@@ -9,7 +9,6 @@ class so tests can substitute a fixed table.
 
 from __future__ import annotations
 
-import socket
 from pycap.frozen import record
 
 PROTO_UNDEF = -1
@@ -67,6 +66,7 @@ class NameResolver:
 
     @staticmethod
     def _service(name: str, proto: str) -> int | None:
+        import socket    # imported when a name is looked up: 2 ms a start otherwise
         try:
             return socket.getservbyname(name, proto)
         except (OSError, UnicodeError):
@@ -74,6 +74,7 @@ class NameResolver:
 
     @staticmethod
     def protocol(name: str) -> int | None:
+        import socket
         try:
             return socket.getprotobyname(name)
         except (OSError, UnicodeError):
@@ -87,6 +88,7 @@ class NameResolver:
     @staticmethod
     def host(name: str) -> list[tuple[int, bytes]]:
         """Addresses as (family, packed bytes), in resolver order."""
+        import socket
         try:
             infos = socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)
         except (OSError, UnicodeError):
