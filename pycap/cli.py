@@ -254,10 +254,7 @@ def _run(args: Args) -> int:
         except OSError as err:
             raise UsageError(f"{args.read_list}: {err.strerror}") from None
     if paths:
-        def reading(line: str) -> None:
-            sys.stderr.write(line + "\n")
-            sys.stderr.flush()
-        outcome = pipeline.run_offline(job, paths, stop, on_reading=reading)
+        outcome = pipeline.run_offline(job, paths, stop, on_reading=_tell)
         if outcome.message:
             _print_summary(outcome, live=False)
         return 0
@@ -275,13 +272,18 @@ def _run(args: Args) -> int:
             sys.stderr.write(f"{PROG}: verbose output suppressed, use -v[v]... "
                              f"for full protocol decode\n")
         said.append(line)
-        sys.stderr.write(("" if quiet else f"{PROG}: ") + line + "\n")
-        sys.stderr.flush()
+        _tell(("" if quiet else f"{PROG}: ") + line)
     def warning(text: str) -> None:
         sys.stderr.write(f"{PROG}: WARNING: {text}\n")
     outcome = pipeline.run_live(job, interfaces, stop, listening, warning)
     _print_summary(outcome, live=True)
     return 0
+
+
+def _tell(line: str) -> None:
+    """A line of tcpdump's on stderr ("listening on", "reading from file"), at once."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def _default_interface() -> str:

@@ -413,19 +413,23 @@ def _open_captures(job: Job, interfaces: list[str], stack: ExitStack) -> list[_L
     return lives
 
 
+def _link_type(linktype: int) -> str:
+    """tcpdump's "NAME (description)" of a link type; libpcap shows the
+    number of one it cannot name."""
+    try:
+        info = link_info(linktype)
+    except (KeyError, ValueError):
+        return str(linktype)
+    return f"{info.name} ({info.description})"
+
+
 def listening_line(interface: str, linktype: int, snaplen: int) -> str:
-    info = link_info(linktype)
-    return (f"listening on {interface}, link-type {info.name} ({info.description}), "
+    return (f"listening on {interface}, link-type {_link_type(linktype)}, "
             f"snapshot length {snaplen} bytes")
 
 
 def reading_line(path: str, linktype: int, snaplen: int) -> str:
-    try:
-        info = link_info(linktype)
-        kind = f"{info.name} ({info.description})"
-    except (KeyError, ValueError):
-        kind = str(linktype)                 # libpcap: the number when it has no name
-    return f"reading from file {path}, link-type {kind}, snapshot length {snaplen}"
+    return f"reading from file {path}, link-type {_link_type(linktype)}, snapshot length {snaplen}"
 
 
 def run_live(job: Job, interfaces: str | list[str], stop: StopFlag,
@@ -768,10 +772,10 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
     sink: _Sink | None = None
     active: tuple[int, str, OfflineFilter | None] | None = None
     try:
-        for path in paths:
+        for number, path in enumerate(paths):
             with open_savefile(path) as reader:
                 linktype = reader.linktype
-                if on_reading is not None and sink is None and active is None:
+                if number == 0 and on_reading is not None:
                     on_reading(reading_line(path, linktype, reader.snaplen))
                 if sink is not None and sink.writer is not None and active is not None \
                         and active[0] != linktype:
