@@ -1,13 +1,16 @@
-"""Port lists: ``port 1 or port 2 or ...`` lowered as one primitive with a
-set of ports (pycap.ir.lower), its runs of ``==`` tests as one OneOf node of
-the decision graph (pycap.ir.cfg), and the search the code generator emits
-for it.  Each must decide exactly what the plain chain of primitives does,
-packets too short for some load included."""
+"""Port and address lists: ``port 1 or port 2 or ...`` and ``host A or host
+B or ...`` lowered as one primitive with a set of ports or addresses
+(pycap.ir.lower), their runs of ``==`` tests as OneOf nodes of the decision
+graph (pycap.ir.cfg), and the search the code generator emits for them.
+Each must decide exactly what the plain chain of primitives does, packets
+too short for some load included."""
 
 from __future__ import annotations
 
 import random
+import shutil
 import struct
+import subprocess
 
 import pytest
 
@@ -16,7 +19,7 @@ from pycap.errors import FilterError
 from pycap.filter.parser import parse
 from pycap.ir import cfg, interp
 from pycap.ir import nodes as ir
-from pycap.ir.lower import Lowerer
+from pycap.ir.lower import Lowerer, pulled_up
 from tests import corpus
 
 try:
@@ -43,9 +46,9 @@ LISTS = [
 
 
 class _Chain(Lowerer):
-    """The lowering without port lists: every primitive on its own."""
+    """The lowering without lists: every primitive on its own."""
 
-    def _port_key(self, node):
+    def _list_key(self, node):
         return None
 
 
@@ -88,17 +91,63 @@ def test_a_port_list_is_one_primitive_and_one_search():
     assert sum(isinstance(op, ir.OneOf) for op in ops) == 4     # both ports, IPv4 and IPv6
 
 
+def _cuts(frames: list[bytes]) -> list[bytes]:
+    return [f[:k] for f in frames for k in range(len(f) + 1)]
+
+
+PORT_CUTS = _cuts([_frame4(2, 80), _frame4(1, 2), _frame6(3, 9), _frame4(2, 1, options=0),
+                   _frame4(40, 9), _frame6(9, 40)])
+
+
+def _tcpdump_accepts(expression: str, frames: list[bytes], tmp_path) -> list[bool]:
+    """tcpdump's verdict for each frame (a savefile of them, each record as
+    long as the frame: a cut frame is a short packet, not a snapped one)."""
+    source, kept = tmp_path / "frames.pcap", tmp_path / "kept.pcap"
+    records = b"".join(struct.pack("<IIII", i, 0, len(f), len(f)) + f for i, f in enumerate(frames))
+    source.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1) + records)
+    subprocess.run([TCPDUMP, "-r", str(source), "-w", str(kept), expression], check=True,
+                   capture_output=True)
+    raw, at, seen = kept.read_bytes(), 24, set()
+    while at < len(raw):
+        index, _, caplen, _ = struct.unpack_from("<IIII", raw, at)
+        seen.add(index)
+        at += 16 + caplen
+    return [i in seen for i in range(len(frames))]
+
+
+TCPDUMP = shutil.which("tcpdump")
+needs_tcpdump = pytest.mark.skipif(TCPDUMP is None, reason="tcpdump is not installed")
+
+
 @pytest.mark.parametrize("expression", LISTS)
 def test_a_port_list_decides_what_the_chain_decides(expression):
-    """On whole packets and on every cut of some: a packet too short for its
-    destination port is still rejected when its source port is not the first."""
+    """On whole packets the list and the chain of primitives agree."""
     chain, listed = _lowered(expression, _Chain), _lowered(expression)
     g = cfg.graph(listed)
-    frames = _frames()
-    cuts = [f[:k] for f in (_frame4(2, 80), _frame4(1, 2), _frame6(3, 9), _frame4(2, 1, options=0))
-            for k in range(len(f) + 1)]
-    for data in frames + cuts:
+    for data in _frames():
         want = interp.matches(chain, data)
+        assert interp.matches(listed, data) == want, (expression, data.hex())
+        assert _run(g, data) == want, (expression, data.hex())
+
+
+def _one_list(expressions: list[str]) -> list[str]:
+    """Those with nothing but the list between its first and last member:
+    libpcap's optimizer also moves tests of one list over another primitive
+    whose tests threading took off the path (``port 1 or host A or port 2``
+    over IPv6), which pycap does not (README: what differs)."""
+    return [e for e in expressions if "vlan" not in e and "[" not in e
+            and not ("port" in e and "host" in e)]
+
+
+@needs_tcpdump
+@pytest.mark.parametrize("expression", _one_list(LISTS))
+def test_a_port_list_decides_cut_packets_as_tcpdump(expression, tmp_path):
+    """On every cut of some frames, as tcpdump decides (its optimizer tests
+    all source ports before loading the destination port: a packet too short
+    for the destination matches on any of its source ports)."""
+    listed = _lowered(expression)
+    g = cfg.graph(listed)
+    for data, want in zip(PORT_CUTS, _tcpdump_accepts(expression, PORT_CUTS, tmp_path)):
         assert interp.matches(listed, data) == want, (expression, data.hex())
         assert _run(g, data) == want, (expression, data.hex())
 
@@ -149,6 +198,119 @@ def _run(g: cfg.Graph, data: bytes) -> bool:
     return n is g.accept
 
 
+# ---------------------------------------------------------------- address lists
+
+HOST_LISTS = [
+    " or ".join(f"host 10.0.0.{i}" for i in range(1, 41)),
+    " or ".join("host 10.%d.%d.%d" % tuple(random.Random(i).randrange(256) for _ in range(3))
+                for i in range(40)),
+    "host 10.0.0.1 or host 10.0.0.2",
+    "host 10.0.0.1 or 10.0.0.2 or 10.0.0.3 or 192.168.1.1",
+    "ip host 10.0.0.2 or ip host 10.0.0.7 or ip host 10.0.0.9 or ip host 10.0.0.1",
+    "src host 10.0.0.1 or src host 10.0.0.3 or src host 10.0.0.5 or src host 10.0.0.2",
+    "dst host 10.0.0.9 or dst host 10.0.0.2 or dst host 10.0.0.4 or dst host 10.0.0.6",
+    "arp host 10.0.0.1 or arp host 10.0.0.2 or arp host 10.0.0.3 or arp host 10.0.0.4",
+    "rarp src host 10.0.0.1 or rarp src host 10.0.0.2 or rarp src host 10.0.0.3",
+    "net 10.0.0.0/24 or net 10.0.2.0/24 or net 10.0.9.0/24 or net 192.168.0.0/24",
+    "net 10.0.0 or net 10.0.3 or net 10.0.5 or net 10.1.0",
+    "net 10.0.0.0 mask 255.255.255.0 or net 10.0.2.0/24 or net 10.0.4.0/24 or host 10.0.0.2",
+    "net 10.0.0.0/8 or net 192.168.0.0/16 or host 10.0.0.1 or host 10.0.0.2",
+    "host 10.0.0.1 or tcp[100] = 5 or host 10.0.0.2 or host 10.0.0.3",
+    "host 10.0.0.1 or port 2 or host 10.0.0.2 or host 10.0.0.3 or port 3",
+    "host 10.0.0.2 or host 10.0.0.2 or host 10.0.0.1 or host 10.0.0.1",
+    "not (host 10.0.0.1 or host 10.0.0.2 or host 10.0.0.3 or host 10.0.0.4) and ip",
+    "vlan and (host 10.0.0.1 or host 10.0.0.2 or host 10.0.0.3) or host 10.0.0.4",
+    "src or dst host 10.0.0.5 or src or dst host 10.0.0.6 or src or dst host 10.0.0.7",
+    "src and dst host 10.0.0.1 or src and dst host 10.0.0.2 or src and dst host 10.0.0.3",
+]
+
+ADDRESSES = [(10, 0, 0, i) for i in (0, 1, 2, 3, 4, 5, 6, 7, 9, 40, 41, 255)] + [
+    (10, 0, 2, 7), (10, 0, 9, 1), (10, 1, 0, 3), (192, 168, 0, 9), (192, 168, 1, 1),
+    (10, 197, 197, 197), (10, 68, 68, 68), (11, 0, 0, 1)]
+
+
+def _ip4(src: tuple, dst: tuple, proto: int = 6) -> bytes:
+    ip = bytes([0x45, 0]) + struct.pack("!HHHBBH", 40, 1, 0, 64, proto, 0) + bytes(src) + bytes(dst)
+    return bytes(12) + b"\x08\x00" + ip + struct.pack("!HH", 2, 3) + bytes(16)
+
+
+def _arp(spa: tuple, tpa: tuple, ethertype: bytes = b"\x08\x06") -> bytes:
+    arp = bytes.fromhex("0001080006040001") + bytes(6) + bytes(spa) + bytes(6) + bytes(tpa)
+    return bytes(12) + ethertype + arp
+
+
+def _address_frames() -> list[bytes]:
+    out = [_ip4(s, d) for s in ADDRESSES[::2] for d in ADDRESSES]
+    out += [_arp(s, d, kind) for s in ADDRESSES[::3] for d in ADDRESSES[1::2]
+            for kind in (b"\x08\x06", b"\x80\x35")]
+    return out
+
+
+def _address_cuts() -> list[bytes]:
+    a, b, c = (10, 0, 0, 2), (10, 0, 0, 1), (10, 0, 0, 40)
+    frames = [_ip4(a, c), _ip4(b, c), _ip4(c, a), _arp(a, c), _arp(b, a), _arp(a, b, b"\x80\x35")]
+    return [f[:k] for f in frames for k in range(len(f) + 1)]
+
+
+def test_a_host_list_is_one_primitive_and_one_search():
+    chain, listed = _lowered(HOST_LISTS[1], _Chain), _lowered(HOST_LISTS[1])
+    ops = [n.op for n in cfg.graph(listed).order()]
+    assert sum(isinstance(op, ir.OneOf) for op in ops) == 4    # both addresses, IP and (R)ARP
+    assert len(ops) < 15
+    assert len(cfg.graph(chain).order()) > 100
+
+
+@pytest.mark.parametrize("expression", HOST_LISTS)
+def test_a_host_list_decides_what_the_chain_decides(expression):
+    chain, listed = _lowered(expression, _Chain), _lowered(expression)
+    g = cfg.graph(listed)
+    for data in _address_frames():
+        want = interp.matches(chain, data)
+        assert interp.matches(listed, data) == want, (expression, data.hex())
+        assert _run(g, data) == want, (expression, data.hex())
+
+
+@needs_tcpdump
+@pytest.mark.parametrize("expression", _one_list(HOST_LISTS))
+def test_a_host_list_decides_cut_packets_as_tcpdump(expression, tmp_path):
+    """A packet too short for its destination address matches on its
+    source, whichever address of the list it is, as in tcpdump."""
+    listed = _lowered(expression)
+    g = cfg.graph(listed)
+    cuts = _address_cuts()
+    for data, want in zip(cuts, _tcpdump_accepts(expression, cuts, tmp_path)):
+        assert interp.matches(listed, data) == want, (expression, data.hex())
+        assert _run(g, data) == want, (expression, data.hex())
+
+
+@pytest.mark.parametrize("expression", [
+    "host 10.0.0.1 or host 10.0.0.256", "host 10.0.0.1 or host 10.0.0.2 or host 1.2.3.4.5",
+    "net 10.0.0.0/24 or net 10.0.1.0/33", "net 10.0.0.0/24 or net 10.0.1.1/24",
+    "net 10.0.0.0/24 or net 10.0.1.1 mask 255.255.255.0",
+    "host 10.0.0.1 or host 10.0.0.2 and ip6 host 10.0.0.3",
+    "arp host 10.0.0.1 or arp host 10.0.0.2 or ipx host 10.0.0.3",
+    "host 10.0.0.1 or host 10.0.0.2 or port 70000",
+    "src and dst host 10.0.0.1 or src and dst host 10.0.0.999"])
+def test_address_list_errors_are_the_chains(expression):
+    def error(lowerer_class: type) -> tuple:
+        with pytest.raises(FilterError) as err:
+            _lowered(expression, lowerer_class)
+        return str(err.value), err.value.span
+    assert error(Lowerer) == error(_Chain)
+
+
+def test_address_lists_on_other_link_types():
+    """``-i any`` (cooked) and raw IP: the list is read at the link's offsets."""
+    for linktype, frame in ((113, bytes(14) + _ip4((10, 0, 0, 3), (1, 1, 1, 1))[12:]),
+                            (12, _ip4((10, 0, 0, 3), (1, 1, 1, 1))[14:])):
+        for expression in HOST_LISTS[3:8]:
+            chain = Lowerer(linktype).lower(parse(expression))
+            lowerer = Lowerer(linktype)
+            listed = lowerer.lower(parse(expression, on_primitive=lowerer.on_primitive))
+            for data in (frame, frame[:-30], bytes(len(frame))):
+                assert interp.matches(listed, data) == interp.matches(chain, data), expression
+
+
 # ---------------------------------------------------------------- the graph's OneOf
 
 PORT = ir.load(34, 2)
@@ -165,6 +327,18 @@ def test_one_of_takes_runs_of_four_or_more_tests_of_one_value():
     assert made == [ir.OneOf(PORT, (1, 2, 3, 4)), _eq(5, other), _eq(6), _eq(7), _eq(8)]
 
 
+def test_pulled_up_is_libpcaps_order():
+    """What ``tcpdump -d`` shows: sources then destinations; a range stays
+    and leaves its field in the accumulator, whose tests come first after it."""
+    s, d = "src", "dst"
+    assert pulled_up([(s, (1, 1)), (d, (1, 1)), (s, (2, 2)), (d, (2, 2))]) == \
+        [(s, (1, 1)), (s, (2, 2)), (d, (1, 1)), (d, (2, 2))]
+    assert pulled_up([(s, (1, 10)), (d, (1, 10)), (s, (40, 40)), (d, (40, 40))]) == \
+        [(s, (1, 10)), (d, (1, 10)), (d, (40, 40)), (s, (40, 40))]
+    assert pulled_up([(s, (1, 1)), (d, (1, 1)), (s, (1, 1)), (d, (5, 9)), (s, (2, 2))]) == \
+        [(s, (1, 1)), (d, (1, 1)), (d, (5, 9)), (s, (2, 2))]
+
+
 def test_one_of_is_decided_by_a_known_value():
     facts = cfg.learn(cfg.NO_FACTS, _eq(3), True)
     assert cfg.decide(ir.OneOf(PORT, (1, 2, 3, 4)), facts) is True
@@ -177,22 +351,20 @@ def test_one_of_is_decided_by_a_known_value():
 # ---------------------------------------------------------------- the search in the kernel
 
 @pytest.mark.kernel
+@needs_tcpdump
 @pytest.mark.usefixtures("kernel")
-@pytest.mark.parametrize("expression", [e for e in LISTS if "vlan" not in e] + [
+@pytest.mark.parametrize("expression", _one_list(LISTS + HOST_LISTS) + [
     "udp port 1 or udp port 3 or udp port 5 or udp port 7 or udp port 9 or udp port 11 "
     "or udp port 13 or udp port 15 or udp port 17 or udp port 19 or udp port 40000"])
-def test_the_search_accepts_what_the_interpreter_accepts(expression):
+def test_the_search_accepts_what_tcpdump_accepts(expression, tmp_path):
     """Values in, between and around the intervals, through the registers
     (IPv4 ports behind options) and the header copy in host byte order (IPv6),
-    and every cut of a few frames.  (Not ``vlan``: live programs read the tag
-    from the socket buffer, the interpreter here has savefile semantics.)"""
+    and every cut of a few frames, against tcpdump's own verdicts.  (Not
+    ``vlan``: live programs read the tag from the socket buffer.)"""
     from pycap.kernel.bpf import load_program, run_socket_filter
     compiled = compile_filter(expression)
-    chain = _lowered(expression, _Chain)
-    frames = _frames() + [f[:k] for f in (_frame4(2, 80), _frame6(3, 9)) for k in range(len(f) + 1)]
+    frames = [f for f in _frames() + _address_frames()[::3] + PORT_CUTS + _address_cuts()
+              if len(f) >= 14]        # BPF_PROG_TEST_RUN wants an Ethernet header
     with load_program(compiled.bytecode) as prog:
-        for data in frames:
-            if len(data) < 14:
-                continue          # BPF_PROG_TEST_RUN wants an Ethernet header
-            assert (run_socket_filter(prog, data) != 0) == interp.matches(chain, data), \
-                (expression, data.hex())
+        for data, want in zip(frames, _tcpdump_accepts(expression, frames, tmp_path)):
+            assert (run_socket_filter(prog, data) != 0) == want, (expression, data.hex())

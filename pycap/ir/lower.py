@@ -72,6 +72,48 @@ MAX_OFFSET = 0x40000   # no frame is longer: a larger computed offset is out of 
 Ranges = tuple[tuple[int, int], ...]
 
 
+# the IPv4 address fields of a host: ethertype, source and destination offsets
+HOST_FIELDS = {"ip": (ETHERTYPE_IP, 12, 16), "arp": (ETHERTYPE_ARP, 14, 24),
+               "rarp": (ETHERTYPE_REVARP, 14, 24)}
+
+
+def range_test(field: Value, bounds: tuple[int, int]) -> Pred:
+    """``field`` in [lo, hi]: one comparison, or two for a range."""
+    lo, hi = bounds
+    if lo == hi:
+        return cmp("eq", field, Imm(lo))
+    return all_of(cmp("ge", field, Imm(lo)), negate(cmp("gt", field, Imm(hi))))
+
+
+def pulled_up(tests: list[tuple[object, tuple[int, int]]]) -> list[tuple[object, tuple[int, int]]]:
+    """The tests of an ``or`` of ports or addresses, (field, (lo, hi)) in the
+    chain's order, in the order libpcap's optimizer leaves them.  Its
+    ``or_pullup`` moves a comparison whose success ends the ``or`` up over
+    the ones before it, to just after a test of the value the accumulator
+    already holds: ``port 1 or port 2`` runs source 1, source 2, then
+    destination 1, destination 2.  It takes the loads as free of effects, so
+    a packet too short for its destination port matches on its source port
+    whichever port of the list it is (tcpdump accepts it).  A range is two
+    comparisons, the first not ending the ``or``: nothing moves over it, and
+    after it the accumulator holds its field.  Repeated tests go."""
+    out: list[tuple[object, tuple[int, int]]] = []
+    held = None                      # the field in the accumulator
+    i = 0
+    while i < len(tests):
+        j = i
+        while j < len(tests) and tests[j][1][0] == tests[j][1][1]:
+            j += 1
+        if j == i:                   # a range
+            out.append(tests[i])
+            held, i = tests[i][0], i + 1
+            continue
+        run = tests[i:j]
+        order = list(dict.fromkeys([f for f, _ in run if f == held] + [f for f, _ in run]))
+        out += [t for f in order for t in run if t[0] == f]
+        held, i = order[-1], j
+    return list(dict.fromkeys(out))
+
+
 def _ordered(ranges: Ranges) -> Ranges:
     """Each range low to high (``portrange 90-80`` is 80-90, as in libpcap)."""
     return tuple((min(lo, hi), max(lo, hi)) for lo, hi in ranges)
@@ -100,56 +142,76 @@ class Lowerer(PrimitiveLowering):
         self.netmask = netmask
         self.wire_len = wire_len
         self._shared: dict = {}          # (helper, id(link)) -> (link, the tree it built)
-        self._port_links: dict[tuple, Link] = {}      # port-list key -> its link header
-        self._port_lists: dict[int, tuple] = {}       # id(primitive) -> its port-list key
+        self._list_links: dict[tuple, Link] = {}      # list key -> its link header
+        self._lists: dict[int, tuple] = {}            # id(primitive) -> its list key
 
-    # ---- port lists ---------------------------------------------------------------
+    # ---- port and address lists --------------------------------------------------
     # ``port 1 or port 2 or ... port 40`` is, packet for packet, ``ip and (tcp or
     # udp or sctp) and first fragment and a port in {1..40}``, or the same over
     # IPv6: lowered that way it is one primitive's tests and 80 comparisons,
     # not 40 copies of the headers' tests for the optimizer to merge again.
-    # Neighbouring numeric ``port``/``portrange`` primitives of an ``or`` with
-    # the same qualifiers under the same link header are gathered; the parser
-    # reports the first of them as usual and only the number of the others is
-    # left to check (the qualifiers and the link header raised nothing already).
+    # ``host A or host B or ...`` likewise is ``ip and an address in {A, B, ...}``
+    # or the same for ARP and RARP, and so are IPv4 nets of one mask.
+    # Neighbouring primitives of an ``or`` with the same key (the kind, the
+    # qualifiers, the link header, and for addresses the mask) are gathered;
+    # the parser reports the first of them as usual and only the operand of
+    # the others is left to check (the qualifiers and the link header raised
+    # nothing already).  The graph (pycap.ir.cfg) makes the comparisons with
+    # constants searches.
 
     def on_primitive(self, node: ast.Expr) -> None:
-        key = self._port_key(node)
+        key = self._list_key(node)
         if key is None:
             return super().on_primitive(node)
-        assert isinstance(node, ast.Primitive) and isinstance(node.operand, ast.Number)
-        if key in self._port_links:
-            if node.operand.value > 65535:
-                raise FilterError(f"illegal port number {node.operand.value} > 65535",
-                                  node.operand.span)
-        else:
+        assert isinstance(node, ast.Primitive)
+        if key not in self._list_links:
             super().on_primitive(node)
-            self._port_links[key] = self.link
-        self._port_lists[id(node)] = key
+            self._list_links[key] = self.link
+        elif isinstance(node.operand, ast.Number) and node.operand.value > 65535:
+            raise FilterError(f"illegal port number {node.operand.value} > 65535",
+                              node.operand.span)
+        self._lists[id(node)] = key
 
-    def _port_key(self, node: ast.Expr) -> tuple | None:
-        if not (isinstance(node, ast.Primitive) and isinstance(node.operand, ast.Number)):
+    def _list_key(self, node: ast.Expr) -> tuple | None:
+        """The key of a primitive that can join a list; a host's operand is
+        read here, so a bad one raises its error as the primitive would."""
+        if not isinstance(node, ast.Primitive):
             return None
-        q = node.qual
-        if q.addr not in ("port", "portrange") or q.dir not in (None, "src", "dst", "src or dst"):
+        q, op = node.qual, node.operand
+        if q.dir not in (None, "src", "dst", "src or dst"):
             return None          # ``src and dst port`` does not distribute over ``or``
-        return (id(self.link), q.proto, q.dir, q.addr)
+        if isinstance(op, ast.Number):
+            if q.addr not in ("port", "portrange"):
+                return None
+            return ("port", id(self.link), q.proto, q.dir, q.addr)
+        if isinstance(op, (ast.IPv4, ast.IPv4Prefix, ast.IPv4Mask)) and \
+                q.addr in (None, "host", "net") and q.proto in (None, "ip", "arp", "rarp"):
+            return ("host", id(self.link), q.proto, q.dir, self._ipv4_operand(node)[1])
+        return None
+
+    def _ipv4_operand(self, node: ast.Primitive) -> tuple[int, int]:
+        """(address, mask) of an IPv4 host or net, as ncode and mcode read it."""
+        op = node.operand
+        if isinstance(op, ast.IPv4):
+            v, bits = self.atoin(op.text, op.span)
+            return (v << (32 - bits)) & 0xFFFFFFFF, (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+        return ipv4_network(op, node.qual)        # type: ignore[arg-type]
 
     def lower(self, node: ast.Expr) -> Pred:
-        if not self._port_lists:
+        if not self._lists:
             return super().lower(node)
         if isinstance(node, ast.Or):
             return self._lower_or(node)
-        key = self._port_lists.get(id(node))
+        key = self._lists.get(id(node))
         if key is not None and id(node) not in self._cache:
-            return self._lower_ports(key, [node])
+            return self._lower_list(key, [node])
         return super().lower(node)
 
     def _lower_or(self, node: ast.Or) -> Pred:
-        """An ``or`` chain, each run of neighbouring port primitives with the
-        same qualifiers as one port list.  Only neighbours: ``port 1 or tcp[100]
-        = 5 or port 2`` must reject a packet too short for ``tcp[100]`` before
-        its port 2 could accept it."""
+        """An ``or`` chain, each run of neighbouring primitives with the same
+        key as one list.  Only neighbours: ``port 1 or tcp[100] = 5 or port 2``
+        must reject a packet too short for ``tcp[100]`` before its port 2
+        could accept it."""
         operands: list[ast.Expr] = []
         todo: list[ast.Expr] = [node]
         while todo:
@@ -162,9 +224,9 @@ class Lowerer(PrimitiveLowering):
         run: list[ast.Primitive] = []
         key = None
         for item in (*operands, None):
-            found = self._port_lists.get(id(item)) if item is not None else None
+            found = self._lists.get(id(item)) if item is not None else None
             if run and found != key:
-                parts.append(self._lower_ports(key, run))     # type: ignore[arg-type]
+                parts.append(self._lower_list(key, run))      # type: ignore[arg-type]
                 run = []
             if found is not None:
                 key = found
@@ -173,13 +235,16 @@ class Lowerer(PrimitiveLowering):
                 parts.append(self.lower(item))
         return any_of(*parts)
 
-    def _lower_ports(self, key: tuple, nodes: list[ast.Primitive]) -> Pred:
+    def _lower_list(self, key: tuple, nodes: list[ast.Primitive]) -> Pred:
         if len(nodes) == 1 and id(nodes[0]) in self._cache:
             return self._cache[id(nodes[0])]
         first, current = nodes[0], self.link
-        self.link = self._port_links[key]       # the link header they were parsed under
+        self.link = self._list_links[key]       # the link header they were parsed under
         try:
             q, span = first.qual, first.operand.span       # type: ignore[attr-defined]
+            if key[0] == "host":
+                addrs = tuple(dict.fromkeys(self._ipv4_operand(n)[0] for n in nodes))
+                return self.hosts(addrs, key[4], q.proto, q.dir, span)
             ranges = tuple(dict.fromkeys((n.operand.value, n.operand.value) for n in nodes))  # type: ignore[attr-defined]
             return self.ports(ranges, self.port_proto(q.proto, q.addr, span), q.dir,
                               q.addr, span)  # type: ignore[arg-type]
@@ -373,12 +438,8 @@ class Lowerer(PrimitiveLowering):
                           self.gen_host(addr, mask, "rarp", direction, kind, span))
         if proto == "link":
             raise FilterError(f"link-layer modifier applied to {kind}", span)
-        if proto == "ip":
-            return self.hostop(addr, mask, direction, ETHERTYPE_IP, 12, 16, span)
-        if proto == "arp":
-            return self.hostop(addr, mask, direction, ETHERTYPE_ARP, 14, 24, span)
-        if proto == "rarp":
-            return self.hostop(addr, mask, direction, ETHERTYPE_REVARP, 14, 24, span)
+        if proto in HOST_FIELDS:
+            return self.hostop(addr, mask, direction, *HOST_FIELDS[proto], span)
         if proto == "ip6":
             raise FilterError("'ip6' modifier applied to ip host", span)   # sic, also for nets
         if proto == "decnet":
@@ -386,6 +447,20 @@ class Lowerer(PrimitiveLowering):
         if proto in ("atalk", "aarp", "sca", "lat", "moprc", "mopdl", "ipx", "iso"):
             return self._non_ip_host(proto, kind, span)
         raise FilterError(f"'{proto}' modifier applied to {kind}", span)
+
+    def hosts(self, addrs: tuple[int, ...], mask: int, proto: str | None,
+              direction: str | None, span: Span) -> Pred:
+        """IPv4, ARP or RARP packets (all three without ``proto``) with an
+        address in ``addrs`` under ``mask``: ``host A or host B or ...``, the
+        tests in the order libpcap's optimizer leaves the chain in
+        (``pulled_up``: all sources, then all destinations)."""
+        def one(name: str) -> Pred:
+            ll_proto, *offsets = HOST_FIELDS[name]
+            fields = [off for off, d in zip(offsets, ("dst", "src")) if direction != d]
+            tests = pulled_up([(off, (a, a)) for a in addrs for off in fields])
+            return all_of(self.link.proto_is(ll_proto),
+                          any_of(*(eq(self.pl(off), 4, a, mask) for off, (a, _) in tests)))
+        return any_of(*(one(name) for name in ((proto,) if proto else HOST_FIELDS)))
 
     @staticmethod
     def _non_ip_host(proto: str, kind: str, span: Span) -> Pred:
@@ -471,31 +546,23 @@ class Lowerer(PrimitiveLowering):
             return FilterError(f"{text} {verb} not {plural} for {what}", span)
         return bad
 
-    @staticmethod
-    def _port_tests(field: Value, ranges: Ranges) -> list[Pred]:
-        return [cmp("eq", field, Imm(lo)) if lo == hi else
-                all_of(cmp("ge", field, Imm(lo)), negate(cmp("gt", field, Imm(hi))))
-                for lo, hi in ranges]
-
     def _port_dirs(self, field_at: Callable[[int], Value], ranges: Ranges,
                    direction: str | None, word: str, span: Span) -> Pred:
-        """The port test for ``direction``: a port in one of ``ranges``.  With
-        both ports and several ranges, the first range on both ports, then the
-        others, so the loads come in the order a chain of separate ``port``
-        primitives makes them (a packet too short for its destination port is
-        rejected exactly when that chain would reject it: when it is not the
-        first port).  The ranges are distinct and the tests on one port are
-        plain (no constant, nothing nested or negated at the top): they are
-        an ``any`` as they are, without any_of's simplifications to try."""
+        """The port test for ``direction``: a port in one of ``ranges``, the
+        tests in the order libpcap's optimizer leaves a chain of ``port``
+        primitives in (``pulled_up``): it decides what tcpdump decides for a
+        packet too short for its destination port."""
         ranges = _ordered(ranges)
         if direction == "src and dst":
-            return all_of(*(any_of(*self._port_tests(load(field_at(k), 2), ranges)) for k in (0, 2)))
+            return all_of(*(any_of(*(range_test(load(field_at(k), 2), r) for r in ranges))
+                            for k in (0, 2)))
         if direction not in (None, "src", "dst", "src or dst"):
             raise self._port_dir_error(word, span)(direction)   # type: ignore[arg-type]
-        src = self._port_tests(load(field_at(0), 2), ranges) if direction != "dst" else []
-        dst = self._port_tests(load(field_at(2), 2), ranges) if direction != "src" else []
-        tests = src[:1] + dst[:1] + src[1:] + dst[1:]
-        return tests[0] if len(tests) == 1 else Any(tuple(tests))
+        fields = [load(field_at(k), 2) for k, d in ((0, "dst"), (2, "src")) if direction != d]
+        tests = [range_test(f, r) for f, r in pulled_up([(f, r) for r in ranges for f in fields])]
+        # distinct and plain (no constant, nothing nested or negated at the top):
+        # an ``any`` as they are, without any_of's simplifications to try
+        return tests[0] if len(tests) == 1 else Any(tuple(tests))    # type: ignore[arg-type]
 
     def gen_port(self, ranges: Ranges, ip_proto: int, direction: str | None, word: str,
                  span: Span) -> Pred:
