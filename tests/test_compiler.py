@@ -67,6 +67,18 @@ def test_semantic_errors(expr, message):
     assert info.value.caret_lines()[0] == expr
 
 
+@pytest.mark.parametrize("expression, ipv4_only", [
+    ("mpls and net 192.168.1", "mpls and ip net 192.168.1"),
+    ("mpls and mpls and src host 10.0.0.1", "mpls and mpls and ip src host 10.0.0.1"),
+    ("mpls 5 and (host 10.0.0.1 or host 10.0.0.2 or host 10.0.0.3)",
+     "mpls 5 and (ip host 10.0.0.1 or ip host 10.0.0.2 or ip host 10.0.0.3)")])
+def test_a_host_inside_mpls_is_an_ipv4_host(expression, ipv4_only):
+    """gen_host leaves ARP and RARP out under a label stack (libpcap's
+    gen_mpls_linktype knows IPv4 and IPv6 only): tcpdump compiles these."""
+    assert compile_filter(expression).insns == compile_filter(ipv4_only).insns
+    assert compile_filter("net 192.168.1").insns != compile_filter("ip net 192.168.1").insns
+
+
 def test_geneve_looks_inside():
     f = compile_filter("geneve and tcp", offline=True)
     assert "geneve0.linkpl" in repr(f.predicate)

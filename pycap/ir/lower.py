@@ -433,9 +433,8 @@ class Lowerer(PrimitiveLowering):
                  kind: str, span: Span) -> Pred:
         """gen_host: IPv4 host/net for ip, arp, rarp (or all three by default)."""
         if proto is None:
-            return any_of(self.gen_host(addr, mask, "ip", direction, kind, span),
-                          self.gen_host(addr, mask, "arp", direction, kind, span),
-                          self.gen_host(addr, mask, "rarp", direction, kind, span))
+            return any_of(*(self.gen_host(addr, mask, name, direction, kind, span)
+                            for name in self._host_protos()))
         if proto == "link":
             raise FilterError(f"link-layer modifier applied to {kind}", span)
         if proto in HOST_FIELDS:
@@ -460,7 +459,12 @@ class Lowerer(PrimitiveLowering):
             tests = pulled_up([(off, (a, a)) for a in addrs for off in fields])
             return all_of(self.link.proto_is(ll_proto),
                           any_of(*(eq(self.pl(off), 4, a, mask) for off, (a, _) in tests)))
-        return any_of(*(one(name) for name in ((proto,) if proto else HOST_FIELDS)))
+        return any_of(*(one(name) for name in ((proto,) if proto else self._host_protos())))
+
+    def _host_protos(self) -> tuple[str, ...]:
+        """What a host or net without a protocol is: IPv4, ARP or RARP, but
+        only IPv4 inside MPLS (gen_host checks the label stack depth)."""
+        return ("ip",) if self.link.label_depth else ("ip", "arp", "rarp")
 
     @staticmethod
     def _non_ip_host(proto: str, kind: str, span: Span) -> Pred:
