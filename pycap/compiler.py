@@ -24,7 +24,7 @@ MAX_SNAPLEN = 262144
 REJECTS_ALL = "expression rejects all packets"
 
 
-@frozen(slots=False)        # slots=False: predicate is a cached_property
+@frozen(slots=False)        # slots=False: predicate and graph are cached_properties
 class CompiledFilter:
     expression: str
     linktype: int
@@ -39,6 +39,12 @@ class CompiledFilter:
         """The lowered predicate simplified (for the interpreter, the C backend
         and ``--explain``); the eBPF comes from the decision graph instead."""
         return optimize(self.lowered)
+
+    @cached_property
+    def graph(self) -> cfg.Graph:
+        """The decision graph the eBPF was generated from (built again: the
+        offline interpreter walks it, see pycap.ir.interp.runs)."""
+        return cfg.graph(self.lowered)
 
     @property
     def bytecode(self) -> bytes:

@@ -337,7 +337,7 @@ def _compile_live(job: Job, interface: str, linktype: int
     if not job.expression.strip() and job.backend != "bcc":
         return None, _snap_only(job.snaplen or MAX_SNAPLEN), None
     from pycap.compiler import compile_filter
-    from pycap.ir.interp import matches
+    from pycap.ir.interp import runs
     if interface != "any":
         compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask)
         return compiled, compiled.bytecode, None
@@ -350,8 +350,8 @@ def _compile_live(job: Job, interface: str, linktype: int
     compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask)
     if not job.expression.strip():
         return compiled, compiled.bytecode, None   # "return snaplen" reads no packet bytes
-    predicate = compiled.predicate
-    return compiled, _snap_only(MAX_SNAPLEN), lambda data, wire: matches(predicate, data, wire)
+    graph = compiled.graph
+    return compiled, _snap_only(MAX_SNAPLEN), lambda data, wire: runs(graph, data, wire)
 
 
 def _snap_only(snaplen: int) -> bytes:
@@ -682,7 +682,8 @@ class _LiveRun:
 
 class OfflineFilter:
     """Verdicts for savefile records: the very program that would go live, run
-    by the kernel (BPF_PROG_TEST_RUN) when we may, else the IR interpreter."""
+    by the kernel (BPF_PROG_TEST_RUN) when we may, else its decision graph
+    walked in Python (pycap.ir.interp.runs)."""
 
     def __init__(self, compiled: CompiledFilter, use_kernel: bool = True, backend: str = "pycap"):
         self.compiled = compiled
@@ -702,8 +703,8 @@ class OfflineFilter:
             from pycap.kernel.bpf import TEST_RUN_MAX_FRAME, run_socket_filter
             if len(data) <= TEST_RUN_MAX_FRAME:
                 return run_socket_filter(self.program, data, wire_len) != 0
-        from pycap.ir.interp import matches
-        return matches(self.compiled.predicate, data, wire_len)
+        from pycap.ir.interp import runs
+        return runs(self.compiled.graph, data, wire_len)
 
     def close(self) -> None:
         if self.program is not None:

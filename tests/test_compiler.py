@@ -212,3 +212,20 @@ def test_no_program_reloads_a_context_r1_still_holds():
         assert _redundant_ctx_moves(insns) == [], (expr, compiled.disassemble())
         checked += 1
     assert checked > 1500
+
+
+def test_the_offline_interpreter_walks_the_program_s_graph():
+    """Where a test's two edges meet, the program skips it and its load (as
+    libpcap's optimizer does): a VLAN frame too short for ``tcp[0xab]`` still
+    matches ``not (arp net ...)``, as in tcpdump 4.99.  ``-r`` without BPF
+    walks the same graph, so it decides the frame alike."""
+    from pycap.ir.interp import runs
+    from pycap.pipeline import OfflineFilter
+    frame = bytes.fromhex("001122334466001122334455810060000800450000281234000040"
+                          "06549a0a0000010a0000029c5e0050000003e8000000005002ffff"
+                          "000000000000")
+    compiled = compile_filter("(vlan and tcp[0xab] == 0xcd) or not (arp net 192.168.0.0 "
+                              "mask 255.255)", offline=True)
+    assert runs(compiled.graph, frame)
+    assert OfflineFilter(compiled, use_kernel=False)(frame, len(frame))
+    assert not runs(compile_filter("vlan and tcp[0xab] == 0xcd", offline=True).graph, frame)

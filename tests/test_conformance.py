@@ -1,7 +1,8 @@
 """The conformance corpus: every expression, every capture, every packet,
 compared with tcpdump's recorded verdict.
 
-Three executors of the same compiled filter are checked: the IR interpreter,
+Three executors of the same compiled filter are checked: its decision graph
+walked in Python (what `-r` runs without BPF),
 the kernel (BPF_PROG_TEST_RUN on the exact program, verifier included) and
 the ``-r ... -w`` offline pipeline.
 """

@@ -1,14 +1,22 @@
-"""Run an IR predicate over packet bytes in Python.
+"""Run an IR predicate, or the decision graph the eBPF is generated from,
+over packet bytes in Python.
 
-The offline path uses it when the kernel cannot (no privileges, or a frame
-too large for BPF_PROG_TEST_RUN), and tests use it as a second opinion on
-the generated eBPF.  Semantics are classic BPF's: 32-bit unsigned values,
-and a load outside the captured bytes rejects the packet.
+The offline path walks the graph (``runs``) when the kernel cannot run the
+program (no privileges, or a frame too large for BPF_PROG_TEST_RUN): the
+graph is what the eBPF does, tests it node for node, and drops the same
+loads where a test's two edges meet, so both decide a short packet alike.
+``matches`` runs a predicate tree; tests use it as a second opinion.
+Semantics are classic BPF's: 32-bit unsigned values, and a load outside the
+captured bytes rejects the packet.
 """
 
 from __future__ import annotations
 
 from pycap.ir import nodes as ir
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pycap.ir.cfg import Graph
 
 
 class _Reject(Exception):
@@ -120,3 +128,17 @@ def matches(p: ir.Pred, data: bytes, wire_len: int | None = None,
         return _pred(p, data, len(data) if wire_len is None else wire_len, dict(ctx or {}))
     except _Reject:
         return False
+
+
+def runs(g: Graph, data: bytes, wire_len: int | None = None) -> bool:
+    """Whether the decision graph ``g`` accepts the packet: its tests in its
+    order, a ``Def`` (one successor) always taken."""
+    n, ctx = g.root, {}
+    wire = len(data) if wire_len is None else wire_len
+    try:
+        while not n.terminal:
+            held = _pred(n.op, data, wire, ctx)       # a Def sets its variable
+            n = n.yes if held or n.no is None else n.no
+    except _Reject:
+        return False
+    return n is g.accept
