@@ -125,7 +125,7 @@ def _decides(expression: str, frames: list[bytes], wants: list[bool]) -> None:
     g = cfg.graph(listed)
     for data, want in zip(frames, wants, strict=True):
         assert interp.matches(listed, data) == want, (expression, data.hex())
-        assert _run(g, data) == want, (expression, data.hex())
+        assert interp.runs(g, data) == want, (expression, data.hex())
 
 
 def _chain_decides(expression: str, frames: list[bytes]) -> list[bool]:
@@ -198,16 +198,6 @@ def test_corpus_programs_see_the_same_verdicts():
         listed = _lowered(expression)
         for data in packets:
             assert interp.matches(listed, data) == interp.matches(chain, data), expression
-
-
-def _run(g: cfg.Graph, data: bytes) -> bool:
-    n, ctx = g.root, {}
-    try:
-        while not n.terminal:
-            n = n.yes if interp._pred(n.op, data, len(data), ctx) or n.no is None else n.no
-    except interp._Reject:
-        return False
-    return n is g.accept
 
 
 # ---------------------------------------------------------------- address lists
