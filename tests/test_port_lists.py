@@ -42,6 +42,9 @@ LISTS = [
     "not (port 1 or port 2 or port 3 or port 4) and tcp",
     "vlan and (port 1 or port 2 or port 3) or port 4 or port 5",
     "src or dst port 5 or src or dst port 6 or src or dst port 7 or src or dst port 8",
+    "src port 1 or dst port 2 or src port 3 or dst port 40",
+    "dst port 2 or src port 1 or port 3 or src port 22 or dst port 5 or dst port 7",
+    "src portrange 7 or dst port 2 or src port 40 or dst portrange 9 or src port 8",
 ]
 
 
@@ -224,6 +227,8 @@ HOST_LISTS = [
     "vlan and (host 10.0.0.1 or host 10.0.0.2 or host 10.0.0.3) or host 10.0.0.4",
     "src or dst host 10.0.0.5 or src or dst host 10.0.0.6 or src or dst host 10.0.0.7",
     "src and dst host 10.0.0.1 or src and dst host 10.0.0.2 or src and dst host 10.0.0.3",
+    "src host 10.0.0.1 or dst host 10.0.0.2 or src host 10.0.0.3 or host 10.0.0.4",
+    "dst net 10.0.0.0/24 or src host 10.0.0.2 or src net 10.0.9.0/24 or net 10.0.2.0/24",
 ]
 
 ADDRESSES = [(10, 0, 0, i) for i in (0, 1, 2, 3, 4, 5, 6, 7, 9, 40, 41, 255)] + [

@@ -70,6 +70,7 @@ RELATIONS = {">": ("gt", False), ">=": ("ge", False), "=": ("eq", False),
              "<=": ("gt", True), "<": ("ge", True), "!=": ("eq", True)}
 MAX_OFFSET = 0x40000   # no frame is longer: a larger computed offset is out of bounds
 Ranges = tuple[tuple[int, int], ...]
+Direction = str | None | tuple[str | None, ...]     # one for all, or one a range or address
 
 
 # the IPv4 address fields of a host: ethertype, source and destination offsets
@@ -153,7 +154,8 @@ class Lowerer(PrimitiveLowering):
     # ``host A or host B or ...`` likewise is ``ip and an address in {A, B, ...}``
     # or the same for ARP and RARP, and so are IPv4 nets of one mask.
     # Neighbouring primitives of an ``or`` with the same key (the kind, the
-    # qualifiers, the link header, and for addresses the mask) are gathered;
+    # protocol, the link header, and for addresses the mask; not the
+    # direction: ``src port 1 or dst port 2`` is a list too) are gathered;
     # the parser reports the first of them as usual and only the operand of
     # the others is left to check (the qualifiers and the link header raised
     # nothing already).  The graph (pycap.ir.cfg) makes the comparisons with
@@ -183,10 +185,10 @@ class Lowerer(PrimitiveLowering):
         if isinstance(op, ast.Number):
             if q.addr not in ("port", "portrange"):
                 return None
-            return ("port", id(self.link), q.proto, q.dir, q.addr)
+            return ("port", id(self.link), q.proto)     # ``portrange 7`` is ``port 7``
         if isinstance(op, (ast.IPv4, ast.IPv4Prefix, ast.IPv4Mask)) and \
                 q.addr in (None, "host", "net") and q.proto in (None, "ip", "arp", "rarp"):
-            return ("host", id(self.link), q.proto, q.dir, self._ipv4_operand(node)[1])
+            return ("host", id(self.link), q.proto, self._ipv4_operand(node)[1])
         return None
 
     def _ipv4_operand(self, node: ast.Primitive) -> tuple[int, int]:
@@ -243,11 +245,11 @@ class Lowerer(PrimitiveLowering):
         try:
             q, span = first.qual, first.operand.span       # type: ignore[attr-defined]
             if key[0] == "host":
-                addrs = tuple(dict.fromkeys(self._ipv4_operand(n)[0] for n in nodes))
-                return self.hosts(addrs, key[4], q.proto, q.dir, span)
-            ranges = tuple(dict.fromkeys((n.operand.value, n.operand.value) for n in nodes))  # type: ignore[attr-defined]
-            return self.ports(ranges, self.port_proto(q.proto, q.addr, span), q.dir,
-                              q.addr, span)  # type: ignore[arg-type]
+                addrs = tuple(dict.fromkeys((n.qual.dir, self._ipv4_operand(n)[0]) for n in nodes))
+                return self.hosts(addrs, key[3], q.proto, span)
+            ports = tuple(dict.fromkeys((n.qual.dir, n.operand.value) for n in nodes))  # type: ignore[attr-defined]
+            return self.ports(tuple((v, v) for _, v in ports), self.port_proto(q.proto, q.addr, span),
+                              tuple(d for d, _ in ports), q.addr, span)
         finally:
             self.link = current
 
@@ -447,16 +449,16 @@ class Lowerer(PrimitiveLowering):
             return self._non_ip_host(proto, kind, span)
         raise FilterError(f"'{proto}' modifier applied to {kind}", span)
 
-    def hosts(self, addrs: tuple[int, ...], mask: int, proto: str | None,
-              direction: str | None, span: Span) -> Pred:
+    def hosts(self, addrs: tuple[tuple[str | None, int], ...], mask: int, proto: str | None,
+              span: Span) -> Pred:
         """IPv4, ARP or RARP packets (all three without ``proto``) with an
-        address in ``addrs`` under ``mask``: ``host A or host B or ...``, the
-        tests in the order libpcap's optimizer leaves the chain in
-        (``pulled_up``: all sources, then all destinations)."""
+        address in ``addrs`` (direction, address) under ``mask``: ``host A or
+        src host B or ...``, the tests in the order libpcap's optimizer leaves
+        the chain in (``pulled_up``: all sources, then all destinations)."""
         def one(name: str) -> Pred:
             ll_proto, *offsets = HOST_FIELDS[name]
-            fields = [off for off, d in zip(offsets, ("dst", "src")) if direction != d]
-            tests = pulled_up([(off, (a, a)) for a in addrs for off in fields])
+            tests = pulled_up([(off, (a, a)) for d, a in addrs
+                               for off, other in zip(offsets, ("dst", "src")) if d != other])
             return all_of(self.link.proto_is(ll_proto),
                           any_of(*(eq(self.pl(off), 4, a, mask) for off, (a, _) in tests)))
         return any_of(*(one(name) for name in ((proto,) if proto else self._host_protos())))
@@ -551,24 +553,28 @@ class Lowerer(PrimitiveLowering):
         return bad
 
     def _port_dirs(self, field_at: Callable[[int], Value], ranges: Ranges,
-                   direction: str | None, word: str, span: Span) -> Pred:
-        """The port test for ``direction``: a port in one of ``ranges``, the
+                   direction: Direction, word: str, span: Span) -> Pred:
+        """A port in one of ``ranges``, on the ports ``direction`` names (one
+        direction for all, or one a range: ``src port 1 or dst port 2``), the
         tests in the order libpcap's optimizer leaves a chain of ``port``
         primitives in (``pulled_up``): it decides what tcpdump decides for a
         packet too short for its destination port."""
         ranges = _ordered(ranges)
+        src, dst = load(field_at(0), 2), load(field_at(2), 2)
         if direction == "src and dst":
-            return all_of(*(any_of(*(range_test(load(field_at(k), 2), r) for r in ranges))
-                            for k in (0, 2)))
-        if direction not in (None, "src", "dst", "src or dst"):
-            raise self._port_dir_error(word, span)(direction)   # type: ignore[arg-type]
-        fields = [load(field_at(k), 2) for k, d in ((0, "dst"), (2, "src")) if direction != d]
-        tests = [range_test(f, r) for f, r in pulled_up([(f, r) for r in ranges for f in fields])]
+            return all_of(*(any_of(*(range_test(f, r) for r in ranges)) for f in (src, dst)))
+        directions = direction if isinstance(direction, tuple) else (direction,) * len(ranges)
+        for d in directions:
+            if d not in (None, "src", "dst", "src or dst"):
+                raise self._port_dir_error(word, span)(d)   # type: ignore[arg-type]
+        chain = [(f, r) for r, d in zip(ranges, directions)
+                 for f, other in ((src, "dst"), (dst, "src")) if d != other]
+        tests = [range_test(f, r) for f, r in pulled_up(chain)]
         # distinct and plain (no constant, nothing nested or negated at the top):
         # an ``any`` as they are, without any_of's simplifications to try
         return tests[0] if len(tests) == 1 else Any(tuple(tests))    # type: ignore[arg-type]
 
-    def gen_port(self, ranges: Ranges, ip_proto: int, direction: str | None, word: str,
+    def gen_port(self, ranges: Ranges, ip_proto: int, direction: Direction, word: str,
                  span: Span) -> Pred:
         """gen_port/gen_portrange over IPv4 (first fragments only), for one or
         more (lo, hi) ranges: ``port 1 or port 2`` tests the headers once."""
@@ -578,7 +584,7 @@ class Lowerer(PrimitiveLowering):
             return all_of(eq(self.pl(9), 1, proto_number), self.ip_first_fragment(), match)
         return all_of(self.is_ip(), self._each_port_proto(ip_proto, portop))
 
-    def gen_port6(self, ranges: Ranges, ip_proto: int, direction: str | None, word: str,
+    def gen_port6(self, ranges: Ranges, ip_proto: int, direction: Direction, word: str,
                   span: Span) -> Pred:
         match = self._port_dirs(lambda off: self.pl(40 + off), ranges, direction, word, span)  # type: ignore[arg-type,return-value]
 
@@ -586,7 +592,7 @@ class Lowerer(PrimitiveLowering):
             return all_of(eq(self.pl(6), 1, proto_number), match)
         return all_of(self.is_ip6(), self._each_port_proto(ip_proto, portop))
 
-    def ports(self, ranges: Ranges, ip_proto: int, direction: str | None, word: str,
+    def ports(self, ranges: Ranges, ip_proto: int, direction: Direction, word: str,
               span: Span) -> Pred:
         """IPv4 or IPv6 packets with one of the ports in ``ranges``."""
         return any_of(self.gen_port(ranges, ip_proto, direction, word, span),
