@@ -4,8 +4,9 @@ primitives.
 
 ``python -m tests.compound [--seed S] [--count N] [--packets P]`` joins
 random corpus expressions with ``and``/``or``/``not`` (up to eight), runs
-each with ``tcpdump -r SAMPLE -w OUT`` over a sample of the Ethernet corpus
-captures (whole records only, each record's timestamp its index), and
+each with ``tcpdump -r SAMPLE -w OUT`` over a sample of the corpus captures
+of one link type (``--linktype``, Ethernet by default; whole records only,
+each record's timestamp its index), and
 compares tcpdump's choice with pycap's offline program run by the kernel and
 with its decision graph walked in Python (needs root for BPF, and tcpdump).
 An error on one side only is reported too.
@@ -45,22 +46,22 @@ from pycap.compiler import compile_filter
 from pycap.errors import FilterError
 from pycap.ir.interp import matches, runs
 from tests import corpus
+from tests.conformance import is_ipv6
 
-PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
 Packet = tuple[bytes, int]
 
 
-def sample(count: int, rnd: random.Random) -> list[Packet]:
-    """Whole records (not cut by a snap length) of the Ethernet captures."""
-    packets = [(data, wire) for name in corpus.captures_of(1) for data, wire in corpus.records(name)
-               if 14 <= len(data) == wire <= 1500]
+def sample(linktype: int, count: int, rnd: random.Random) -> list[Packet]:
+    """Whole records (not cut by a snap length) of the captures of ``linktype``."""
+    packets = [(data, wire) for name in corpus.captures_of(linktype)
+               for data, wire in corpus.records(name) if 14 <= len(data) == wire <= 1500]
     rnd.shuffle(packets)
     return packets[:count]
 
 
-def write(path: str, packets: list[Packet], indices: list[int]) -> None:
+def write(path: str, linktype: int, packets: list[Packet], indices: list[int]) -> None:
     with open(path, "wb") as f:
-        f.write(PCAP_HEADER)
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
         for i in indices:
             data, wire = packets[i]
             f.write(struct.pack("<IIII", i, 0, len(data), wire) + data)
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=300, help="expressions to try")
     ap.add_argument("--packets", type=int, default=3000, help="records in the sample")
+    ap.add_argument("--linktype", type=int, default=1, choices=sorted(corpus.LINKTYPES))
     args = ap.parse_args(argv)
     if shutil.which("tcpdump") is None:
         print("tcpdump is not installed", file=sys.stderr)
@@ -100,19 +102,20 @@ def main(argv: list[str] | None = None) -> int:
     from pycap.kernel.bpf import load_program, run_socket_filter
 
     rnd = random.Random(args.seed)
-    packets = sample(args.packets, rnd)
+    lt = args.linktype
+    packets = sample(lt, args.packets, rnd)
     # ``byte`` is a known libpcap 1.10 bug (README); tcpdump rejects the rest
-    expressions = [e for e in corpus.expressions() if (1, e) not in corpus.errors()
+    expressions = [e for e in corpus.expressions() if (lt, e) not in corpus.errors()
                    and "byte" not in e]
     kinds: Counter = Counter()
     with tempfile.TemporaryDirectory() as tmp:
         source, out, one = (os.path.join(tmp, n) for n in ("sample.pcap", "out.pcap", "one.pcap"))
-        write(source, packets, list(range(len(packets))))
+        write(source, lt, packets, list(range(len(packets))))
         for _ in range(args.count):
             expression = compound(expressions, rnd)
             want = tcpdump_choice(source, out, expression)
             try:
-                compiled = compile_filter(expression, 1, offline=True)
+                compiled = compile_filter(expression, lt, offline=True)
             except FilterError as err:
                 kinds["error both" if isinstance(want, str) else "error pycap only"] += 1
                 if not isinstance(want, str):
@@ -128,13 +131,13 @@ def main(argv: list[str] | None = None) -> int:
             differ = sorted((kernel ^ want) | (walked ^ want))
             alone = {}
             for i in differ:
-                write(one, packets, [i])
+                write(one, lt, packets, [i])
                 alone[i] = bool(tcpdump_choice(one, out, expression))
             differ = [i for i in differ if alone[i] != (i in kernel) or alone[i] != (i in walked)]
             if not differ and not kernel ^ walked:
                 kinds["same" if not alone else "libpcap's state only"] += 1
                 continue
-            if all(packets[i][0][12:14] == b"\x86\xdd" for i in differ):
+            if all(is_ipv6(lt, packets[i][0]) for i in differ):
                 kinds["ipv6"] += 1
             elif all(matches(compiled.lowered, *packets[i]) == alone[i] for i in differ):
                 kinds["loads"] += 1

@@ -67,6 +67,20 @@ def test_semantic_errors(expr, message):
     assert info.value.caret_lines()[0] == expr
 
 
+@pytest.mark.parametrize("linktype, expression, message", [
+    (276, "pppoes and ifindex 1", "ifindex not supported on PPP when reading savefiles"),
+    (276, "geneve and ifindex 1", "ifindex not supported on Ethernet when reading savefiles"),
+    (1, "pppoes or ifindex 1", "ifindex not supported on PPP when reading savefiles"),
+    (1, "vlan and ifindex 1", "ifindex not supported on Ethernet when reading savefiles")])
+def test_ifindex_looks_at_the_link_type_encapsulations_left(linktype, expression, message):
+    """tcpdump 4.99's words: gen_ifindex tests the link type ``pppoes`` and
+    ``geneve`` push, so LINUX_SLL2's ifindex field is gone after them."""
+    with pytest.raises(FilterError) as info:
+        compile_filter(expression, linktype, offline=True)
+    assert info.value.message == message
+    assert compile_filter("udp and ifindex 1", 276, offline=True).insns
+
+
 @pytest.mark.parametrize("expression, ipv4_only", [
     ("mpls and net 192.168.1", "mpls and ip net 192.168.1"),
     ("mpls and mpls and src host 10.0.0.1", "mpls and mpls and ip src host 10.0.0.1"),

@@ -1076,11 +1076,13 @@ class Lowerer(PrimitiveLowering):
         return test if outbound else negate(test)
 
     def ifindex(self, index: int, span: Span) -> Pred:
+        """gen_ifindex: the link type it looks at is the one ``pppoes`` (PPP)
+        or ``geneve`` (Ethernet) left, not the capture's."""
         if self.live and (self.base.cooked_live or self.base.is_ethernet):
             return cmp("eq", Ctx("ifindex"), Imm(index))
-        if self.base.linktype is LinkType.LINUX_SLL2:
+        if self.link.linktype is LinkType.LINUX_SLL2:
             return eq(4, 4, index)
-        desc = "Ethernet" if self.base.is_ethernet else self.base.description
+        desc = "Ethernet" if self.link.is_ethernet else self.link.description
         raise FilterError(f"ifindex not supported on {desc} when reading savefiles", span)
 
 
