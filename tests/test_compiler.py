@@ -71,14 +71,20 @@ def test_semantic_errors(expr, message):
     (276, "pppoes and ifindex 1", "ifindex not supported on PPP when reading savefiles"),
     (276, "geneve and ifindex 1", "ifindex not supported on Ethernet when reading savefiles"),
     (1, "pppoes or ifindex 1", "ifindex not supported on PPP when reading savefiles"),
-    (1, "vlan and ifindex 1", "ifindex not supported on Ethernet when reading savefiles")])
-def test_ifindex_looks_at_the_link_type_encapsulations_left(linktype, expression, message):
-    """tcpdump 4.99's words: gen_ifindex tests the link type ``pppoes`` and
-    ``geneve`` push, so LINUX_SLL2's ifindex field is gone after them."""
+    (1, "vlan and ifindex 1", "ifindex not supported on Ethernet when reading savefiles"),
+    (113, "pppoes and inbound", "inbound/outbound not supported on PPP when reading savefiles"),
+    (276, "geneve and outbound",
+     "inbound/outbound not supported on Ethernet when reading savefiles"),
+    (1, "pppoes 5 and inbound", "inbound/outbound not supported on PPP when reading savefiles")])
+def test_ifindex_and_direction_look_at_the_link_type_encapsulations_left(linktype, expression,
+                                                                         message):
+    """tcpdump 4.99's words: gen_ifindex and gen_inbound test the link type
+    ``pppoes`` and ``geneve`` push, so a cooked header's fields are gone
+    after them."""
     with pytest.raises(FilterError) as info:
         compile_filter(expression, linktype, offline=True)
     assert info.value.message == message
-    assert compile_filter("udp and ifindex 1", 276, offline=True).insns
+    assert compile_filter("udp and ifindex 1 and inbound", 276, offline=True).insns
 
 
 @pytest.mark.parametrize("expression, ipv4_only", [

@@ -1059,31 +1059,31 @@ class Lowerer(PrimitiveLowering):
         combined = alu("or" if op == "|" else "and", field, Imm(value))
         return negate(cmp("eq", combined, Imm(0)))
 
+    # gen_inbound and gen_ifindex look at the link type as ``pppoes`` (PPP) and
+    # ``geneve`` (Ethernet) left it, not at the capture's: after them a
+    # cooked header's direction and interface fields are out of reach.
+
     def direction(self, outbound: bool, span: Span) -> Pred:
-        lt = self.base.linktype.name  # type: ignore[union-attr]
         if self.live and (self.base.cooked_live or self.base.is_ethernet):
             test = cmp("eq", Ctx("pkt_type"), Imm(PACKET_OUTGOING))
-        elif lt == "LINUX_SLL":
+        elif self.link.linktype is LinkType.LINUX_SLL:
             test = eq(0, 2, 4)
-        elif lt == "LINUX_SLL2":
+        elif self.link.linktype is LinkType.LINUX_SLL2:
             test = eq(10, 1, 4)
-        elif lt == "EN10MB":
-            raise FilterError("inbound/outbound not supported on Ethernet when reading savefiles",
-                              span)
         else:
-            raise FilterError(f"inbound/outbound not supported on {self.base.description} "
-                              f"when reading savefiles", span)
+            raise self._not_in_savefiles("inbound/outbound", span)
         return test if outbound else negate(test)
 
     def ifindex(self, index: int, span: Span) -> Pred:
-        """gen_ifindex: the link type it looks at is the one ``pppoes`` (PPP)
-        or ``geneve`` (Ethernet) left, not the capture's."""
         if self.live and (self.base.cooked_live or self.base.is_ethernet):
             return cmp("eq", Ctx("ifindex"), Imm(index))
         if self.link.linktype is LinkType.LINUX_SLL2:
             return eq(4, 4, index)
+        raise self._not_in_savefiles("ifindex", span)
+
+    def _not_in_savefiles(self, what: str, span: Span) -> FilterError:
         desc = "Ethernet" if self.link.is_ethernet else self.link.description
-        raise FilterError(f"ifindex not supported on {desc} when reading savefiles", span)
+        return FilterError(f"{what} not supported on {desc} when reading savefiles", span)
 
 
 ATM_KINDS = frozenset({"lane", "metac", "bcc", "oamf4ec", "oamf4sc", "sc", "ilmic", "oam",
