@@ -33,6 +33,7 @@ class CompiledFilter:
     lowered: ir.Pred            # the predicate as lowered, before the tree optimizer
     insns: tuple[Insn, ...]
     accepts_all: bool           # the program returns the snap length without a test
+    optimized: bool = True      # False as in libpcap for protochain and geneve
 
     @cached_property
     def predicate(self) -> ir.Pred:
@@ -44,7 +45,7 @@ class CompiledFilter:
     def graph(self) -> cfg.Graph:
         """The decision graph the eBPF was generated from (built again: the
         offline interpreter walks it, see pycap.ir.interp.runs)."""
-        return cfg.graph(self.lowered)
+        return cfg.graph(self.lowered, self.optimized)
 
     @property
     def bytecode(self) -> bytes:
@@ -78,12 +79,13 @@ def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: in
         lowered = lowerer.lower(tree)
     except FilterError as err:
         raise err.with_source(expression) from None
-    graph = cfg.graph(lowered)
-    if graph.root is graph.reject and optimize(lowered) == ir.FALSE:
+    optimized = not lowerer.unoptimized
+    graph = cfg.graph(lowered, optimized)
+    if optimized and graph.root is graph.reject and optimize(lowered) == ir.FALSE:
         # the graph proves more than libpcap's optimizer does (``ip[0] & 0 != 0``
         # compiles in tcpdump): only what the tree optimizer proves is an error
         raise FilterError(REJECTS_ALL).with_source(expression)
     snaplen = snaplen or MAX_SNAPLEN
     insns = generate(graph, snaplen, "cb0" if offline else "len")
     return CompiledFilter(expression, int(linktype), snaplen, tree, lowered, tuple(insns),
-                          graph.root is graph.accept)
+                          graph.root is graph.accept, optimized)

@@ -249,3 +249,29 @@ def test_the_offline_interpreter_walks_the_program_s_graph():
     assert runs(compiled.graph, frame)
     assert OfflineFilter(compiled, use_kernel=False)(frame, len(frame))
     assert not runs(compile_filter("vlan and tcp[0xab] == 0xcd", offline=True).graph, frame)
+
+
+@pytest.mark.parametrize("tail, kept", [("", True), (" or ip6 protochain 200", False),
+                                        (" or geneve 7", False)])
+def test_protochain_and_geneve_leave_the_program_unoptimized(tail, kept):
+    """libpcap does not optimize a program with ``protochain`` or ``geneve``
+    (no_optimize): then the ``tcp[0xab]`` load runs and fails on this 60-byte
+    VLAN frame, and tcpdump 4.99 rejects it; optimized, the test is skipped
+    (its two edges meet) and the frame matches."""
+    from pycap.ir.interp import runs
+    frame = bytes.fromhex("001122334466001122334455810060000800450000281234000040"
+                          "06549a0a0000010a0000029c5e0050000003e8000000005002ffff"
+                          "000000000000")
+    compiled = compile_filter("(vlan and tcp[0xab] == 0xcd) or not (arp net 192.168.0.0 "
+                              "mask 255.255)" + tail, offline=True)
+    assert compiled.optimized == (tail == "")
+    assert runs(compiled.graph, frame) == kept
+
+
+@pytest.mark.parametrize("expression", ["arp and protochain 6", "ip and ip6 and protochain 4",
+                                        "arp and geneve", "tcp and udp and geneve 5"])
+def test_no_rejects_all_without_the_optimizer(expression):
+    """tcpdump compiles these to programs that match nothing: pcap_compile
+    checks for "expression rejects all packets" only after optimizing."""
+    assert not compile_filter(expression).optimized
+    assert compile_filter(expression).insns

@@ -5,13 +5,11 @@ lowering, optimizer, graph or codegen shows up as a reviewable diff.  Regenerate
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
 
 from pycap.compiler import compile_filter
-from pycap.ir import cfg
 from pycap.ir.pretty import graph, pred
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -33,7 +31,7 @@ def render(linktype: int, expr: str) -> str:
     offline = linktype != 1 or "vlan" in expr
     compiled = compile_filter(expr, linktype, 65535, offline=offline)
     return (f"# {expr} (linktype {linktype}{', savefile' if offline else ''})\n"
-            f"{pred(compiled.predicate)}\n---\n{graph(cfg.graph(compiled.lowered))}\n---\n"
+            f"{pred(compiled.predicate)}\n---\n{graph(compiled.graph)}\n---\n"
             f"{compiled.disassemble()}\n")
 
 

@@ -252,17 +252,19 @@ def meet(a: Facts, b: Facts) -> Facts:
 
 # ---- optimization -------------------------------------------------------------------
 
-def _skippable(n: Node) -> bool:
-    """A test whose edges meet can go: it decides nothing and defines nothing."""
-    return n.no is n.yes and isinstance(n.op, (ir.Cmp, ir.OneOf, ir.ProtoChain))
+def _skippable(n: Node, keep_loads: bool = False) -> bool:
+    """A test whose edges meet can go: it decides nothing and defines nothing.
+    Its loads go with it, so ``keep_loads`` (libpcap's no_optimize) keeps it:
+    a packet too short for them is still rejected there."""
+    return not keep_loads and n.no is n.yes and isinstance(n.op, (ir.Cmp, ir.OneOf, ir.ProtoChain))
 
 
-def _walk(n: Node, facts: Facts) -> tuple[Node, int]:
+def _walk(n: Node, facts: Facts, keep_loads: bool = False) -> tuple[Node, int]:
     """Where an edge into ``n`` really leads, given what it knows, and past
     how many nodes."""
     steps = 0
     while not n.terminal:
-        if _skippable(n):
+        if _skippable(n, keep_loads):
             n, steps = n.yes, steps + 1
             continue
         if n.no is None:       # a definition: skipped only if made, the same, before
@@ -288,11 +290,11 @@ def _direct_transport(n: Node, facts: Facts) -> Node:
     return Node(ir.Def(walk.var, ir.Imm(walk.base + 40)), n.yes, None)
 
 
-def _follow(n: Node, facts: Facts) -> Node:
-    return _walk(n, facts)[0]
+def _follow(n: Node, facts: Facts, keep_loads: bool = False) -> Node:
+    return _walk(n, facts, keep_loads)[0]
 
 
-def _split(n: Node, facts: Facts) -> Node | None:
+def _split(n: Node, facts: Facts, keep_loads: bool = False) -> Node | None:
     """A copy of test ``n`` for one edge into it, whose own edges are threaded
     with what that edge knows, when that skips enough (None otherwise).
 
@@ -303,21 +305,21 @@ def _split(n: Node, facts: Facts) -> Node | None:
     is all it takes there; libpcap gets the same from never merging them."""
     if n.terminal or n.no is None or n.no is n.yes:
         return None
-    yes, skipped_yes = _walk(n.yes, learn(facts, n.op, True))
-    no, skipped_no = _walk(n.no, learn(facts, n.op, False))
+    yes, skipped_yes = _walk(n.yes, learn(facts, n.op, True), keep_loads)
+    no, skipped_no = _walk(n.no, learn(facts, n.op, False), keep_loads)
     if skipped_yes + skipped_no < SPLIT_MIN_SKIP:
         return None         # the copy would cost about what it saves
     return Node(n.op, yes, no)
 
 
-def thread(g: Graph, order: list[Node] | None = None) -> bool:
+def thread(g: Graph, order: list[Node] | None = None, keep_loads: bool = False) -> bool:
     """One round of jump threading over ``g``; whether another round could
     find more.  Nodes are visited in topological order, so the facts at a
     node are final when its edges move; what one round cannot see is a node
     whose two edges came to meet after the edges into it were threaded, and
     the nodes it made itself."""
     again = False
-    g.root = root = _follow(g.root, NO_FACTS)
+    g.root = root = _follow(g.root, NO_FACTS, keep_loads)
     facts_in: dict[int, Facts] = {id(root): NO_FACTS}
     order = g.order() if order is None else order
     known_nodes = {id(n) for n in order}
@@ -332,9 +334,9 @@ def thread(g: Graph, order: list[Node] | None = None) -> bool:
             edges = (("yes", learn(fin, n.op, True)), ("no", learn(fin, n.op, False)))
         for attr, facts in edges:
             target = getattr(n, attr)
-            moved = _follow(target, facts)
+            moved = _follow(target, facts, keep_loads)
             if copies > 0 and facts_in.get(id(moved)) is not None:
-                split = _split(moved, facts)    # a second way into a node that
+                split = _split(moved, facts, keep_loads)    # a second way into a node that
                 if split is not None:           # has one already: maybe its own copy
                     moved, copies, again = split, copies - 1, True
             if moved is not target:
@@ -345,7 +347,7 @@ def thread(g: Graph, order: list[Node] | None = None) -> bool:
             if not moved.terminal:
                 seen = facts_in.get(id(moved))
                 facts_in[id(moved)] = facts if seen is None else meet(seen, facts)
-        again = again or _skippable(n)
+        again = again or _skippable(n, keep_loads)
     return again
 
 
@@ -368,16 +370,18 @@ def share(g: Graph, order: list[Node] | None = None) -> bool:
     return changed
 
 
-def optimize(g: Graph) -> Graph:
+def optimize(g: Graph, keep_loads: bool = False) -> Graph:
     for _ in range(MAX_ROUNDS):
         order = g.order()
-        again = thread(g, order)
+        again = thread(g, order, keep_loads)
         # threading only moves edges down the same order, unless it made copies
         if not (share(g, None if again else order) or again):
             break
     return g
 
 
-def graph(p: ir.Pred) -> Graph:
-    """``p`` as an optimized decision graph."""
-    return optimize(from_predicate(p))
+def graph(p: ir.Pred, optimized: bool = True) -> Graph:
+    """``p`` as an optimized decision graph.  Where libpcap would not
+    optimize it (pycap.ir.lower.Lowerer.unoptimized), tests whose edges meet
+    stay, with their loads: what is left is what changes no packet's fate."""
+    return optimize(from_predicate(p), keep_loads=not optimized)

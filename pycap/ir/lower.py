@@ -143,6 +143,11 @@ class Lowerer(PrimitiveLowering):
         self.netmask = netmask
         self.wire_len = wire_len
         self._shared: dict = {}          # (helper, id(link)) -> (link, the tree it built)
+        # libpcap's no_optimize: with ``protochain`` or ``geneve`` anywhere in it,
+        # pcap_compile leaves the program as generated.  Its tests run in the
+        # written order, a load that fails rejects even where the outcome
+        # could not matter, and "rejects all packets" is never raised.
+        self.unoptimized = False
         self._list_links: dict[tuple, Link] = {}      # list key -> its link header
         self._lists: dict[int, tuple] = {}            # id(primitive) -> its list key
 
@@ -332,6 +337,7 @@ class Lowerer(PrimitiveLowering):
         version = 4 if proto == "ip" else 6
         if self.link.variable:
             raise FilterError("'protochain' not supported with variable length headers", span)
+        self.unoptimized = True
         guard = self.is_ip(span) if version == 4 else self.is_ip6(span)
         return all_of(guard, ProtoChain(version, v & 0xFFFFFFFF, self.pl(0)))  # type: ignore[arg-type]
 
@@ -457,11 +463,17 @@ class Lowerer(PrimitiveLowering):
         the chain in (``pulled_up``: all sources, then all destinations)."""
         def one(name: str) -> Pred:
             ll_proto, *offsets = HOST_FIELDS[name]
-            tests = pulled_up([(off, (a, a)) for d, a in addrs
-                               for off, other in zip(offsets, ("dst", "src")) if d != other])
+            tests = self._in_libpcap_order([(off, (a, a)) for d, a in addrs
+                                            for off, other in zip(offsets, ("dst", "src"))
+                                            if d != other])
             return all_of(self.link.proto_is(ll_proto),
                           any_of(*(eq(self.pl(off), 4, a, mask) for off, (a, _) in tests)))
         return any_of(*(one(name) for name in ((proto,) if proto else self._host_protos())))
+
+    def _in_libpcap_order(self, chain: list[tuple[object, tuple[int, int]]]) -> list:
+        """A list's tests as tcpdump runs them: ``pulled_up`` by the
+        optimizer, or as written where there is none (``unoptimized``)."""
+        return list(dict.fromkeys(chain)) if self.unoptimized else pulled_up(chain)
 
     def _host_protos(self) -> tuple[str, ...]:
         """What a host or net without a protocol is: IPv4, ARP or RARP, but
@@ -569,7 +581,7 @@ class Lowerer(PrimitiveLowering):
                 raise self._port_dir_error(word, span)(d)   # type: ignore[arg-type]
         chain = [(f, r) for r, d in zip(ranges, directions)
                  for f, other in ((src, "dst"), (dst, "src")) if d != other]
-        tests = [range_test(f, r) for f, r in pulled_up(chain)]
+        tests = [range_test(f, r) for f, r in self._in_libpcap_order(chain)]
         # distinct and plain (no constant, nothing nested or negated at the top):
         # an ``any`` as they are, without any_of's simplifications to try
         return tests[0] if len(tests) == 1 else Any(tuple(tests))    # type: ignore[arg-type]
@@ -972,6 +984,7 @@ class Lowerer(PrimitiveLowering):
         keeps them in scratch registers."""
         if vni is not None and vni > 0xFFFFFF:
             raise FilterError(f"Geneve VNI {vni} greater than maximum 16777215", span)
+        self.unoptimized = True
         n = self.link.geneve_depth
         hdr = Var(f"geneve{n}.hdr")
 
