@@ -81,9 +81,8 @@ def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: in
         raise err.with_source(expression) from None
     optimized = not lowerer.unoptimized
     graph = cfg.graph(lowered, optimized)
-    if optimized and graph.root is graph.reject and optimize(lowered) == ir.FALSE:
-        # the graph proves more than libpcap's optimizer does (``ip[0] & 0 != 0``
-        # compiles in tcpdump): only what the tree optimizer proves is an error
+    if optimized and cfg.rejects_all_maybe(graph) and cfg.rejects_all_as_libpcap(lowered):
+        # what libpcap's optimizer proves, not all that pycap's graph does
         raise FilterError(REJECTS_ALL).with_source(expression)
     snaplen = snaplen or MAX_SNAPLEN
     insns = generate(graph, snaplen, "cb0" if offline else "len")

@@ -25,9 +25,13 @@ is sorted:
   them (libpcap's optimizer and pycap's graph prove different things);
 * ``other``: printed in full, with the packets.
 
-Mismatches found this way and not fixed are listed in the README's table of
-differences (constant comparisons with arithmetic, ``geneve`` and ``pppoes``
-inside an ``or``, "rejects all packets" proved by one side only).
+What it found and pycap now does as tcpdump: hosts inside MPLS, ``ifindex``
+and ``inbound`` after ``pppoes``, the order of a list's tests, libpcap's
+unoptimized programs (``protochain``, ``geneve``), comparisons of constants
+folded late, "rejects all packets" decided with libpcap's facts.  What is
+left is in the README's table of differences (``geneve`` inside an ``or``,
+IPv6 transport indexing) or is a contradiction one optimizer proves and the
+other does not (a few in a thousand compound expressions).
 """
 
 from __future__ import annotations

@@ -220,18 +220,18 @@ def learn(facts: Facts, op, outcome: bool) -> Facts:
     return eqs, known | {(op, outcome)}
 
 
-def decide(op, facts: Facts) -> bool | None:
-    """The outcome of test ``op`` if ``facts`` fix it."""
+def decide(op, facts: Facts, as_libpcap: bool = False) -> bool | None:
+    """The outcome of test ``op`` if ``facts`` fix it.  ``as_libpcap``: only
+    what libpcap's fold_edge decides, the outcome of the same test and an
+    ``==`` on a value known equal to a constant (not ``>`` or ``&``)."""
     eqs, known = facts
     if (op, True) in known:
         return True
     if (op, False) in known:
         return False
     if isinstance(op, ir.Cmp) and isinstance(op.right, ir.Imm):
-        if isinstance(op.left, ir.Imm):
-            return ir.cmp_eval(op.op, op.left.value, op.right.value)
-        value = eqs.get(op.left)
-        if value is not None:
+        value = eqs.get(op.left)      # not a constant comparison: see Lowerer._relation
+        if value is not None and not (as_libpcap and op.op != "eq"):
             return ir.cmp_eval(op.op, value, op.right.value)
     if isinstance(op, ir.OneOf):
         value = op.left.value if isinstance(op.left, ir.Imm) else eqs.get(op.left)
@@ -259,7 +259,8 @@ def _skippable(n: Node, keep_loads: bool = False) -> bool:
     return not keep_loads and n.no is n.yes and isinstance(n.op, (ir.Cmp, ir.OneOf, ir.ProtoChain))
 
 
-def _walk(n: Node, facts: Facts, keep_loads: bool = False) -> tuple[Node, int]:
+def _walk(n: Node, facts: Facts, keep_loads: bool = False,
+          as_libpcap: bool = False) -> tuple[Node, int]:
     """Where an edge into ``n`` really leads, given what it knows, and past
     how many nodes."""
     steps = 0
@@ -272,7 +273,7 @@ def _walk(n: Node, facts: Facts, keep_loads: bool = False) -> tuple[Node, int]:
                 break
             n, steps = n.yes, steps + 1
             continue
-        outcome = decide(n.op, facts)
+        outcome = decide(n.op, facts, as_libpcap)
         if outcome is None:
             if isinstance(n.op, ir.Transport6):
                 n = _direct_transport(n, facts)
@@ -290,8 +291,8 @@ def _direct_transport(n: Node, facts: Facts) -> Node:
     return Node(ir.Def(walk.var, ir.Imm(walk.base + 40)), n.yes, None)
 
 
-def _follow(n: Node, facts: Facts, keep_loads: bool = False) -> Node:
-    return _walk(n, facts, keep_loads)[0]
+def _follow(n: Node, facts: Facts, keep_loads: bool = False, as_libpcap: bool = False) -> Node:
+    return _walk(n, facts, keep_loads, as_libpcap)[0]
 
 
 def _split(n: Node, facts: Facts, keep_loads: bool = False) -> Node | None:
@@ -312,18 +313,19 @@ def _split(n: Node, facts: Facts, keep_loads: bool = False) -> Node | None:
     return Node(n.op, yes, no)
 
 
-def thread(g: Graph, order: list[Node] | None = None, keep_loads: bool = False) -> bool:
+def thread(g: Graph, order: list[Node] | None = None, keep_loads: bool = False,
+           as_libpcap: bool = False) -> bool:
     """One round of jump threading over ``g``; whether another round could
     find more.  Nodes are visited in topological order, so the facts at a
     node are final when its edges move; what one round cannot see is a node
     whose two edges came to meet after the edges into it were threaded, and
     the nodes it made itself."""
     again = False
-    g.root = root = _follow(g.root, NO_FACTS, keep_loads)
+    g.root = root = _follow(g.root, NO_FACTS, keep_loads, as_libpcap)
     facts_in: dict[int, Facts] = {id(root): NO_FACTS}
     order = g.order() if order is None else order
     known_nodes = {id(n) for n in order}
-    copies = max(0, SPLIT_BUDGET * g.size - len(order))
+    copies = 0 if as_libpcap else max(0, SPLIT_BUDGET * g.size - len(order))
     for n in order:
         fin = facts_in.get(id(n))
         if fin is None:        # no longer reachable: an edge into it moved on
@@ -334,7 +336,7 @@ def thread(g: Graph, order: list[Node] | None = None, keep_loads: bool = False) 
             edges = (("yes", learn(fin, n.op, True)), ("no", learn(fin, n.op, False)))
         for attr, facts in edges:
             target = getattr(n, attr)
-            moved = _follow(target, facts, keep_loads)
+            moved = _follow(target, facts, keep_loads, as_libpcap)
             if copies > 0 and facts_in.get(id(moved)) is not None:
                 split = _split(moved, facts, keep_loads)    # a second way into a node that
                 if split is not None:           # has one already: maybe its own copy
@@ -370,10 +372,10 @@ def share(g: Graph, order: list[Node] | None = None) -> bool:
     return changed
 
 
-def optimize(g: Graph, keep_loads: bool = False) -> Graph:
+def optimize(g: Graph, keep_loads: bool = False, as_libpcap: bool = False) -> Graph:
     for _ in range(MAX_ROUNDS):
         order = g.order()
-        again = thread(g, order, keep_loads)
+        again = thread(g, order, keep_loads, as_libpcap)
         # threading only moves edges down the same order, unless it made copies
         if not (share(g, None if again else order) or again):
             break
@@ -385,3 +387,30 @@ def graph(p: ir.Pred, optimized: bool = True) -> Graph:
     optimize it (pycap.ir.lower.Lowerer.unoptimized), tests whose edges meet
     stay, with their loads: what is left is what changes no packet's fate."""
     return optimize(from_predicate(p), keep_loads=not optimized)
+
+
+def rejects_all_as_libpcap(p: ir.Pred) -> bool:
+    """Whether libpcap's optimizer would find that ``p`` matches nothing
+    ("expression rejects all packets"): the graph threaded with only the
+    facts its fold_edge uses and no node copies."""
+    g = optimize(from_predicate(p), as_libpcap=True)
+    return _past_constants(g.root) is g.reject
+
+
+def _past_constants(n: Node) -> Node:
+    """Where the root leads past comparisons of constants: libpcap folds them
+    after its branch optimization and then skips, at the root only, tests
+    whose edges meet (opt_root)."""
+    while not n.terminal and _is_constant_test(n.op):
+        n = n.yes if ir.cmp_eval(n.op.op, n.op.left.value, n.op.right.value) else n.no
+    return n
+
+
+def _is_constant_test(op) -> bool:
+    return isinstance(op, ir.Cmp) and isinstance(op.left, ir.Imm) and isinstance(op.right, ir.Imm)
+
+
+def rejects_all_maybe(g: Graph) -> bool:
+    """Whether ``rejects_all_as_libpcap`` could hold, from the optimized graph
+    (it proves at least what libpcap's optimizer does): a cheap test first."""
+    return _past_constants(g.root) is g.reject

@@ -789,9 +789,13 @@ class Lowerer(PrimitiveLowering):
         right, rchecks = self.arith(node.right)
         op, negated = RELATIONS[node.op]
         test = cmp(op, left, right)
-        if isinstance(test, Const) and _reads_packet(node):
-            # libpcap folds ``x & 0`` but does not then prove the comparison
-            # constant: keep it as a run-time test, as its program does
+        if isinstance(test, Const) and _computes(node):
+            # libpcap folds arithmetic (``2 * 3``, ``x & 0``) only after its
+            # branch optimization: the comparison stays in its program as a
+            # test both of whose edges meet, tests before it are not skipped,
+            # and only at the root does it decide "rejects all packets".  So
+            # it stays a test here too (pycap.ir.cfg.decide leaves it alone;
+            # the code generator emits it as one jump)
             test = Cmp(op, left, right)
         return all_of(lchecks, rchecks, negate(test) if negated else test)
 
@@ -1142,16 +1146,9 @@ def ieee80211_error(kind: str, args: tuple) -> str:
     return "802.11 link-layer types supported only on 802.11"
 
 
-def _reads_packet(node: ast.Relation) -> bool:
-    def walk(a: ast.Arith) -> bool:
-        if isinstance(a, ast.Index):
-            return True
-        if isinstance(a, ast.BinOp):
-            return walk(a.left) or walk(a.right)
-        if isinstance(a, ast.Negate):
-            return walk(a.operand)
-        return False
-    return walk(node.left) or walk(node.right)
+def _computes(node: ast.Relation) -> bool:
+    """Whether a side of the relation is arithmetic or reads the packet."""
+    return any(isinstance(a, (ast.Index, ast.BinOp, ast.Negate)) for a in (node.left, node.right))
 
 
 def parse_mac(text: str) -> bytes:
