@@ -41,8 +41,13 @@ def _render_options(args: Args):
         hexmode = "AA" if args.ascii > 1 else "A"
     return RenderOptions(numeric=True, timestamp=TIMESTAMPS.get(args.tstamp, "since_first"),
                          link_header=args.link_header, verbose=args.verbose, quiet=args.quiet,
-                         nanosecond=args.time_stamp_precision == "nano", hex=hexmode,
-                         json=args.json)
+                         nanosecond=_nanosecond(args), hex=hexmode, json=args.json,
+                         absolute_seq=args.absolute_seq)
+
+
+def _nanosecond(args: Args) -> bool:
+    """--time-stamp-precision=nano, or --nano (--micro wins over neither)."""
+    return args.nano or (args.time_stamp_precision == "nano" and not args.micro)
 
 
 def _snaplen(args: Args) -> int:
@@ -57,13 +62,14 @@ def _job(args: Args):
     from pycap.pipeline import Job
     if args.count is not None and args.count <= 0:
         raise UsageError(f"invalid packet count {args.count}")
-    printing = args.write is None or args.print_
+    printing = (args.write is None or args.print_) and not args.count_only
     job = Job(expression=_expression(args), snaplen=_snaplen(args), count=args.count or 0,
               write=args.write, pcapng=True if args.pcapng else None, print_packets=printing,
               render_options=_render_options(args) if printing else None,   # imports render
               color="never" if args.json else args.color, number=args.number and not args.json,
               packet_buffered=args.packet_buffered, promisc=not args.no_promisc,
-              direction=args.direction, immediate=args.immediate_mode)
+              direction=args.direction, immediate=args.immediate_mode,
+              optimize=not args.no_optimize, line_buffered=args.line_buffered)
     _output_options(args, job)
     return job
 
@@ -75,7 +81,7 @@ def _output_options(args: Args, job) -> None:
         if args.buffer_kib <= 0:
             raise UsageError(f"invalid packet buffer size {args.buffer_kib}")
         job.buffer_kib = args.buffer_kib
-    job.nanosecond = args.time_stamp_precision == "nano"
+    job.nanosecond = _nanosecond(args)
     if args.linktype and args.interface and "any" in args.interface:
         from pycap.linktype import LinkType, parse_linktype
         try:
@@ -133,7 +139,8 @@ def _dump_program(args: Args) -> int:
         from pycap.capture import interface_linktype
         linktype = interface_linktype(args.interface[0])
     compiled = compile_filter(_expression(args), linktype, _snaplen(args),
-                              offline=bool(args.read), byte_order=byte_order)
+                              offline=bool(args.read), byte_order=byte_order,
+                              optimized=not args.no_optimize)
     if args.explain:
         _explain(compiled)
         return 0
@@ -257,6 +264,9 @@ def _run(args: Args) -> int:
         outcome = pipeline.run_offline(job, paths, stop, on_reading=_tell)
         if outcome.message:
             _print_summary(outcome, live=False)
+        if args.count_only:          # tcpdump --count: the number alone, on stdout
+            n = outcome.captured
+            sys.stdout.write(f"{n} packet{'' if n == 1 else 's'}\n")
         return 0
     interfaces = args.interface or [_default_interface()]
 

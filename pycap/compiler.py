@@ -33,7 +33,7 @@ class CompiledFilter:
     lowered: ir.Pred            # the predicate as lowered, before the tree optimizer
     insns: tuple[Insn, ...]
     accepts_all: bool           # the program returns the snap length without a test
-    optimized: bool = True      # False as in libpcap for protochain and geneve
+    optimized: bool = True      # False: -O, or protochain/geneve (libpcap's no_optimize)
 
     @cached_property
     def predicate(self) -> ir.Pred:
@@ -58,7 +58,7 @@ class CompiledFilter:
 def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: int = MAX_SNAPLEN,
                    *, offline: bool = False, netmask: int = 0, cooked_live: bool = False,
                    names: NameResolver | None = None,
-                   byte_order: str = sys.byteorder) -> CompiledFilter:
+                   byte_order: str = sys.byteorder, optimized: bool = True) -> CompiledFilter:
     """Compile a pcap-filter expression to an eBPF socket filter.
 
     Live programs (the default) use what the kernel knows about a packet:
@@ -70,11 +70,13 @@ def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: in
     LINUX_SLL or LINUX_SLL2): the program sees the network header at offset 0.
     ``byte_order`` is the savefile writer's (``reader.byteorder``): DLT_NULL's
     header holds its AF_ value in that order.
+    ``optimized=False`` is tcpdump -O: no optimizer (see Lowerer.unoptimized).
     Raises FilterError (with a span into ``expression``) on bad input.
     """
     try:
         lowerer = Lowerer(linktype, names=names, netmask=netmask, live=not offline,
                           cooked_live=cooked_live, byte_order=byte_order)
+        lowerer.unoptimized = not optimized        # -O: as tcpdump -O compiles
         tree = parse(expression, on_primitive=lowerer.on_primitive)
         lowered = lowerer.lower(tree)
     except FilterError as err:

@@ -60,6 +60,8 @@ class Job:
     buffer_kib: int = DEFAULT_BUFFER_KIB
     immediate: bool = False
     netmask: int = 0
+    optimize: bool = True               # False: -O
+    line_buffered: bool = False         # -l: flush printed lines one by one
     backend: str = "pycap"              # --backend: "bcc" compiles the filter's C with BCC
     nanosecond: bool = False            # --time-stamp-precision nano
     cooked: str = "sll2"                # -i any: LINUX_SLL2, or LINUX_SLL with -y LINUX_SLL
@@ -241,7 +243,7 @@ class _Printer:
         if self.job.number:
             text = f"{number:5d}  {text}"
         self.console.write_line(text)
-        if self.job.packet_buffered:
+        if self.job.packet_buffered or self.job.line_buffered:
             self.console.flush()
 
     @property
@@ -339,15 +341,17 @@ def _compile_live(job: Job, interface: str, linktype: int
     from pycap.compiler import compile_filter
     from pycap.ir.interp import runs
     if interface != "any":
-        compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask)
+        compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask,
+                                  optimized=job.optimize)
         return compiled, compiled.bytecode, None
     try:
         compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask,
-                                  cooked_live=True)
+                                  cooked_live=True, optimized=job.optimize)
         return compiled, compiled.bytecode, None
     except (TypeError, UnsupportedFilterError):
         pass
-    compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask)
+    compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask,
+                              optimized=job.optimize)
     if not job.expression.strip():
         return compiled, compiled.bytecode, None   # "return snaplen" reads no packet bytes
     graph = compiled.graph
@@ -728,6 +732,7 @@ def _offline_filter(job: Job, linktype: int, byte_order: str,
     from pycap.compiler import compile_filter
     from pycap.ir.nodes import TRUE
     compiled = compile_filter(job.expression, linktype, job.snaplen, offline=True,
+                              optimized=job.optimize,
                               netmask=job.netmask, byte_order=byte_order)
     if compiled.predicate == TRUE:
         return None       # e.g. "ip or not ip": asking for verdicts would cost more than printing
@@ -738,7 +743,7 @@ def _plain_printing(sink: "_Sink") -> bool:
     """Printing only, one line per packet, nothing else per packet to do."""
     job = sink.job
     return (sink.writer is None and sink.printer is not None and not job.number
-            and not job.packet_buffered and not sink.printer.has_status)
+            and not job.packet_buffered and not job.line_buffered and not sink.printer.has_status)
 
 
 def _print_records(reader, sink: "_Sink", accept, stop: StopFlag) -> None:

@@ -198,3 +198,23 @@ def test_the_command_exits_without_teardown_but_flushes():
     teardown is skipped."""
     proc = pycap("--version")
     assert proc.returncode == 0 and proc.stdout.decode().startswith("pycap version ")
+
+
+TCPDUMP = __import__("shutil").which("tcpdump")
+
+
+@pytest.mark.skipif(TCPDUMP is None, reason="tcpdump is not installed")
+@pytest.mark.parametrize("args", [
+    ("--count",), ("--count", "tcp"), ("-c", "3", "--count"),
+    ("-n", "-S"), ("-n", "-c", "4", "--nano"), ("-n", "-c", "2", "--micro"),
+    ("-n", "-O", "tcp or udp"), ("-n", "-l", "-c", "3"),
+    ("-n", "-c", "2", "--snapshot-length=40"), ("-n", "--no-optimize", "-c", "2", "port 80")])
+def test_options_print_what_tcpdump_prints(args):
+    """tcpdump 4.99's output for the same options: --count's number on
+    stdout, -S's absolute sequence numbers, --micro and --nano, -O, -l and
+    the long names of -s, -O."""
+    capture = str(corpus.CORPUS / "pcaps" / "AH-IPcomp-IPv6.pcap")
+    want = subprocess.run([TCPDUMP, "-r", capture, *args], capture_output=True,
+                          env=dict(os.environ, TZ="UTC"))
+    got = pycap("-r", capture, *args)
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout)

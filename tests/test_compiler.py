@@ -268,6 +268,20 @@ def test_protochain_and_geneve_leave_the_program_unoptimized(tail, kept):
     assert runs(compiled.graph, frame) == kept
 
 
+def test_no_optimize_is_tcpdump_minus_o():
+    """-O: the unoptimized program's verdict (the tcp[0xab] load runs and
+    fails on the 60-byte VLAN frame) and no "rejects all packets"."""
+    from pycap.ir.interp import runs
+    frame = bytes.fromhex("001122334466001122334455810060000800450000281234000040"
+                          "06549a0a0000010a0000029c5e0050000003e8000000005002ffff"
+                          "000000000000")
+    expression = "(vlan and tcp[0xab] == 0xcd) or not (arp net 192.168.0.0 mask 255.255)"
+    assert runs(compile_filter(expression, offline=True).graph, frame)
+    unoptimized = compile_filter(expression, offline=True, optimized=False)
+    assert not unoptimized.optimized and not runs(unoptimized.graph, frame)
+    assert compile_filter("ip and ip6", optimized=False).insns
+
+
 @pytest.mark.parametrize("expression", ["arp and protochain 6", "ip and ip6 and protochain 4",
                                         "arp and geneve", "tcp and udp and geneve 5"])
 def test_no_rejects_all_without_the_optimizer(expression):

@@ -35,6 +35,9 @@ class Trunc(Exception):
     """The packet ended before a printer was done with it (tcpdump's longjmp)."""
 
 
+ABSOLUTE_SEQ = "absolute seq"    # in the per-file state (c.tcp) under -S
+
+
 class Ctx:
     """Per-packet printing state (tcpdump's netdissect_options, roughly)."""
 
@@ -2200,7 +2203,7 @@ def tcp_print(c, p, length, iph, fragmented):
     o.append("Flags [%s]" % _FLAG_STR[flags])
     rev = 0
     thseq = thack = 0
-    if flags & 0x10:
+    if flags & 0x10 and ABSOLUTE_SEQ not in c.tcp:     # -S: no relative numbers
         if is6:
             src = d[iph + 8:iph + 24]
             dst = d[iph + 24:iph + 40]

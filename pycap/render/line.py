@@ -55,6 +55,7 @@ class RenderOptions:
     nanosecond: bool = False
     hex: str | None = None
     json: bool = False
+    absolute_seq: bool = False        # -S
 
     def __post_init__(self):
         if self.timestamp not in TIMESTAMP_MODES:
@@ -78,6 +79,7 @@ class Renderer:
     def __init__(self, opts: RenderOptions | None = None):
         self.opts = opts if opts is not None else RenderOptions()
         self._tcp: dict = {}
+        self.reset()
         self._first: int | None = None
         self._prev: int | None = None
         self._sec_cache_key = None
@@ -89,7 +91,7 @@ class Renderer:
         self._suppress = self.opts.hex in ("x", "xx", "X", "XX")
         # whole lines in one call for the common packets (see _fast); only the
         # default amount of detail is done there
-        fast = not (self._v or self._e or self._q)
+        fast = not (self._v or self._e or self._q or self.opts.absolute_seq)
         self._fast_links = {LINKTYPE_EN10MB: (F.ether, 14), LINKTYPE_RAW: (F.raw, 0),
                             12: (F.raw, 0), 14: (F.raw, 0), LINKTYPE_LINUX_SLL: (F.sll, 16),
                             LINKTYPE_LINUX_SLL2: (F.sll2, 20)} if fast else {}
@@ -102,6 +104,8 @@ class Renderer:
     def reset(self) -> None:
         """Forget TCP sequence bases and time references (a new file)."""
         self._tcp.clear()
+        if self.opts.absolute_seq:
+            self._tcp[D.ABSOLUTE_SEQ] = True
         self._first = None
         self._prev = None
 
