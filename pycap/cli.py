@@ -199,9 +199,22 @@ def _list_time_stamp_types(args: Args) -> int:
     from pycap.capture import TSTAMP_TYPES, time_stamp_types
     interface = (args.interface or [_default_interface()])[0]
     types = time_stamp_types(interface)
-    print(f"Time stamp types for {interface} (use option -j to set):")
-    for name in types:
-        print(f"  {name} ({TSTAMP_TYPES[name]})")
+    lines = [f"  {name} ({TSTAMP_TYPES[name]})" for name in types]
+    print(f"Time stamp types for {interface} (use option -j to set):", *lines, sep="\n",
+          file=sys.stderr)     # tcpdump writes -J's and -L's lists to stderr
+    return 0
+
+
+def _list_link_types(args: Args) -> int:
+    """``-L``: tcpdump's list for the interface, of the link types pycap
+    captures there (libpcap also offers DOCSIS on Ethernet devices)."""
+    from pycap.capture import interface_linktype
+    from pycap.pipeline import link_type_text
+    interface = (_resolve_interfaces(args.interface) or [_default_interface()])[0]
+    kinds = ("sll", "sll2") if interface == "any" else ("sll2",)
+    lines = [f"  {link_type_text(interface_linktype(interface, kind))}" for kind in kinds]
+    print(f"Data link types for {interface} (use option -y to set):", *lines, sep="\n",
+          file=sys.stderr)
     return 0
 
 
@@ -332,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_interfaces()
         if args.list_tstamp_types:
             return _list_time_stamp_types(args)
+        if args.list_linktypes:
+            return _list_link_types(args)
         if args.dump or args.dump_c or args.explain:
             return _dump_program(args)
         return _run(args)

@@ -76,6 +76,8 @@ OPTIONS: tuple[Option, ...] = (
          "link type for -d without an interface (EN10MB, LINUX_SLL, LINUX_SLL2, RAW)",
          metavar="LINKTYPE"),
     _opt("D", "list-interfaces", "list_interfaces", FLAG, "list interfaces"),
+    _opt("L", "list-data-link-types", "list_linktypes", FLAG,
+         "list the link types pycap can capture on the interface"),
     _opt("j", "time-stamp-type", "tstamp_type", VALUE,
          "time stamps from the host (default) or the adapter (adapter, adapter_unsynced)",
          metavar="TYPE"),

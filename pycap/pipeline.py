@@ -417,7 +417,7 @@ def _open_captures(job: Job, interfaces: list[str], stack: ExitStack) -> list[_L
     return lives
 
 
-def _link_type(linktype: int) -> str:
+def link_type_text(linktype: int) -> str:
     """tcpdump's "NAME (description)" of a link type; libpcap shows the
     number of one it cannot name."""
     try:
@@ -428,12 +428,12 @@ def _link_type(linktype: int) -> str:
 
 
 def listening_line(interface: str, linktype: int, snaplen: int) -> str:
-    return (f"listening on {interface}, link-type {_link_type(linktype)}, "
+    return (f"listening on {interface}, link-type {link_type_text(linktype)}, "
             f"snapshot length {snaplen} bytes")
 
 
 def reading_line(path: str, linktype: int, snaplen: int) -> str:
-    return f"reading from file {path}, link-type {_link_type(linktype)}, snapshot length {snaplen}"
+    return f"reading from file {path}, link-type {link_type_text(linktype)}, snapshot length {snaplen}"
 
 
 def run_live(job: Job, interfaces: str | list[str], stop: StopFlag,
@@ -821,4 +821,4 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
 
 
 __all__ = ["Job", "Outcome", "StopFlag", "run_live", "run_offline", "OfflineFilter",
-           "listening_line", "drop_privileges", "LinkType"]
+           "listening_line", "link_type_text", "drop_privileges", "LinkType"]

@@ -218,3 +218,16 @@ def test_options_print_what_tcpdump_prints(args):
                           env=dict(os.environ, TZ="UTC"))
     got = pycap("-r", capture, *args)
     assert (got.returncode, got.stdout) == (want.returncode, want.stdout)
+
+
+@pytest.mark.skipif(TCPDUMP is None, reason="tcpdump is not installed")
+@pytest.mark.parametrize("interface", ["lo", "any"])
+def test_list_link_types_as_tcpdump(interface):
+    """-L: tcpdump's list for lo and any (pycap does not list DOCSIS, which
+    libpcap offers on Ethernet devices)."""
+    want = subprocess.run([TCPDUMP, "-L", "-i", interface], capture_output=True)
+    got = pycap("-L", "-i", interface)
+    assert (got.returncode, got.stdout, got.stderr) == (want.returncode, b"", want.stderr)
+    missing = pycap("-L", "-i", "pycap-no-such0")
+    assert (missing.returncode, error_lines(missing)) == (
+        1, ["pycap: pycap-no-such0: No such device exists"])

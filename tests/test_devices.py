@@ -83,6 +83,6 @@ def test_default_interface_and_numbers_in_a_namespace(veth):  # noqa: F811
     assert listed[1].startswith("2.any ") and listed[2].startswith("3.lo [Up, Running, Loopback]")
     for args in ([], ["-i", "1"]):
         proc = _pycap(veth.b.netns, *args, "-J")
-        assert proc.stdout.decode().startswith(f"Time stamp types for {veth.b.ifname} "), proc
+        assert proc.stderr.decode().startswith(f"Time stamp types for {veth.b.ifname} "), proc
     bad = _pycap(veth.b.netns, "-i", "9", "-J")
     assert bad.returncode == 1 and bad.stderr.decode() == "pycap: Invalid adapter index\n"
