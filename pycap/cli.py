@@ -42,7 +42,7 @@ def _render_options(args: Args):
     return RenderOptions(numeric=True, timestamp=TIMESTAMPS.get(args.tstamp, "since_first"),
                          link_header=args.link_header, verbose=args.verbose, quiet=args.quiet,
                          nanosecond=_nanosecond(args), hex=hexmode, json=args.json,
-                         absolute_seq=args.absolute_seq)
+                         absolute_seq=args.absolute_seq, no_checksums=args.no_checksums)
 
 
 def _nanosecond(args: Args) -> bool:

@@ -106,6 +106,8 @@ OPTIONS: tuple[Option, ...] = (
     _opt("l", None, "line_buffered", FLAG, "flush standard output after every line"),
     _opt(None, "count", "count_only", FLAG,
          "print only the number of packets read (with -r), not the packets"),
+    _opt("K", "dont-verify-checksums", "no_checksums", FLAG,
+         "don't verify IP, TCP and UDP checksums (-v prints them otherwise)"),
     _opt("S", "absolute-tcp-sequence-numbers", "absolute_seq", FLAG,
          "print absolute TCP sequence numbers, not relative ones"),
     _opt("O", "no-optimize", "no_optimize", FLAG,

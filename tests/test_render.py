@@ -219,6 +219,7 @@ def test_differential_against_tcpdump(capsys):
     (("-t", "-vv"), RenderOptions(timestamp="none", verbose=2), 0.85),
     (("-t", "-q"), RenderOptions(timestamp="none", quiet=True), 0.99),
     (("-t", "-S"), RenderOptions(timestamp="none", absolute_seq=True), 0.995),
+    (("-t", "-v", "-K"), RenderOptions(timestamp="none", verbose=1, no_checksums=True), 0.85),
     (("-t", "-x"), RenderOptions(timestamp="none", hex="x"), 0.985),
     (("-t", "-XX"), RenderOptions(timestamp="none", hex="XX"), 0.985),
     (("-t", "-A"), RenderOptions(timestamp="none", hex="A"), 0.985),

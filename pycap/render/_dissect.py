@@ -42,7 +42,7 @@ class Ctx:
     """Per-packet printing state (tcpdump's netdissect_options, roughly)."""
 
     __slots__ = ("d", "end", "o", "proto", "v", "e", "q", "tcp", "llhdr", "suppress_default",
-                 "generic", "llsrc", "ipaddrs")
+                 "generic", "llsrc", "ipaddrs", "k")
 
     def __init__(self, d, end, v, e, q, tcp, suppress_default):
         self.d = d
@@ -58,6 +58,7 @@ class Ctx:
         self.generic = None          # set by generic_print(): a protocol pycap only names
         self.llsrc = None            # offset of the link-layer source address (ethertype printers)
         self.ipaddrs = None          # (source, destination) address bytes, for NFS's xid map
+        self.k = False               # -K: no checksum checks (IP, TCP, UDP, as tcpdump's Kflag)
 
 
 # --------------------------------------------------------------------------
@@ -1390,7 +1391,7 @@ def ip_print(c, p, length):
                 o.append(" [truncated-option]")
                 truncated = True
             o.append(")")
-        if p + hlen <= c.end:
+        if not c.k and p + hlen <= c.end:
             s = in_cksum(d[p:p + hlen])
             if s != 0:
                 o.append(", bad cksum %x (->%x)!" % (_sum, cksum_shouldbe(_sum, s)))
@@ -2237,7 +2238,7 @@ def tcp_print(c, p, length, iph, fragmented):
     if hlen > length:
         o.append(" [bad hdr length %u - too long, > %u]" % (hlen, length))
         return
-    if c.v and not fragmented:
+    if c.v and not c.k and not fragmented:
         if tt(c, p, length):
             seg = d[p:p + length]
             if is6:
@@ -3264,7 +3265,7 @@ def udp_print(c, p, length, iph, fragmented, ttl_hl):
     c.ipaddrs = ip_addrs(c, iph)
     if not c.q and _udp_nfs(c, cp, sport, dport, length):
         return
-    if c.v and not fragmented:
+    if c.v and not c.k and not fragmented:
         if not is6 and c.v > 1:
             usum = g16(c, p + 6)
             if usum == 0:

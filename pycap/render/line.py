@@ -56,6 +56,7 @@ class RenderOptions:
     hex: str | None = None
     json: bool = False
     absolute_seq: bool = False        # -S
+    no_checksums: bool = False        # -K
 
     def __post_init__(self):
         if self.timestamp not in TIMESTAMP_MODES:
@@ -209,6 +210,7 @@ class Renderer:
 
     def _render(self, data: bytes, caplen: int, wire_len: int, linktype: int, timestamp_ns: int) -> str:
         c = D.Ctx(data, caplen, self._v, self._e, self._q, self._tcp, self._suppress)
+        c.k = self.opts.no_checksums
         try:
             _LINK_PRINTERS.get(linktype, _unknown_link)(c, wire_len, linktype)
         except D.Trunc:
