@@ -112,8 +112,9 @@ def time_command(argv: list[str], env: dict) -> tuple[float, float]:
 
 def time_renderer(path: str, flags: list[str]) -> tuple[float, float]:
     from pycap import cli
+    from pycap.cliargs import parse
     from pycap.render import Renderer
-    args = cli.build_parser().parse_args(["-r", path, "-n", *flags])
+    args = parse(["-r", path, "-n", *flags])
     renderer = Renderer(cli._render_options(args))
     with open_savefile(path) as reader:
         recs = [(data, wire_len, linktype, ts_ns)
@@ -129,9 +130,10 @@ def time_read_render_write(path: str, flags: list[str]) -> tuple[float, float]:
     """The printing path without the pipeline: the savefile reader's batches of
     rows -> Renderer -> Console, one write per batch, as the CLI's ``-r`` loop."""
     from pycap import cli
+    from pycap.cliargs import parse
     from pycap.render import Renderer
     from pycap.render.console import Console
-    args = cli.build_parser().parse_args(["-r", path, "-n", *flags])
+    args = parse(["-r", path, "-n", *flags])
     renderer = Renderer(cli._render_options(args))
     t0, c0 = time.perf_counter(), time.process_time()
     with open(os.devnull, "w") as out, open_savefile(path) as reader:

@@ -48,6 +48,9 @@ def _numstr(x):
     return "0x%x" % x if x else "0"
 
 
+_SPACED_NUMSTR = tuple(" " + _numstr(x) for x in range(256))     # a byte, as " %#x"
+
+
 def _str_or_id(x, table):
     name = table[x] if x < len(table) else None
     return name if name is not None else _numstr(x)
@@ -59,54 +62,55 @@ class _PacketEnd(Exception):
 
 def _telnet_parse(c, sp, length, out):
     """telnet_parse(): the length of the command at sp (an IAC), or -1 if it
-    is not complete; its text is appended to ``out`` unless that is None."""
-    osp = sp
-    limit = sp + length
-    emit = out.append if out is not None else (lambda text: None)
+    is not complete; its text is appended to ``out``.  A byte past the
+    command's ``length`` ends it ("goto pktend"); one inside it but past the
+    captured bytes raises Trunc, as g8 does."""
+    d, osp, limit = c.d, sp, sp + length
+    stop = min(limit, c.end)        # bytes below this are there and in the command
 
-    def fetch():
-        nonlocal sp
-        if sp >= limit:
+    def byte(q):
+        if q >= limit:
             raise _PacketEnd
-        value = g8(c, sp)
-        sp += 1
-        return value
+        return d[q] if q < stop else g8(c, q)
 
     try:
-        if fetch() != IAC:
+        if byte(sp) != IAC:
             return -1
-        cmd = fetch()
+        cmd = byte(sp + 1)
+        sp += 2
         if cmd == IAC:
-            emit("IAC IAC")
+            out.append("IAC IAC")
             return sp - osp
         i = cmd - _TELCMD_FIRST
         if i < 0:
             return -1
         if cmd not in (_DONT, _DO, _WONT, _WILL, SB):
-            emit(_TELCMDS[i])
+            out.append(_TELCMDS[i])
             return sp - osp
-        opt = fetch()
-        emit("%s %s" % (_TELCMDS[i], _TELOPTS[opt] if opt < len(_TELOPTS) else _numstr(opt)))
-        if cmd != SB:
-            return sp - osp
-        # IAC SB <option> ... IAC SE
-        p = sp
-        while p + 1 < limit:
-            if g8(c, p) == IAC and g8(c, p + 1) == SE:
-                break
-            p += 1
-        if g8(c, p) != IAC:
-            return -1
-        for table in _SB_NAMES.get(opt, (_SB_QUALIFIERS,)):
-            if p <= sp:
-                break
-            emit(" " + _str_or_id(fetch(), table))
-        while p > sp:
-            emit(" " + _numstr(fetch()))
-        emit(" SE")
-        return sp + 2 - osp
+        opt = byte(sp)
+        sp += 1
     except _PacketEnd:
         return -1
+    out.append("%s %s" % (_TELCMDS[i], _TELOPTS[opt] if opt < len(_TELOPTS) else _numstr(opt)))
+    if cmd != SB:
+        return sp - osp
+    # IAC SB <option> ... IAC SE: the first IAC SE of the command
+    p = bytes(d[sp:stop]).find(b"\xff\xf0")
+    p = sp + p if p >= 0 else -1
+    if p < 0:
+        if limit > c.end:           # the search runs into the end of the capture
+            g8(c, c.end)
+        p = max(sp, limit - 1)
+    if g8(c, p) != IAC:
+        return -1
+    for table in _SB_NAMES.get(opt, (_SB_QUALIFIERS,)):
+        if p <= sp:
+            break
+        out.append(" " + _str_or_id(d[sp], table))
+        sp += 1
+    out.append("".join(map(_SPACED_NUMSTR.__getitem__, d[sp:p])))
+    out.append(" SE")
+    return p + 2 - osp
 
 
 def telnet_print(c, sp, length):
@@ -114,11 +118,12 @@ def telnet_print(c, sp, length):
     c.proto = "telnet"
     first = True
     while length > 0 and g8(c, sp) == IAC:
-        n = _telnet_parse(c, sp, length, None)
+        text: list = []
+        n = _telnet_parse(c, sp, length, text)
         if n < 0:
             break
         c.o.append(" [telnet " if first else ", ")
-        _telnet_parse(c, sp, length, c.o)
+        c.o.extend(text)
         first = False
         sp += n
         length = (length - n) & U32     # tcpdump's u_int: a command may overrun it by one
