@@ -60,6 +60,14 @@ class _PacketEnd(Exception):
     """telnet_parse()'s "goto pktend": the command is not complete."""
 
 
+def _command_byte(c, q, limit, stop):
+    """The byte at q of a telnet command ending at limit: _PacketEnd past
+    it, Trunc (g8) inside it but past the captured bytes."""
+    if q >= limit:
+        raise _PacketEnd
+    return c.d[q] if q < stop else g8(c, q)
+
+
 def _telnet_parse(c, sp, length, out):
     """telnet_parse(): the length of the command at sp (an IAC), or -1 if it
     is not complete; its text is appended to ``out``.  A byte past the
@@ -67,33 +75,37 @@ def _telnet_parse(c, sp, length, out):
     captured bytes raises Trunc, as g8 does."""
     d, osp, limit = c.d, sp, sp + length
     stop = min(limit, c.end)        # bytes below this are there and in the command
-
-    def byte(q):
-        if q >= limit:
-            raise _PacketEnd
-        return d[q] if q < stop else g8(c, q)
-
-    try:
-        if byte(sp) != IAC:
+    if sp + 3 <= stop:              # IAC, the command and an option byte: all there
+        if d[sp] != IAC:
             return -1
-        cmd = byte(sp + 1)
-        sp += 2
-        if cmd == IAC:
-            out.append("IAC IAC")
-            return sp - osp
-        i = cmd - _TELCMD_FIRST
-        if i < 0:
+        cmd, opt = d[sp + 1], d[sp + 2]
+    else:
+        try:
+            if _command_byte(c, sp, limit, stop) != IAC:
+                return -1
+            cmd = _command_byte(c, sp + 1, limit, stop)
+            opt = None              # read below if the command has one
+        except _PacketEnd:
             return -1
-        if cmd not in (_DONT, _DO, _WONT, _WILL, SB):
-            out.append(_TELCMDS[i])
-            return sp - osp
-        opt = byte(sp)
-        sp += 1
-    except _PacketEnd:
+    sp += 2
+    if cmd == IAC:
+        out.append("IAC IAC")
+        return 2
+    i = cmd - _TELCMD_FIRST
+    if i < 0:
         return -1
+    if cmd not in (_DONT, _DO, _WONT, _WILL, SB):
+        out.append(_TELCMDS[i])
+        return 2
+    if opt is None:
+        try:
+            opt = _command_byte(c, sp, limit, stop)
+        except _PacketEnd:
+            return -1
+    sp += 1
     out.append("%s %s" % (_TELCMDS[i], _TELOPTS[opt] if opt < len(_TELOPTS) else _numstr(opt)))
     if cmd != SB:
-        return sp - osp
+        return 3
     # IAC SB <option> ... IAC SE: the first IAC SE of the command
     p = bytes(d[sp:stop]).find(b"\xff\xf0")
     p = sp + p if p >= 0 else -1
