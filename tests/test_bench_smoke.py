@@ -58,3 +58,17 @@ def test_filter_cost_libpcap_side_runs() -> None:
         ld.prog.close()
     ip4 = {name for name, f in frames if f[12:14] == b"\x08\x00"}
     assert {name for (name, _), rv in zip(frames, got) if rv} == ip4
+
+
+def test_render_benchmark_runs() -> None:
+    """benchmarks/render.py cannot rot either (it once called a parser the
+    CLI no longer has): a small run gives its three pycap rows."""
+    import shutil
+    import subprocess
+    if shutil.which("tcpdump") is None:
+        pytest.skip("tcpdump is not installed")
+    proc = subprocess.run([sys.executable, str(BENCH / "render.py"), "--packets", "3000",
+                           "--repeat", "1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("pycap (")]
+    assert len(rows) == 3 and all(line.rstrip().endswith("tcpdump") for line in rows), proc.stdout
