@@ -379,7 +379,82 @@ def optimize(g: Graph, keep_loads: bool = False, as_libpcap: bool = False) -> Gr
         # threading only moves edges down the same order, unless it made copies
         if not (share(g, None if again else order) or again):
             break
+    if not keep_loads and not as_libpcap:
+        pulled = 0
+        while pulled < MAX_PULLS and pull_up(g):
+            pulled += 1
+        if pulled:
+            share(g)
     return g
+
+
+MAX_PULLS = 256      # pull_up rounds; each moves one test
+
+
+def _accumulator(op):
+    """The value libpcap's accumulator holds after test ``op``, or None."""
+    return op.left if isinstance(op, (ir.Cmp, ir.OneOf)) else None
+
+
+def pull_up(g: Graph) -> bool:
+    """One step of libpcap's or_pullup or and_pullup; whether it moved a test.
+
+    or_pullup: where every way into a test ``b`` leaves value V in the
+    accumulator and ``b`` tests another value, a test of V further down
+    ``b``'s chain of ``no`` edges, all of them ``yes`` to where ``b``'s goes,
+    moves up in front of ``b``; and_pullup the same along ``yes`` edges that
+    share ``b``'s ``no``.  libpcap takes loads as free of effects, so this
+    decides a packet too short for ``b``'s load as tcpdump does: ``port 1 or
+    tcp[100] = 5 or port 2`` tests source port 2 before ``tcp[100]``, and
+    ``not ether[1500] = 0 or not sca`` tests the ethertype first.  Nodes on
+    the chain must be reached only through it (libpcap: dominated by ``b``)
+    and define nothing."""
+    into: dict[int, list[tuple[Node, str]]] = {}
+    order = g.order()
+    for n in order:
+        for attr in ("yes", "no"):
+            succ = getattr(n, attr)
+            if succ is not None and not succ.terminal:
+                into.setdefault(id(succ), []).append((n, attr))
+
+    def on_chain(n: Node | None, along: str, exit_: str, target: Node) -> bool:
+        return (n is not None and not n.terminal and n.no is not None
+                and getattr(n, exit_) is target and len(into.get(id(n), ())) == 1
+                and _defines(n.op) is None)
+
+    for b in order:
+        ins = into.get(id(b))
+        if b.no is None or not ins:
+            continue
+        value = _accumulator(ins[0][0].op)
+        if value is None or any(_accumulator(p.op) != value for p, _ in ins[1:]):
+            continue
+        for along, exit_ in (("no", "yes"), ("yes", "no")):      # or_pullup, and_pullup
+            target = getattr(b, exit_)
+            # diff: the first node of b's chain not testing the value
+            parent, diff = None, b
+            while _accumulator(diff.op) == value and on_chain(getattr(diff, along), along, exit_,
+                                                               target):
+                parent, diff = diff, getattr(diff, along)
+            if _accumulator(diff.op) == value:
+                continue
+            # same: further down the chain, a test of the value
+            above, same = diff, getattr(diff, along)
+            while on_chain(same, along, exit_, target) and _accumulator(same.op) != value:
+                above, same = same, getattr(same, along)
+            if not on_chain(same, along, exit_, target):
+                continue
+            setattr(above, along, getattr(same, along))
+            setattr(same, along, diff)
+            if parent is None:                  # at the top: every way into b
+                for p, attr in ins:
+                    setattr(p, attr, same)
+                if g.root is b:
+                    g.root = same
+            else:
+                setattr(parent, along, same)
+            return True
+    return False
 
 
 def graph(p: ir.Pred, optimized: bool = True) -> Graph:
