@@ -410,39 +410,58 @@ def pull_up(g: Graph) -> bool:
     the chain must be reached only through it (libpcap: dominated by ``b``)
     and define nothing."""
     into: dict[int, list[tuple[Node, str]]] = {}
+    acc: dict[int, int] = {}             # id(node) -> what its test leaves in the accumulator,
+    numbered: dict = {}                  # numbered (-1: nothing a later test could share)
     order = g.order()
+    tests = 0
     for n in order:
+        held = _accumulator(n.op)
+        if held is None:
+            acc[id(n)] = -1
+        else:
+            acc[id(n)] = numbered.setdefault(held, len(numbered))
+            tests += 1
         for attr in ("yes", "no"):
             succ = getattr(n, attr)
             if succ is not None and not succ.terminal:
                 into.setdefault(id(succ), []).append((n, attr))
+    if len(numbered) == tests:           # no value tested twice: nothing can move
+        return False
+    # a node a chain may pass: a test, reached one way, defining nothing
+    passable = {id(n) for n in order if n.no is not None and len(into.get(id(n), ())) == 1
+                and _defines(n.op) is None}
 
-    def on_chain(n: Node | None, along: str, exit_: str, target: Node) -> bool:
-        return (n is not None and not n.terminal and n.no is not None
-                and getattr(n, exit_) is target and len(into.get(id(n), ())) == 1
-                and _defines(n.op) is None)
+    def holds(n: Node, value: int) -> bool:
+        return acc.get(id(n)) == value
 
+    def on_chain(n: Node | None, exit_: str, target: Node) -> bool:
+        return n is not None and id(n) in passable and getattr(n, exit_) is target
+
+    held_by = [0] * len(numbered)        # how many tests hold each value
+    for n in order:
+        if acc[id(n)] >= 0:
+            held_by[acc[id(n)]] += 1
     for b in order:
         ins = into.get(id(b))
         if b.no is None or not ins:
             continue
-        value = _accumulator(ins[0][0].op)
-        if value is None or any(_accumulator(p.op) != value for p, _ in ins[1:]):
-            continue
+        value = acc[id(ins[0][0])]
+        if value < 0 or held_by[value] <= len({id(p) for p, _ in ins}) \
+                or not all(holds(p, value) for p, _ in ins[1:]):
+            continue                    # no test of the value but the ways in
         for along, exit_ in (("no", "yes"), ("yes", "no")):      # or_pullup, and_pullup
             target = getattr(b, exit_)
             # diff: the first node of b's chain not testing the value
             parent, diff = None, b
-            while _accumulator(diff.op) == value and on_chain(getattr(diff, along), along, exit_,
-                                                               target):
+            while holds(diff, value) and on_chain(getattr(diff, along), exit_, target):
                 parent, diff = diff, getattr(diff, along)
-            if _accumulator(diff.op) == value:
+            if holds(diff, value):
                 continue
             # same: further down the chain, a test of the value
             above, same = diff, getattr(diff, along)
-            while on_chain(same, along, exit_, target) and _accumulator(same.op) != value:
+            while on_chain(same, exit_, target) and not holds(same, value):
                 above, same = same, getattr(same, along)
-            if not on_chain(same, along, exit_, target):
+            if not on_chain(same, exit_, target):
                 continue
             setattr(above, along, getattr(same, along))
             setattr(same, along, diff)
