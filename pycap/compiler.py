@@ -75,8 +75,7 @@ def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: in
     """
     try:
         lowerer = Lowerer(linktype, names=names, netmask=netmask, live=not offline,
-                          cooked_live=cooked_live, byte_order=byte_order)
-        lowerer.unoptimized = not optimized        # -O: as tcpdump -O compiles
+                          cooked_live=cooked_live, byte_order=byte_order, optimized=optimized)
         tree = parse(expression, on_primitive=lowerer.on_primitive)
         lowered = lowerer.lower(tree)
     except FilterError as err:

@@ -404,11 +404,13 @@ def pull_up(g: Graph) -> bool:
     ``b``'s chain of ``no`` edges, all of them ``yes`` to where ``b``'s goes,
     moves up in front of ``b``; and_pullup the same along ``yes`` edges that
     share ``b``'s ``no``.  libpcap takes loads as free of effects, so this
-    decides a packet too short for ``b``'s load as tcpdump does: ``port 1 or
-    tcp[100] = 5 or port 2`` tests source port 2 before ``tcp[100]``, and
-    ``not ether[1500] = 0 or not sca`` tests the ethertype first.  Nodes on
-    the chain must be reached only through it (libpcap: dominated by ``b``)
-    and define nothing."""
+    decides a packet too short for ``b``'s load as tcpdump does: over IPv6,
+    ``port 1 or host A or port 2`` tests source port 2 before destination
+    port 1, and ``not ether[1500] = 0 or not sca`` tests the ethertype
+    before ``ether[1500]``.  Nodes on the chain must be reached only through
+    it (libpcap: dominated by ``b``) and define nothing, so nothing moves
+    over the IPv6 walk or the IPv4 header length (``port 1 or tcp[100] = 5
+    or port 2`` keeps its order, unlike tcpdump's)."""
     into: dict[int, list[tuple[Node, str]]] = {}
     acc: dict[int, int] = {}             # id(node) -> what its test leaves in the accumulator,
     numbered: dict = {}                  # numbered (-1: nothing a later test could share)

@@ -131,7 +131,8 @@ class Lowerer(PrimitiveLowering):
 
     def __init__(self, linktype: int, names: NameResolver | None = None,
                  netmask: int = 0, wire_len: Value = WireLen(), live: bool = False,
-                 cooked_live: bool = False, byte_order: str = sys.byteorder):
+                 cooked_live: bool = False, byte_order: str = sys.byteorder,
+                 optimized: bool = True):
         self.live = live or cooked_live
         super().__init__()
         self._unchecked = 0          # inside an operand whose checks libpcap drops
@@ -147,7 +148,7 @@ class Lowerer(PrimitiveLowering):
         # pcap_compile leaves the program as generated.  Its tests run in the
         # written order, a load that fails rejects even where the outcome
         # could not matter, and "rejects all packets" is never raised.
-        self.unoptimized = False
+        self.unoptimized = not optimized     # also: -O
         self._list_links: dict[tuple, Link] = {}      # list key -> its link header
         self._lists: dict[int, tuple] = {}            # id(primitive) -> its list key
 
