@@ -296,6 +296,9 @@ def test_no_rejects_all_without_the_optimizer(expression):
     ("ip and 3 = 4", True), ("ip and ip6", True),
     ("ip and 2 * 3 = 7", False), ("ip and not 2 * 3 + 1 = 7", False), ("ip and (1 | 2) = 4", False),
     ("ip[0] & 0 != 0", False), ("ip[2:2] > 1 and ip6 protochain 0", False),
+    ("2 * 3 = 6 and 2 * 3 = 7", True), ("2 * 3 = 1 or 3 * 1 = 2", True),
+    ("2 * 3 = 1 or 2 * 3 = 2", False), ("2*3 = 1 or 2*3 = 2 or 2*3 = 3 or 2*3 = 4", False),
+    ("ip and (2*3 = 1 or 2*3 = 2 or 2*3 = 3 or 2*3 = 4)", False),
     ("(tcp port 25 and ip6 dst ff02::12 or ip6 src ::1) and src net 10.0.1.0/24", True)])
 def test_rejects_all_packets_as_tcpdump_decides(expression, rejects_all):
     """tcpdump 4.99's answers: libpcap folds constant arithmetic after its

@@ -149,7 +149,7 @@ def _one_ofs(items: tuple[ir.Pred, ...]) -> list[ir.Pred]:
         run.clear()
 
     for item in items:
-        if _is_const_eq(item):
+        if _is_const_eq(item) and not isinstance(item.left, ir.Imm):   # 2 * 3 = 6: a test
             if run and item.left != run[0].left:   # type: ignore[union-attr]
                 flush()
             run.append(item)                       # type: ignore[arg-type]
@@ -496,8 +496,12 @@ def rejects_all_as_libpcap(p: ir.Pred) -> bool:
 def _past_constants(n: Node) -> Node:
     """Where the root leads past comparisons of constants: libpcap folds them
     after its branch optimization and then skips, at the root only, tests
-    whose edges meet (opt_root)."""
-    while not n.terminal and _is_constant_test(n.op):
+    whose edges meet (opt_root).  It folds a comparison only where its block
+    computes the constant: a second test of the value just tested
+    (``2 * 3 = 1 or 2 * 3 = 2``) keeps its comparison, so the skipping stops."""
+    held = None
+    while not n.terminal and _is_constant_test(n.op) and n.op.left != held:
+        held = n.op.left
         n = n.yes if ir.cmp_eval(n.op.op, n.op.left.value, n.op.right.value) else n.no
     return n
 
