@@ -261,7 +261,7 @@ class _Emitter:
     # ---- graph nodes --------------------------------------------------------------------
     def compare(self, op: ir.Cmp, yes: str, no: str) -> None:
         jop = JMP_OF[op.op]
-        if isinstance(op.left, ir.Imm) and isinstance(op.right, ir.Imm):   # ``2 * 3 = 7``
+        if cfg.is_constant_test(op):
             self.emit(isa.ja(yes if ir.cmp_eval(op.op, op.left.value, op.right.value) else no))
         elif not isinstance(op.right, ir.Imm):
             left, right = self.operands(op.left, op.right)

@@ -414,20 +414,22 @@ def pull_up(g: Graph) -> bool:
     into: dict[int, list[tuple[Node, str]]] = {}
     acc: dict[int, int] = {}             # id(node) -> what its test leaves in the accumulator,
     numbered: dict = {}                  # numbered (-1: nothing a later test could share)
+    held_by: list[int] = []              # how many tests hold each value
     order = g.order()
-    tests = 0
     for n in order:
         held = _accumulator(n.op)
         if held is None:
             acc[id(n)] = -1
         else:
-            acc[id(n)] = numbered.setdefault(held, len(numbered))
-            tests += 1
+            k = acc[id(n)] = numbered.setdefault(held, len(numbered))
+            if k == len(held_by):
+                held_by.append(0)
+            held_by[k] += 1
         for attr in ("yes", "no"):
             succ = getattr(n, attr)
             if succ is not None and not succ.terminal:
                 into.setdefault(id(succ), []).append((n, attr))
-    if len(numbered) == tests:           # no value tested twice: nothing can move
+    if max(held_by, default=0) < 2:      # no value tested twice: nothing can move
         return False
     # a node a chain may pass: a test, reached one way, defining nothing
     passable = {id(n) for n in order if n.no is not None and len(into.get(id(n), ())) == 1
@@ -439,10 +441,6 @@ def pull_up(g: Graph) -> bool:
     def on_chain(n: Node | None, exit_: str, target: Node) -> bool:
         return n is not None and id(n) in passable and getattr(n, exit_) is target
 
-    held_by = [0] * len(numbered)        # how many tests hold each value
-    for n in order:
-        if acc[id(n)] >= 0:
-            held_by[acc[id(n)]] += 1
     for b in order:
         ins = into.get(id(b))
         if b.no is None or not ins:
@@ -500,13 +498,14 @@ def _past_constants(n: Node) -> Node:
     computes the constant: a second test of the value just tested
     (``2 * 3 = 1 or 2 * 3 = 2``) keeps its comparison, so the skipping stops."""
     held = None
-    while not n.terminal and _is_constant_test(n.op) and n.op.left != held:
+    while not n.terminal and is_constant_test(n.op) and n.op.left != held:
         held = n.op.left
         n = n.yes if ir.cmp_eval(n.op.op, n.op.left.value, n.op.right.value) else n.no
     return n
 
 
-def _is_constant_test(op) -> bool:
+def is_constant_test(op) -> bool:
+    """``2 * 3 = 7``: a comparison of constants, folded only by the code generator."""
     return isinstance(op, ir.Cmp) and isinstance(op.left, ir.Imm) and isinstance(op.right, ir.Imm)
 
 
