@@ -35,14 +35,11 @@ class Trunc(Exception):
     """The packet ended before a printer was done with it (tcpdump's longjmp)."""
 
 
-ABSOLUTE_SEQ = "absolute seq"    # in the per-file state (c.tcp) under -S
-
-
 class Ctx:
     """Per-packet printing state (tcpdump's netdissect_options, roughly)."""
 
     __slots__ = ("d", "end", "o", "proto", "v", "e", "q", "tcp", "llhdr", "suppress_default",
-                 "generic", "llsrc", "ipaddrs", "k")
+                 "generic", "llsrc", "ipaddrs", "k", "absolute")
 
     def __init__(self, d, end, v, e, q, tcp, suppress_default):
         self.d = d
@@ -59,6 +56,7 @@ class Ctx:
         self.llsrc = None            # offset of the link-layer source address (ethertype printers)
         self.ipaddrs = None          # (source, destination) address bytes, for NFS's xid map
         self.k = False               # -K: no checksum checks (IP, TCP, UDP, as tcpdump's Kflag)
+        self.absolute = False        # -S: absolute TCP sequence numbers
 
 
 # --------------------------------------------------------------------------
@@ -2204,7 +2202,7 @@ def tcp_print(c, p, length, iph, fragmented):
     o.append("Flags [%s]" % _FLAG_STR[flags])
     rev = 0
     thseq = thack = 0
-    if flags & 0x10 and ABSOLUTE_SEQ not in c.tcp:     # -S: no relative numbers
+    if flags & 0x10 and not c.absolute:
         if is6:
             src = d[iph + 8:iph + 24]
             dst = d[iph + 24:iph + 40]

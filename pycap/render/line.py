@@ -80,7 +80,6 @@ class Renderer:
     def __init__(self, opts: RenderOptions | None = None):
         self.opts = opts if opts is not None else RenderOptions()
         self._tcp: dict = {}
-        self.reset()
         self._first: int | None = None
         self._prev: int | None = None
         self._sec_cache_key = None
@@ -105,8 +104,6 @@ class Renderer:
     def reset(self) -> None:
         """Forget TCP sequence bases and time references (a new file)."""
         self._tcp.clear()
-        if self.opts.absolute_seq:
-            self._tcp[D.ABSOLUTE_SEQ] = True
         self._first = None
         self._prev = None
 
@@ -210,7 +207,7 @@ class Renderer:
 
     def _render(self, data: bytes, caplen: int, wire_len: int, linktype: int, timestamp_ns: int) -> str:
         c = D.Ctx(data, caplen, self._v, self._e, self._q, self._tcp, self._suppress)
-        c.k = self.opts.no_checksums
+        c.k, c.absolute = self.opts.no_checksums, self.opts.absolute_seq
         try:
             _LINK_PRINTERS.get(linktype, _unknown_link)(c, wire_len, linktype)
         except D.Trunc:
