@@ -115,6 +115,11 @@ def pulled_up(tests: list[tuple[object, tuple[int, int]]]) -> list[tuple[object,
     return list(dict.fromkeys(out))
 
 
+def _dotted_prefix(value: int, bits: int) -> tuple[int, int]:
+    """(address, mask) of a dotted address of ``bits`` bits (``10.1`` is 10.1.0.0/16)."""
+    return (value << (32 - bits)) & 0xFFFFFFFF, (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+
+
 def _ordered(ranges: Ranges) -> Ranges:
     """Each range low to high (``portrange 90-80`` is 80-90, as in libpcap)."""
     return tuple((min(lo, hi), max(lo, hi)) for lo, hi in ranges)
@@ -201,8 +206,7 @@ class Lowerer(PrimitiveLowering):
         """(address, mask) of an IPv4 host or net, as ncode and mcode read it."""
         op = node.operand
         if isinstance(op, ast.IPv4):
-            v, bits = self.atoin(op.text, op.span)
-            return (v << (32 - bits)) & 0xFFFFFFFF, (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+            return _dotted_prefix(*self.atoin(op.text, op.span))
         return ipv4_network(op, node.qual)        # type: ignore[arg-type]
 
     def lower(self, node: ast.Expr) -> Pred:
@@ -403,7 +407,7 @@ class Lowerer(PrimitiveLowering):
                 while v and (v & 0xFF000000) == 0:
                     v, mask = (v << 8) & 0xFFFFFFFF, (mask << 8) & 0xFFFFFFFF
             else:
-                v, mask = (v << (32 - bits)) & 0xFFFFFFFF, (mask << (32 - bits)) & 0xFFFFFFFF
+                v, mask = _dotted_prefix(v, bits)
             return self.gen_host(v, mask, proto, direction, addr or "host", span)
         if addr in ("port", "portrange"):      # a one-port range, named as written
             ip_proto = self.port_proto(proto, addr, span)
