@@ -10,6 +10,10 @@ from pycap.ir import nodes as ir
 from pycap.ir.interp import matches
 from pycap.ir.opt import optimize
 
+# a VLAN-tagged IPv4 TCP frame of 60 bytes: too short for ``tcp[0xab]``
+VLAN_TCP_60 = bytes.fromhex("001122334466001122334455810060000800450000281234000040"
+                            "06549a0a0000010a0000029c5e0050000003e8000000005002ffff"
+                            "000000000000")
 ETH_IP_TCP_443 = bytes.fromhex(
     "020000000002" "020000000001" "0800"
     "450000280001000040060000" "0a000001" "0a000002"
@@ -241,9 +245,7 @@ def test_the_offline_interpreter_walks_the_program_s_graph():
     walks the same graph, so it decides the frame alike."""
     from pycap.ir.interp import runs
     from pycap.pipeline import OfflineFilter
-    frame = bytes.fromhex("001122334466001122334455810060000800450000281234000040"
-                          "06549a0a0000010a0000029c5e0050000003e8000000005002ffff"
-                          "000000000000")
+    frame = VLAN_TCP_60
     compiled = compile_filter("(vlan and tcp[0xab] == 0xcd) or not (arp net 192.168.0.0 "
                               "mask 255.255)", offline=True)
     assert runs(compiled.graph, frame)
@@ -259,9 +261,7 @@ def test_protochain_and_geneve_leave_the_program_unoptimized(tail, kept):
     VLAN frame, and tcpdump 4.99 rejects it; optimized, the test is skipped
     (its two edges meet) and the frame matches."""
     from pycap.ir.interp import runs
-    frame = bytes.fromhex("001122334466001122334455810060000800450000281234000040"
-                          "06549a0a0000010a0000029c5e0050000003e8000000005002ffff"
-                          "000000000000")
+    frame = VLAN_TCP_60
     compiled = compile_filter("(vlan and tcp[0xab] == 0xcd) or not (arp net 192.168.0.0 "
                               "mask 255.255)" + tail, offline=True)
     assert compiled.optimized == (tail == "")
@@ -272,9 +272,7 @@ def test_no_optimize_is_tcpdump_minus_o():
     """-O: the unoptimized program's verdict (the tcp[0xab] load runs and
     fails on the 60-byte VLAN frame) and no "rejects all packets"."""
     from pycap.ir.interp import runs
-    frame = bytes.fromhex("001122334466001122334455810060000800450000281234000040"
-                          "06549a0a0000010a0000029c5e0050000003e8000000005002ffff"
-                          "000000000000")
+    frame = VLAN_TCP_60
     expression = "(vlan and tcp[0xab] == 0xcd) or not (arp net 192.168.0.0 mask 255.255)"
     assert runs(compile_filter(expression, offline=True).graph, frame)
     unoptimized = compile_filter(expression, offline=True, optimized=False)
