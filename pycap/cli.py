@@ -39,10 +39,13 @@ def _render_options(args: Args):
         hexmode = "xx" if args.hex > 1 else "x"
     elif args.ascii:
         hexmode = "AA" if args.ascii > 1 else "A"
-    return RenderOptions(numeric=True, timestamp=TIMESTAMPS.get(args.tstamp, "since_first"),
+    return RenderOptions(numeric=bool(args.numeric),
+                         timestamp=TIMESTAMPS.get(args.tstamp, "since_first"),
                          link_header=args.link_header, verbose=args.verbose, quiet=args.quiet,
                          nanosecond=_nanosecond(args), hex=hexmode, json=args.json,
-                         absolute_seq=args.absolute_seq, no_checksums=args.no_checksums)
+                         absolute_seq=args.absolute_seq, no_checksums=args.no_checksums,
+                         strip_domain=args.no_domain)
+
 
 
 def _nanosecond(args: Args) -> bool:
@@ -69,7 +72,8 @@ def _job(args: Args):
               color="never" if args.json else args.color, number=args.number and not args.json,
               packet_buffered=args.packet_buffered, promisc=not args.no_promisc,
               direction=args.direction, immediate=args.immediate_mode,
-              optimize=not args.no_optimize, line_buffered=args.line_buffered)
+              optimize=not args.no_optimize, line_buffered=args.line_buffered,
+              foreign=args.foreign and not args.numeric)
     _output_options(args, job)
     return job
 

@@ -72,6 +72,7 @@ class Job:
     user: str | None = None             # -Z
     status: bool = False                # live status line on stderr (a TTY)
     tstamp_type: str = "host"           # -j: host, adapter, adapter_unsynced
+    foreign: bool = False               # -f: names only for the capture interface's IPv4 network
 
 
 @record(slots=False)
@@ -452,18 +453,36 @@ def run_live(job: Job, interfaces: str | list[str], stop: StopFlag,
     outcome = Outcome(stats_known=True)
     with ExitStack() as stack:
         lives = _open_captures(job, interfaces, stack)
+        warnings = [live.capture.warnings for live in lives]
+        warnings[0] = [*warnings[0], *_foreign_network(job, interfaces[0])]
         run = _LiveRun(job, lives, stop, outcome)
         stack.callback(run.finish)
         run.open_output()
         if job.user:
             drop_privileges(job.user, run.output.paths if run.output is not None else [])
-        for live in lives:
-            for warning in live.capture.warnings:
+        for live, said in zip(lives, warnings):
+            for warning in said:
                 if on_warning is not None:
                     on_warning(warning)
             on_listening(listening_line(live.interface, live.capture.linktype, live.snaplen))
         run.loop()
     return outcome
+
+
+def _foreign_network(job: Job, interface: str) -> list[str]:
+    """-f: the IPv4 network of the (first) capture interface goes into the
+    render options, as tcpdump asks pcap_lookupnet() once the device is
+    open.  Without one, every address is named, after tcpdump's warning,
+    which is returned."""
+    if not job.foreign or job.render_options is None:
+        return []
+    from dataclasses import replace
+    from pycap.kernel.sockopt import interface_ipv4_network
+    try:
+        job.render_options = replace(job.render_options, foreign=interface_ipv4_network(interface))
+    except CaptureError as err:
+        return [f"foreign (-f) flag used but: {err}"]
+    return []
 
 
 class _LiveRun:

@@ -38,6 +38,8 @@ PACKET_MULTICAST = 2
 PACKET_OTHERHOST = 3
 PACKET_OUTGOING = 4
 
+SIOCGIFADDR = 0x8915
+SIOCGIFNETMASK = 0x891B
 SIOCGIFHWADDR = 0x8927
 SIOCGIFINDEX = 0x8933
 SIOCETHTOOL = 0x8946
@@ -196,6 +198,32 @@ def interface_arphrd(sock: socket.socket, name: str) -> int:
     the namespace it was mounted in, not the one the socket lives in.
     """
     return struct.unpack_from("=H", _ifreq(sock, SIOCGIFHWADDR, name), 16)[0]
+
+
+def interface_ipv4_network(name: str) -> tuple[int, int]:
+    """(network, mask) of ``name``'s IPv4 address, as 32-bit integers:
+    pcap_lookupnet(), which tcpdump asks for ``-f``.  ``any`` has none (0, 0).
+    No address: CaptureError with libpcap's text, "NAME: no IPv4 address
+    assigned"."""
+    if name == "any":
+        return 0, 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            address = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, struct.pack("16s24x", name.encode()))
+        except OSError as err:
+            if err.errno == errno.EADDRNOTAVAIL:
+                raise CaptureError(f"{name}: no IPv4 address assigned") from None
+            raise CaptureError(f"SIOCGIFADDR: {name}: {err.strerror}") from None
+        try:
+            mask = fcntl.ioctl(probe.fileno(), SIOCGIFNETMASK, struct.pack("16s24x", name.encode()))
+        except OSError as err:
+            raise CaptureError(f"SIOCGIFNETMASK: {name}: {err.strerror}") from None
+    net = struct.unpack_from("!I", address, 20)[0]
+    mask_bits = struct.unpack_from("!I", mask, 20)[0]
+    if mask_bits == 0:                  # libpcap: the address's class decides
+        mask_bits = (0xFF000000 if net >> 31 == 0 else
+                     0xFFFF0000 if net >> 30 == 2 else 0xFFFFFF00)
+    return net & mask_bits, mask_bits
 
 
 # ------------------------------------------------------------------ time stamps

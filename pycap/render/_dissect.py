@@ -39,7 +39,7 @@ class Ctx:
     """Per-packet printing state (tcpdump's netdissect_options, roughly)."""
 
     __slots__ = ("d", "end", "o", "proto", "v", "e", "q", "tcp", "llhdr", "suppress_default",
-                 "generic", "llsrc", "ipaddrs", "k", "absolute")
+                 "generic", "llsrc", "ipaddrs", "k", "absolute", "names")
 
     def __init__(self, d, end, v, e, q, tcp, suppress_default):
         self.d = d
@@ -57,6 +57,7 @@ class Ctx:
         self.ipaddrs = None          # (source, destination) address bytes, for NFS's xid map
         self.k = False               # -K: no checksum checks (IP, TCP, UDP, as tcpdump's Kflag)
         self.absolute = False        # -S: absolute TCP sequence numbers
+        self.names = None            # names.Names without -n; None prints numbers
 
 
 # --------------------------------------------------------------------------
@@ -101,23 +102,65 @@ def trunc(c):
 
 def ipaddr(c, o):
     need(c, o, 4)
+    if c.names is not None:
+        return c.names.ipv4(c.d[o:o + 4])
     return _inet_ntoa(c.d[o:o + 4])
 
 
 def ip6addr(c, o):
     need(c, o, 16)
+    if c.names is not None:
+        return c.names.ipv6(c.d[o:o + 16])
     return _inet_ntop(_AF6, c.d[o:o + 16])
+
+
+def ipaddr_bytes(c, packed):
+    """ipaddr_string() of address bytes already read."""
+    return _inet_ntoa(packed) if c.names is None else c.names.ipv4(packed)
+
+
+def ip6addr_bytes(c, packed):
+    """ip6addr_string() of address bytes already read."""
+    return _inet_ntop(_AF6, packed) if c.names is None else c.names.ipv6(packed)
+
+
+def ipaddr_numeric(c, o):
+    """An IPv4 address that tcpdump prints as a number even without -n (intoa())."""
+    need(c, o, 4)
+    return _inet_ntoa(c.d[o:o + 4])
+
+
+def ipproto_name(c, nh):
+    """" ip-proto-N", or without -n getprotobynumber()'s " NAME"."""
+    name = None if c.names is None else c.names.ip_proto(nh)
+    return " ip-proto-%u" % nh if name is None else " " + name
 
 
 def etheraddr(c, o):
     need(c, o, 6)
+    if c.names is not None:
+        return c.names.ether(c.d[o:o + 6])
     return c.d[o:o + 6].hex(":")
 
 
+def tcpport(c, port):
+    """tcpport_string(): a TCP port's service name without -n."""
+    return "%u" % port if c.names is None else c.names.tcp_port(port)
+
+
+def udpport(c, port):
+    """udpport_string()."""
+    return "%u" % port if c.names is None else c.names.udp_port(port)
+
+
 def linkaddr(c, o, n):
+    """linkaddr_string() of an Ethernet-type address: six bytes are an
+    Ethernet address (named without -n)."""
     need(c, o, n)
     if n == 0:
         return "<empty>"
+    if n == 6 and c.names is not None:
+        return c.names.ether(c.d[o:o + 6])
     return c.d[o:o + n].hex(":")
 
 
@@ -1395,13 +1438,13 @@ def ip_print(c, p, length):
                 o.append(", bad cksum %x (->%x)!" % (_sum, cksum_shouldbe(_sum, s)))
         o.append(")\n    ")
         if truncated:
-            o.append("%s > %s: " % (_inet_ntoa(src), _inet_ntoa(dst)))
+            o.append("%s > %s: " % (ipaddr_bytes(c, src), ipaddr_bytes(c, dst)))
             trunc(c)
             c.end = save_end
             return
     if (off & 0x1FFF) == 0:
         if nh != 6 and nh != 17 and nh != 132 and nh != 33:
-            o.append("%s > %s: " % (_inet_ntoa(src), _inet_ntoa(dst)))
+            o.append("%s > %s: " % (ipaddr_bytes(c, src), ipaddr_bytes(c, dst)))
         if p + hlen > c.end:
             o.append(" [remaining caplen(%u) < header length(%u)]" % (avail(c, p), hlen))
             raise Trunc
@@ -1410,8 +1453,8 @@ def ip_print(c, p, length):
         if c.q > 1:
             c.end = save_end
             return
-        o.append("%s > %s:" % (_inet_ntoa(src), _inet_ntoa(dst)))
-        o.append(" ip-proto-%u" % nh)
+        o.append("%s > %s:" % (ipaddr_bytes(c, src), ipaddr_bytes(c, dst)))
+        o.append(ipproto_name(c, nh))
     c.end = save_end
 
 
@@ -1490,7 +1533,7 @@ def ip_demux_print(c, p, length, ver, fragmented, ttl_hl, nh, iph):
             proto, label = _IP_FALLBACK[nh]
             generic_print(c, proto, label, length)
         else:
-            o.append(" ip-proto-%u %u" % (nh, length))
+            o.append("%s %u" % (ipproto_name(c, nh), length))
         return
 
 
@@ -2162,6 +2205,17 @@ class _OptTrunc(Exception):
     pass
 
 
+def _tcp_names(c, iph, is6, sport, dport):
+    """tcp_print()'s addresses and ports, named (without -n)."""
+    sp, dp = tcpport(c, sport), tcpport(c, dport)
+    if (c.d[iph + 6] if is6 else c.d[iph + 9]) != 6:
+        c.o.append("%s > %s: " % (sp, dp))
+    elif is6:
+        c.o.append("%s.%s > %s.%s: " % (ip6addr(c, iph + 8), sp, ip6addr(c, iph + 24), dp))
+    else:
+        c.o.append("%s.%s > %s.%s: " % (ipaddr(c, iph + 12), sp, ipaddr(c, iph + 16), dp))
+
+
 def tcp_print(c, p, length, iph, fragmented):
     c.proto = "tcp"
     o = c.o
@@ -2175,7 +2229,9 @@ def tcp_print(c, p, length, iph, fragmented):
     sport = (d[p] << 8) | d[p + 1]
     dport = (d[p + 2] << 8) | d[p + 3]
     # the IP header itself was bounds-checked by ip_print()/ip6_print()
-    if is6:
+    if c.names is not None:
+        _tcp_names(c, iph, is6, sport, dport)
+    elif is6:
         if d[iph + 6] == 6:
             o.append("%s.%u > %s.%u: " % (_inet_ntop(_AF6, d[iph + 8:iph + 24]), sport,
                                           _inet_ntop(_AF6, d[iph + 24:iph + 40]), dport))
@@ -3206,22 +3262,24 @@ def openflow_print(c, bp, length):
 def _udpipaddr(c, iph, sport, dport):
     d = c.d
     o = c.o
+    if sport >= 0:
+        sport, dport = udpport(c, sport), udpport(c, dport)
     if (d[iph] >> 4) == 6:
         if d[iph + 6] == 17:
-            if sport < 0:
+            if sport == -1:
                 o.append("%s > %s: " % (ip6addr(c, iph + 8), ip6addr(c, iph + 24)))
             else:
-                o.append("%s.%u > %s.%u: " % (ip6addr(c, iph + 8), sport, ip6addr(c, iph + 24), dport))
-        elif sport >= 0:
-            o.append("%u > %u: " % (sport, dport))
+                o.append("%s.%s > %s.%s: " % (ip6addr(c, iph + 8), sport, ip6addr(c, iph + 24), dport))
+        elif sport != -1:
+            o.append("%s > %s: " % (sport, dport))
     else:
         if d[iph + 9] == 17:
-            if sport < 0:
+            if sport == -1:
                 o.append("%s > %s: " % (ipaddr(c, iph + 12), ipaddr(c, iph + 16)))
             else:
-                o.append("%s.%u > %s.%u: " % (ipaddr(c, iph + 12), sport, ipaddr(c, iph + 16), dport))
-        elif sport >= 0:
-            o.append("%u > %u: " % (sport, dport))
+                o.append("%s.%s > %s.%s: " % (ipaddr(c, iph + 12), sport, ipaddr(c, iph + 16), dport))
+        elif sport != -1:
+            o.append("%s > %s: " % (sport, dport))
 
 
 def udp_print(c, p, length, iph, fragmented, ttl_hl):
@@ -3553,9 +3611,9 @@ def icmp_print(c, bp, plen, iph, fragmented):
             dport = g16(c, bp + 8 + hl + 2)
             ipp = g8(c, bp + 8 + 9)
             if ipp == 6:
-                s = "%s tcp port %u unreachable" % (ipaddr(c, idst), dport)
+                s = "%s tcp port %s unreachable" % (ipaddr(c, idst), tcpport(c, dport))
             elif ipp == 17:
-                s = "%s udp port %u unreachable" % (ipaddr(c, idst), dport)
+                s = "%s udp port %s unreachable" % (ipaddr(c, idst), udpport(c, dport))
             else:
                 s = "%s protocol %u port %u unreachable" % (ipaddr(c, idst), ipp, dport)
         elif code == 4:
@@ -3723,9 +3781,9 @@ def icmp6_print(c, bp, length, iph, fragmented):
                     raise _OptTrunc
                 dport = g16(c, ouh + 2)
                 if prot == 6:
-                    o.append(", %s tcp port %u" % (ip6addr(c, oip + 24), dport))
+                    o.append(", %s tcp port %s" % (ip6addr(c, oip + 24), tcpport(c, dport)))
                 elif prot == 17:
-                    o.append(", %s udp port %u" % (ip6addr(c, oip + 24), dport))
+                    o.append(", %s udp port %s" % (ip6addr(c, oip + 24), udpport(c, dport)))
                 else:
                     o.append(", %s protocol %u port %u unreachable" % (ip6addr(c, oip + 24), prot, dport))
             else:
@@ -4155,7 +4213,7 @@ def _ns_rprint(c, cp, bp, is_mdns):
     if typ == 1:
         if not tt(c, cp, 4):
             return None
-        o.append(" %s" % ipaddr(c, cp))
+        o.append(" %s" % ipaddr_numeric(c, cp))
     elif typ in (2, 5, 12, 39):
         o.append(" ")
         if fqdn_print(c, cp, bp) is None:
@@ -4199,7 +4257,7 @@ def _ns_rprint(c, cp, bp, is_mdns):
     elif typ == 28:
         if not tt(c, cp, 16):
             return None
-        o.append(" %s" % ip6addr(c, cp))
+        o.append(" %s" % _inet_ntop(_AF6, c.d[cp:cp + 16]))    # addrtostr6(): no name
     elif typ == 38:
         if not tt(c, cp, 1):
             return None

@@ -15,9 +15,9 @@ the bounds-checked accessors, raise ``Trunc`` where tcpdump would longjmp.
 
 from __future__ import annotations
 
-import socket
 
 from . import _dissect as D
+from . import _tables as T
 
 g8, g16, g32, need, tt, trunc = D.g8, D.g16, D.g32, D.need, D.tt, D.trunc
 Trunc = D.Trunc
@@ -418,7 +418,7 @@ def slow_print(c, p, length):
             else:
                 o.append("\n\t  System %s, System Priority %u, Key %u, Port %u, Port Priority %u"
                          "\n\t  State Flags [%s]" % (
-                             _mac(c, body + 2), g16(c, body), g16(c, body + 8), g16(c, body + 12),
+                             D.etheraddr(c, body + 2), g16(c, body), g16(c, body + 8), g16(c, body + 12),
                              g16(c, body + 10), bittok(_LACP_STATE, "none", g8(c, body + 14))))
         elif sub == 1 and t == 3:
             if blen != 14:
@@ -430,7 +430,7 @@ def slow_print(c, p, length):
                 o.append("\n\t    ERROR: illegal length - should be 16")
             else:
                 o.append("\n\t  Request System %s, Request Port %u, Request Transaction ID 0x%08x" % (
-                    _mac(c, body + 2), g16(c, body), g32(c, body + 8)))
+                    D.etheraddr(c, body + 2), g16(c, body), g32(c, body + 8)))
         elif c.v <= 1:
             D.print_unknown_data(c, body, "\n\t  ", blen)
         if c.v > 1:
@@ -456,16 +456,16 @@ def _babel_id(c, o):
     return c.d[o:o + 8].hex(":")
 
 
-def _babel_prefix(prefix, plen):
+def _babel_prefix(c, prefix, plen):
     if plen >= 96 and prefix[:12] == _V4PREFIX[:12]:
-        return "%s/%u" % (socket.inet_ntoa(prefix[12:]), plen - 96)
-    return "%s/%u" % (socket.inet_ntop(socket.AF_INET6, prefix), plen)
+        return "%s/%u" % (D.ipaddr_bytes(c, prefix[12:]), plen - 96)
+    return "%s/%u" % (D.ip6addr_bytes(c, prefix), plen)
 
 
-def _babel_address(prefix):
+def _babel_address(c, prefix):
     if prefix[:12] == _V4PREFIX[:12]:
-        return socket.inet_ntoa(prefix[12:])
-    return socket.inet_ntop(socket.AF_INET6, prefix)
+        return D.ipaddr_bytes(c, prefix[12:])
+    return D.ip6addr_bytes(c, prefix)
 
 
 def _network_prefix(c, ae, plen, omitted, p, dp, ln):
@@ -667,7 +667,7 @@ def _babel_tlv_verbose(c, msg, typ, ln, v4_prefix, v6_prefix):
         if r is None:
             trunc(c)
             return None
-        o.append("%s rxcost %u interval %s" % ("any" if ae == 0 else _babel_address(r[1]), rxcost,
+        o.append("%s rxcost %u interval %s" % ("any" if ae == 0 else _babel_address(c, r[1]), rxcost,
                                                _babel_interval(interval)))
         if r[0] < ln - 6:
             _babel_subtlvs(c, msg + 8 + r[0], msg + 2 + ln, typ)
@@ -684,7 +684,7 @@ def _babel_tlv_verbose(c, msg, typ, ln, v4_prefix, v6_prefix):
         r = _network_prefix(c, ae, -1, 0, msg + 4, None, ln - 2)
         if r is None:
             return -2
-        o.append(" %s" % ("invalid AE 0" if ae == 0 else _babel_address(r[1])))
+        o.append(" %s" % ("invalid AE 0" if ae == 0 else _babel_address(c, r[1])))
     elif typ == 8:
         o.append("\n\tUpdate")
         if ln < 10:
@@ -698,7 +698,7 @@ def _babel_tlv_verbose(c, msg, typ, ln, v4_prefix, v6_prefix):
         interval, seqno, metric = g16(c, msg + 6), g16(c, msg + 8), g16(c, msg + 10)
         o.append("%s%s%s %s metric %u seqno %u interval %s" % (
             "/prefix" if f & 0x80 else "", "/id" if f & 0x40 else "", "/unknown" if f & 0x3F else "",
-            "any" if ae == 0 else _babel_prefix(r[1], plen), metric, seqno,
+            "any" if ae == 0 else _babel_prefix(c, r[1], plen), metric, seqno,
             "infinity" if interval == 0xFFFF else _babel_interval(interval)))
         if f & 0x80:
             if ae == 1:
@@ -716,7 +716,7 @@ def _babel_tlv_verbose(c, msg, typ, ln, v4_prefix, v6_prefix):
         r = _network_prefix(c, ae, g8(c, msg + 3), 0, msg + 4, None, ln - 2)
         if r is None:
             return -2
-        o.append("for %s" % ("any" if ae == 0 else _babel_prefix(r[1], plen)))
+        o.append("for %s" % ("any" if ae == 0 else _babel_prefix(c, r[1], plen)))
     elif typ == 10:
         o.append("\n\tSeqno Request ")
         if ln < 14:
@@ -727,7 +727,7 @@ def _babel_tlv_verbose(c, msg, typ, ln, v4_prefix, v6_prefix):
             return -2
         plen = (g8(c, msg + 3) + (96 if ae == 1 else 0)) & 0xFF
         o.append("(%u hops) for %s seqno %u id %s" % (
-            g8(c, msg + 6), "invalid AE 0" if ae == 0 else _babel_prefix(r[1], plen), seqno,
+            g8(c, msg + 6), "invalid AE 0" if ae == 0 else _babel_prefix(c, r[1], plen), seqno,
             _babel_id(c, msg + 8)))
     elif typ == 11:
         o.append("\n\tTS/PC ")
@@ -1145,11 +1145,18 @@ def ipx_print(c, p, length):
         o.append("ipx-#%x %u" % (dst_socket, length))
 
 
+def _sap_type(c, p):
+    """ipxsap_string(): the service type, named without -n."""
+    t = g16(c, p)
+    name = None if c.names is None else T.IPXSAP_NAMES.get(t)
+    return "%04x" % t if name is None else name
+
+
 def _ipx_sap(c, command, p, length):
     o = c.o
     if command in (1, 3):
         o.append("ipx-sap-req" if command == 1 else "ipx-sap-nearest-req")
-        o.append(" %04x" % g16(c, p))
+        o.append(" " + _sap_type(c, p))
     elif command in (2, 4):
         o.append("ipx-sap-resp" if command == 2 else "ipx-sap-nearest-resp")
         for _ in range(8):
@@ -1159,7 +1166,7 @@ def _ipx_sap(c, command, p, length):
             if length < 2:
                 invalid(c)
                 return
-            o.append(" %04x '" % g16(c, p))
+            o.append(" %s '" % _sap_type(c, p))
             p += 2
             length -= 2
             if length < 48:
@@ -1517,7 +1524,7 @@ def _loopback_message(c, p, length):
             if function == 1:
                 o.append(", receipt number %u" % _le16(c, p))
             elif function == 2:
-                o.append(", forwarding address %s" % _mac(c, p))
+                o.append(", forwarding address %s" % D.etheraddr(c, p))
             p += field
             length -= field
             if field:

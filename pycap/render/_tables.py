@@ -242,3 +242,117 @@ TCP_OPT_NAMES = {
     7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: "", 19: "md5", 20: "scps",
     28: "uto", 29: "tcp-ao", 30: "mptcp", 34: "tfo", 254: "exp",
 }
+
+
+# tcpdump 4.99's netdb_protoname() table (ipproto.c, from IANA's protocol
+# numbers): the names it prints without -n where it has no printer for an IP
+# protocol.  Read off tcpdump itself, one non-first fragment per number.
+NETDB_PROTONAMES = {
+    0: "hopopt", 1: "icmp", 2: "igmp", 3: "ggp", 4: "ipencap", 5: "st", 6: "tcp", 7: "cbt", 8:
+    "egp", 9: "igp", 10: "bbn-rcc-mon", 11: "nvp-ii", 12: "pup", 13: "argus", 14: "emcon", 15:
+    "xnet", 16: "chaos", 17: "udp", 18: "mux", 19: "dcn-meas", 20: "hmp", 21: "prm", 22:
+    "xns-idp", 23: "trunk-1", 24: "trunk-2", 25: "leaf-1", 26: "leaf-2", 27: "rdp", 28: "irtp",
+    29: "iso-tp4", 30: "netblt", 31: "mfe-nsp", 32: "merit-inp", 33: "dccp", 34: "3pc", 35:
+    "idpr", 36: "xtp", 37: "ddp", 38: "idpr-cmtp", 39: "tp++", 40: "il", 41: "ipv6", 42: "sdrp",
+    43: "ipv6-route", 44: "ipv6-frag", 45: "idrp", 46: "rsvp", 47: "gre", 48: "dsr", 49: "bna",
+    50: "esp", 51: "ah", 52: "i-nlsp", 53: "swipe", 54: "narp", 55: "mobile", 56: "tlsp", 57:
+    "skip", 58: "ipv6-icmp", 59: "ipv6-nonxt", 60: "ipv6-opts", 62: "cftp", 64: "sat-expak", 65:
+    "kryptolan", 66: "rvd", 67: "ippc", 69: "sat-mon", 70: "visa", 71: "ipcv", 72: "cpnx", 73:
+    "rspf", 74: "wsn", 75: "pvp", 76: "br-sat-mon", 77: "sun-nd", 78: "wb-mon", 79: "wb-expak",
+    80: "iso-ip", 81: "vmtp", 82: "secure-vmtp", 83: "vines", 84: "ttp", 85: "nsfnet-igp", 86:
+    "dgp", 87: "tcf", 88: "eigrp", 89: "ospf", 90: "sprite-rpc", 91: "larp", 92: "mtp", 93:
+    "ax.25", 94: "ipip", 95: "micp", 96: "scc-sp", 97: "etherip", 98: "encap", 100: "gmtp", 101:
+    "ifmp", 102: "pnni", 103: "pim", 104: "aris", 105: "scps", 106: "qnx", 107: "a/n", 108:
+    "ipcomp", 109: "snp", 110: "compaq-peer", 111: "ipx-in-ip", 112: "vrrp", 113: "pgm", 115:
+    "l2tp", 116: "ddx", 117: "iatp", 118: "stp", 119: "srp", 120: "uti", 121: "smp", 122: "sm",
+    123: "ptp", 124: "isis", 125: "fire", 126: "crtp", 127: "crudp", 128: "sscopmce", 129:
+    "iplt", 130: "sps", 131: "pipe", 132: "sctp", 133: "fc", 134: "rsvp-e2e-ignore", 135:
+    "mobility-header", 136: "udplite", 137: "mpls-in-ip", 138: "manet", 139: "hip", 140:
+    "shim6", 141: "wesp", 142: "rohc", 253: "exptest-253", 254: "exptest-254", 255: "reserved",
+}
+
+# tcpdump 4.99's ipxsap_db (addrtoname.c): the IPX SAP service types it names
+# without -n.  Read off tcpdump itself, every type in SAP responses.
+IPXSAP_NAMES = {
+    0x0000: "Unknown", 0x0001: "User", 0x0002: "User Group", 0x0003: "PrintQueue",
+    0x0004: "FileServer", 0x0005: "JobServer", 0x0006: "Gateway", 0x0007: "PrintServer",
+    0x0008: "ArchiveQueue", 0x0009: "ArchiveServer", 0x000A: "JobQueue",
+    0x000B: "Administration", 0x000F: "Novell TI-RPC", 0x0017: "Diagnostics", 0x0020: "NetBIOS",
+    0x0021: "NAS SNA Gateway", 0x0023: "NACS AsyncGateway",
+    0x0024: "RemoteBridge/RoutingService", 0x0026: "BridgeServer", 0x0027: "TCP/IP Gateway",
+    0x0028: "Point-to-point X.25 BridgeServer", 0x0029: "3270 Gateway", 0x002A: "CHI Corp",
+    0x002C: "PC Chalkboard", 0x002D: "TimeSynchServer", 0x002E: "ARCserve5.0/PalindromeBackup",
+    0x0045: "DI3270 Gateway", 0x0047: "AdvertisingPrintServer", 0x004A: "NetBlazerModems",
+    0x004B: "BtrieveVAP", 0x004C: "NetwareSQL", 0x004D: "XtreeNetwork",
+    0x0050: "BtrieveVAP4.11", 0x0052: "QuickLink", 0x0053: "PrintQueueUser",
+    0x0058: "Multipoint X.25 Router", 0x0060: "STLB/NLM", 0x0064: "ARCserve",
+    0x0066: "ARCserve3.0", 0x0072: "WAN CopyUtility", 0x007A: "TES-NetwareVMS",
+    0x0092: "WATCOM Debugger/EmeraldTapeBackupServer", 0x0095: "DDA OBGYN",
+    0x0098: "NetwareAccessServer", 0x009A: "Netware for VMS II/NamedPipeServer",
+    0x009B: "NetwareAccessServer", 0x009E: "PortableNetwareServer/SunLinkNVT",
+    0x00A1: "PowerchuteAPC UPS", 0x00AA: "LAWserve", 0x00AC: "CompaqIDA StatusMonitor",
+    0x0100: "PIPE STAIL", 0x0102: "LAN ProtectBindery", 0x0103: "OracleDataBaseServer",
+    0x0107: "Netware386/RSPX RemoteConsole", 0x010F: "NovellSNA Gateway", 0x0111: "TestServer",
+    0x0112: "HP PrintServer", 0x0114: "CSA MUX", 0x0115: "CSA LCA", 0x0116: "CSA CM",
+    0x0117: "CSA SMA", 0x0118: "CSA DBA", 0x0119: "CSA NMA", 0x011A: "CSA SSA",
+    0x011B: "CSA STATUS", 0x011E: "CSA APPC", 0x0126: "SNA TEST SSA Profile",
+    0x012A: "CSA TRACE", 0x012B: "NetwareSAA", 0x012E: "IKARUS VirusScan",
+    0x0130: "CommunicationsExecutive", 0x0133: "NNS DomainServer/NetwareNamingServicesDomain",
+    0x0135: "NetwareNamingServicesProfile", 0x0137: "Netware386 PrintQueue/NNS PrintQueue",
+    0x0141: "LAN SpoolServer", 0x0152: "IRMALAN Gateway", 0x0154: "NamedPipeServer",
+    0x0166: "NetWareManagement", 0x0168: "Intel PICKIT CommServer/Intel CAS TalkServer",
+    0x0173: "Compaq", 0x0174: "Compaq SNMP Agent", 0x0175: "Compaq",
+    0x0180: "XTreeServer/XTreeTools", 0x018A: "NASI ServicesBroadcastServer",
+    0x01B0: "GARP Gateway", 0x01B1: "Binfview", 0x01BF: "IntelLanDeskManager", 0x01CA: "AXTEC",
+    0x01CB: "ShivaNetModem/E", 0x01CC: "ShivaLanRover/E", 0x01CD: "ShivaLanRover/T",
+    0x01CE: "ShivaUniversal", 0x01D8: "CastelleFAXPressServer",
+    0x01DA: "CastelleLANPressPrintServer",
+    0x01DC: "CastelleFAX/Xerox7033 FaxServer/ExcelLanFax", 0x01F0: "LEGATO", 0x01F5: "LEGATO",
+    0x0233: "NMS Agent/NetwareManagementAgent",
+    0x0237: "NMS IPX Discovery/LANternReadWriteChannel",
+    0x0238: "NMS IP Discovery/LANternTrapAlarmChannel", 0x023A: "LANtern", 0x023C: "MAVERICK",
+    0x023F: "NovellSMDR", 0x024E: "NetwareConnect", 0x024F: "NASI ServerBroadcast Cisco",
+    0x026A: "NMS ServiceConsole", 0x026B: "TimeSynchronizationServer Netware 4.x",
+    0x0278: "DirectoryServer Netware 4.x", 0x027B: "NetwareManagementAgent",
+    0x0280: "Novell File and Printer Sharing Service for PC", 0x0304: "NovellSAA Gateway",
+    0x0308: "COM/VERMED", 0x030A: "GalacticommWorldgroupServer",
+    0x030C: "IntelNetport2/HP JetDirect/HP Quicksilver", 0x0320: "AttachmateGateway",
+    0x0327: "MicrosoftDiagnostiocs", 0x0328: "WATCOM SQL Server",
+    0x0335: "MultiTechSystems MultisynchCommServer",
+    0x0343: "Xylogics RemoteAccessServer/LANModem", 0x0355: "ArcadaBackupExec",
+    0x0358: "MSLCD1", 0x0361: "NETINELO", 0x037E: "Powerchute UPS Monitoring",
+    0x037F: "ViruSafeNotify", 0x0386: "HP Bridge", 0x0387: "HP Hub",
+    0x0394: "NetWare SAA Gateway", 0x039B: "LotusNotes", 0x03B7: "CertusAntiVirus",
+    0x03C4: "ARCserve4.0", 0x03C7: "LANspool3.5", 0x03D7: "LexmarkPrinterServer",
+    0x03D8: "LexmarkXLE PrinterServer", 0x03DD: "BanyanENS NetwareClient",
+    0x03DE: "GuptaSequelBaseServer/NetWareSQL", 0x03E1: "UnivelUnixware",
+    0x03E4: "UnivelUnixware", 0x03FC: "IntelNetport", 0x03FD: "PrintServerQueue",
+    0x040A: "ipnServer", 0x040D: "LVERRMAN", 0x040E: "LVLIC",
+    0x0414: "NET Silicon (DPI)/Kyocera", 0x0429: "SiteLockVirus", 0x0432: "UFHELPR???",
+    0x0433: "Synoptics281xAdvancedSNMPAgent", 0x0444: "MicrosoftNT SNA Server",
+    0x0448: "Oracle", 0x044C: "ARCserve5.01", 0x0457: "CanonGP55", 0x045A: "QMS Printers",
+    0x045B: "DellSCSI Array", 0x0491: "NetBlazerModems", 0x04AC: "OnTimeScheduler",
+    0x04B0: "CD-Net", 0x0513: "EmulexNQA", 0x0520: "SiteLockChecks", 0x0529: "SiteLockChecks",
+    0x052D: "CitrixOS2 AppServer", 0x0535: "Tektronix", 0x0536: "Milan",
+    0x055D: "Attachmate SNA gateway", 0x056B: "IBM8235 ModemServer",
+    0x056C: "ShivaLanRover/E PLUS", 0x056D: "ShivaLanRover/T PLUS", 0x0580: "McAfeeNetShield",
+    0x05B8: "NLM to workstation communication (Revelation Software)",
+    0x05BA: "CompatibleSystemsRouters", 0x05BE: "CheyenneHierarchicalStorageManager",
+    0x0606: "JCWatermarkImaging", 0x060C: "AXISNetworkPrinter", 0x0610: "AdaptecSCSIManagement",
+    0x0621: "IBM AntiVirus", 0x0640: "Windows95 RemoteRegistryService", 0x064E: "MicrosoftIIS",
+    0x067B: "Microsoft Win95/98 File and Print Sharing for NetWare",
+    0x067C: "Microsoft Win95/98 File and Print Sharing for NetWare", 0x076C: "Xerox",
+    0x079B: "ShivaLanRover/E 115", 0x079C: "ShivaLanRover/T 115", 0x07B4: "CubixWorldDesk",
+    0x07C1: "Quarterdeck IWare Connect V3.x NLM", 0x07C2: "Quarterdeck IWare Connect V2.x NLM",
+    0x0810: "ELAN License Server Demo", 0x0824: "ShivaLanRoverAccessSwitch/E",
+    0x086A: "ISSC Collector", 0x087F: "ISSC DAS AgentAIX", 0x0880: "Intel Netport PRO",
+    0x0881: "Intel Netport PRO", 0x0B29: "SiteLock", 0x0C29: "SiteLockApplications",
+    0x0C2C: "LicensingServer", 0x2101: "PerformanceTechnologyInstantInternet",
+    0x2380: "LAI SiteLock", 0x238C: "MeetingMaker", 0x4808: "SiteLockServer/SiteLockMetering",
+    0x5555: "SiteLockUser", 0x6312: "Tapeware", 0x6F00: "RabbitGateway", 0x7703: "MODEM",
+    0x8002: "NetPortPrinters", 0x8008: "WordPerfectNetworkVersion", 0x85BE: "Cisco EIGRP",
+    0x8888: "WordPerfectNetworkVersion/QuickNetworkManagement", 0x9000: "McAfeeNetShield",
+    0x9604: "CSA-NT_MON", 0xB6A8: "OceanIsleReachoutRemoteControl", 0xF11F: "SiteLockMetering",
+    0xF1FF: "SiteLock", 0xF503: "Microsoft SQL Server", 0xF905: "IBM TimeAndPlace",
+    0xFBFB: "TopCallIII FaxServer", 0xFFFF: "AnyService/Wildcard",
+}

@@ -3,7 +3,7 @@
 ``Renderer`` keeps the little state tcpdump keeps between packets (TCP
 sequence-number bases for relative seq/ack, the previous and first time
 stamps for ``-ttt``/``-ttttt``) and turns one record into exactly the text
-tcpdump 4.99 prints for it with ``-n``: one line, or several for the
+tcpdump 4.99 prints for it: one line, or several for the
 protocols (and the ``-v``/``-x`` modes) where tcpdump prints several, joined
 with ``\\n`` and without the final newline.
 
@@ -44,7 +44,9 @@ class RenderOptions:
     "epoch" (-tt), "delta" (-ttt), "date" (-tttt), "since_first" (-ttttt).
     ``hex``: None, "x", "xx", "X", "XX", "A" or "AA" (-A twice: with the link
     header).  ``json``: one JSON object per packet instead of tcpdump's text
-    (``Renderer`` then gives a ``jsonout.JsonRenderer``).
+    (``Renderer`` then gives a ``jsonout.JsonRenderer``, which is always
+    numeric).  ``numeric`` off (tcpdump without ``-n``): host, port and
+    Ethernet names (see ``names``).
     """
 
     numeric: bool = True
@@ -57,6 +59,8 @@ class RenderOptions:
     json: bool = False
     absolute_seq: bool = False        # -S
     no_checksums: bool = False        # -K
+    strip_domain: bool = False        # -N: host names without their domain
+    foreign: tuple[int, int] | None = None   # -f: (network, mask) of IPv4 addresses to name
 
     def __post_init__(self):
         if self.timestamp not in TIMESTAMP_MODES:
@@ -69,16 +73,26 @@ class Renderer:
     """Stateful tcpdump-style printer for one run (one file or one capture)."""
 
     __slots__ = ("opts", "_tcp", "_first", "_prev", "_sec_cache_key", "_sec_cache_val",
-                 "_v", "_e", "_q", "_suppress", "_hexmode", "_fast", "_stamp", "_fast_links")
+                 "_v", "_e", "_q", "_suppress", "_hexmode", "_fast", "_stamp", "_fast_links",
+                 "_names")
 
-    def __new__(cls, opts: RenderOptions | None = None):
+    def __new__(cls, opts: RenderOptions | None = None, names=None):
         if opts is not None and opts.json:
             from .jsonout import JsonRenderer
             return JsonRenderer(opts)
         return super().__new__(cls)
 
-    def __init__(self, opts: RenderOptions | None = None):
+    def __init__(self, opts: RenderOptions | None = None, names=None):
+        """``names``: a ``names.Names`` to use instead of the system's
+        resolver and files when ``opts.numeric`` is off."""
         self.opts = opts if opts is not None else RenderOptions()
+        if self.opts.numeric:
+            self._names = None
+        elif names is not None:
+            self._names = names
+        else:
+            from .names import Names
+            self._names = Names(strip_domain=self.opts.strip_domain, foreign=self.opts.foreign)
         self._tcp: dict = {}
         self._first: int | None = None
         self._prev: int | None = None
@@ -91,7 +105,8 @@ class Renderer:
         self._suppress = self.opts.hex in ("x", "xx", "X", "XX")
         # whole lines in one call for the common packets (see _fast); only the
         # default amount of detail is done there
-        fast = not (self._v or self._e or self._q or self.opts.absolute_seq)
+        fast = not (self._v or self._e or self._q or self.opts.absolute_seq
+                    or self._names is not None)
         self._fast_links = {LINKTYPE_EN10MB: (F.ether, 14), LINKTYPE_RAW: (F.raw, 0),
                             12: (F.raw, 0), 14: (F.raw, 0), LINKTYPE_LINUX_SLL: (F.sll, 16),
                             LINKTYPE_LINUX_SLL2: (F.sll2, 20)} if fast else {}
@@ -207,7 +222,7 @@ class Renderer:
 
     def _render(self, data: bytes, caplen: int, wire_len: int, linktype: int, timestamp_ns: int) -> str:
         c = D.Ctx(data, caplen, self._v, self._e, self._q, self._tcp, self._suppress)
-        c.k, c.absolute = self.opts.no_checksums, self.opts.absolute_seq
+        c.k, c.absolute, c.names = self.opts.no_checksums, self.opts.absolute_seq, self._names
         try:
             _LINK_PRINTERS.get(linktype, _unknown_link)(c, wire_len, linktype)
         except D.Trunc:
