@@ -47,7 +47,6 @@ def _render_options(args: Args):
                          strip_domain=args.no_domain)
 
 
-
 def _nanosecond(args: Args) -> bool:
     """--time-stamp-precision=nano, or --nano (--micro wins over neither)."""
     return args.nano or (args.time_stamp_precision == "nano" and not args.micro)
@@ -65,6 +64,8 @@ def _job(args: Args):
     from pycap.pipeline import Job
     if args.count is not None and args.count <= 0:
         raise UsageError(f"invalid packet count {args.count}")
+    if args.foreign and (args.read or args.read_list):
+        raise UsageError("-f can not be used with -V or -r")
     printing = (args.write is None or args.print_) and not args.count_only
     job = Job(expression=_expression(args), snaplen=_snaplen(args), count=args.count or 0,
               write=args.write, pcapng=True if args.pcapng else None, print_packets=printing,

@@ -134,10 +134,14 @@ _NUM = re.compile(r"^ {0,4}(\d+)  ")
 
 @functools.lru_cache(maxsize=None)
 def tcpdump_packets(path: str, flags: tuple = ("-t",)) -> list[str]:
-    """tcpdump's text for each packet (``-#`` numbering removed)."""
+    """tcpdump's text for each packet with -n (``-#`` numbering removed)."""
+    return tcpdump_texts([TCPDUMP, "-r", path, "-n", "-#", *flags])
+
+
+def tcpdump_texts(argv: list[str]) -> list[str]:
+    """The packets' texts of a tcpdump command that numbers them (-#)."""
     env = dict(os.environ, TZ="UTC")
-    res = subprocess.run([TCPDUMP, "-r", path, "-n", "-#", *flags], capture_output=True, env=env,
-                         timeout=120)
+    res = subprocess.run(argv, capture_output=True, env=env, timeout=120)
     text = res.stdout.decode("latin-1")
     packets: list[list[str]] = []
     expect = 1

@@ -473,8 +473,9 @@ class JsonRenderer:
         from dataclasses import replace
         self.opts = opts
         self.count = 0
-        # the summary: tcpdump's line for the packet, without time stamp or dump
-        self._text = Renderer(replace(opts, json=False, timestamp="none", hex=None))
+        # the summary: tcpdump's line for the packet, without time stamp or dump,
+        # and with numbers as in every other field (no look-ups for a script)
+        self._text = Renderer(replace(opts, json=False, timestamp="none", hex=None, numeric=True))
         self._hex = opts.hex is not None
         self._nano = opts.nanosecond
         self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
