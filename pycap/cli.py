@@ -74,7 +74,7 @@ def _job(args: Args):
               packet_buffered=args.packet_buffered, promisc=not args.no_promisc,
               direction=args.direction, immediate=args.immediate_mode,
               optimize=not args.no_optimize, line_buffered=args.line_buffered,
-              foreign=args.foreign and not args.numeric)
+              foreign=args.foreign and not args.numeric, monitor=args.monitor)
     _output_options(args, job)
     return job
 

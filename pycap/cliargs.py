@@ -87,6 +87,8 @@ OPTIONS: tuple[Option, ...] = (
     _opt("J", "list-time-stamp-types", "list_tstamp_types", FLAG,
          "list the time stamp types of the interface"),
     _opt("p", "no-promiscuous-mode", "no_promisc", FLAG, "don't use promiscuous mode"),
+    _opt("I", "monitor-mode", "monitor", FLAG,
+         "monitor mode (802.11 devices only; pycap refuses, see pycap(1))"),
     _opt("Q", "direction", "direction", VALUE, "direction of packets to capture",
          choices=("in", "out", "inout"), default="inout", bad="unknown capture direction `{}'"),
     _opt("B", "buffer-size", "buffer_kib", VALUE, "kernel ring size in KiB (default 8192)", metavar="KIB",

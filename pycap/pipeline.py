@@ -73,6 +73,7 @@ class Job:
     status: bool = False                # live status line on stderr (a TTY)
     tstamp_type: str = "host"           # -j: host, adapter, adapter_unsynced
     foreign: bool = False               # -f: names only for the capture interface's IPv4 network
+    monitor: bool = False               # -I: 802.11 monitor mode (refused)
 
 
 @record(slots=False)
@@ -403,6 +404,8 @@ def _open_captures(job: Job, interfaces: list[str], stack: ExitStack) -> list[_L
     headroom = record_header_len(_writes_pcapng(job))
     lives = []
     for interface in interfaces:
+        if job.monitor:
+            _monitor_mode(interface)
         linktype = interface_linktype(interface, job.cooked)
         compiled, bytecode, accept = _compile_live(job, interface, linktype)
         snaplen = compiled.snaplen if compiled is not None else job.snaplen or MAX_SNAPLEN
@@ -416,6 +419,18 @@ def _open_captures(job: Job, interfaces: list[str], stack: ExitStack) -> list[_L
         stack.enter_context(cap)
         lives.append(_Live(interface, snaplen, cap))
     return lives
+
+
+def _monitor_mode(interface: str) -> None:
+    """-I: libpcap's answer for a device that is not 802.11 (checked before
+    anything else, so also for one that does not exist); on one that is,
+    pycap says it cannot: libpcap adds a monitor interface over nl80211,
+    which pycap does not speak."""
+    from pycap.capture.devices import is_wireless
+    if not is_wireless(interface):
+        raise CaptureError(f"{interface}: That device doesn't support monitor mode")
+    raise CaptureError(f"{interface}: pycap cannot put a device in monitor mode "
+                       f"(libpcap adds a monitor interface over nl80211)")
 
 
 def link_type_text(linktype: int) -> str:

@@ -563,3 +563,21 @@ def test_time_stamp_types(veth, inject, tmp_path):  # noqa: F811
     bad = start(veth.b.netns, "-j", "bogus", "-i", veth.b.ifname)
     _, err = finish(bad, None)
     assert bad.returncode == 1 and err == ["pycap: invalid time stamp type bogus"]
+
+
+@pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump is not installed")
+def test_monitor_mode_is_refused_as_tcpdump_refuses_it(veth):  # noqa: F811
+    """-I on a device that is not 802.11 (veth, lo, any, one that does not
+    exist): libpcap's error and status 1, as tcpdump's; -r ignores -I."""
+    for interface in (veth.b.ifname, "lo", "any", "nosuch0"):
+        said = []
+        for argv in (["tcpdump"], [sys.executable, "-m", "pycap.cli"]):
+            proc = subprocess.run(["ip", "netns", "exec", veth.b.netns, *argv, "-I", "-i", interface],
+                                  capture_output=True, timeout=30,
+                                  env=dict(os.environ, PYTHONPATH=str(REPO)))
+            said.append((proc.returncode, proc.stderr.decode().split(": ", 1)[1]))
+        assert said[0] == said[1] == (1, f"{interface}: That device doesn't support monitor mode\n")
+    capture = str(REPO / "expr" / "corpus" / "pcaps" / "dns_tcp.pcap")
+    proc = subprocess.run([sys.executable, "-m", "pycap.cli", "-I", "-n", "-r", capture, "-c", "1"],
+                          capture_output=True, timeout=30, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == 0 and proc.stdout.count(b"\n") == 1

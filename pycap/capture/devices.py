@@ -92,3 +92,10 @@ def describe(device: Device) -> str:
         text += ", Connected" if device.connected else ", Disconnected"
     description = f" ({ANY_DESCRIPTION})" if device.name == ANY else ""
     return f"{device.name}{description} [{text}]"
+
+
+def is_wireless(name: str, root: str = SYS_NET) -> bool:
+    """Whether ``name`` is a mac80211 device, the only kind libpcap can put
+    in monitor mode (``pcap_can_set_rfmon``: a ``phy80211`` link in sysfs;
+    never ``any``)."""
+    return name != ANY and os.path.exists(os.path.join(root, name, "phy80211"))
