@@ -271,3 +271,24 @@ def test_minus_f_on_an_interface_without_ipv4_warns_as_tcpdump(private_names):
         first_lines.append(line.split(": ", 1)[1])
     assert first_lines[0] == first_lines[1] == \
         "WARNING: foreign (-f) flag used but: vf-a: no IPv4 address assigned\n"
+
+
+def test_the_fast_path_names_as_the_general_printers_do():
+    """Without -n the fast path (render/_fast.py) prints what the general
+    printers print, every address named, on every corpus packet it takes."""
+    def everyone(family: int, packed: bytes) -> str:
+        return f"h-{packed.hex()}.corp.test"
+
+    services = read_services()
+    opts = RenderOptions(timestamp="none", numeric=False)
+    hits = 0
+    for path in sorted((corpus.CORPUS / "pcaps").iterdir()):
+        fast = Renderer(opts, names=Names(everyone, services=services, ethers={}))
+        general = Renderer(opts, names=Names(everyone, services=services, ethers={}))
+        general._fast_links = {}
+        for rec in corpus.records(path.name):
+            linktype = corpus.captures().get(path.name, 1)
+            want = general.render(rec[0], rec[1], linktype, 0)
+            assert fast.render(rec[0], rec[1], linktype, 0) == want, (path.name, rec[0].hex())
+            hits += fast._fast_links.get(linktype) is not None and "h-" in want
+    assert hits > 1000

@@ -82,7 +82,7 @@ def _ip_addrs(flow):
     return (key[1], key[0]) if flow[2] else (key[0], key[1])
 
 
-def _tcp_options(d, cp, end, rev, thseq, thack, flags, ipend):
+def _tcp_options(d, cp, end, rev, thseq, thack, flags, ipend, st):
     """The options text of D._tcp_options_fast, or None for anything else."""
     parts = []
     while cp < end:
@@ -116,6 +116,7 @@ def _tcp_options(d, cp, end, rev, thseq, thack, flags, ipend):
             parts.append("sack %u %s" % ((ln - 2) // 8, "".join(blocks)))
         elif opt == 30 and ln >= 3:
             c = D.Ctx(d, ipend, 0, False, 0, None, False)
+            c.names = st.names
             c.o = ["mptcp"]
             try:
                 if not D._mptcp_print(c, cp, ln, flags):
@@ -129,23 +130,64 @@ def _tcp_options(d, cp, end, rev, thseq, thack, flags, ipend):
     return ", options [" + ",".join(parts) + "]"
 
 
-# address+port bytes -> (head, tcp key, reversed?, TCP application printer, UDP application
-# printer (None: no application), sport, dport)
-_FLOWS: dict = {}
+class State:
+    """What the fast path keeps for one Renderer: the TCP sequence table it
+    shares with the general printers, -x's suppression of the default
+    dump, the names (None with -n), and its caches: per flow (address and
+    port bytes -> head, TCP key, reversed?, TCP application printer, UDP
+    application printer or None, sport, dport), one for TCP and one for UDP
+    (the same one with -n, where the head does not depend on the protocol),
+    and the "eth0  In  " prefix of Linux cooked v2 per interface and type."""
+
+    __slots__ = ("tcp", "supp", "names", "tflows", "uflows", "sll2")
+
+    def __init__(self, tcp: dict, supp: bool = False, names=None):
+        self.tcp = tcp
+        self.supp = supp
+        self.names = names
+        self.tflows: dict = {}
+        self.uflows: dict = self.tflows if names is None else {}
+        self.sll2: dict = {}
 
 
-def _flow(fk, six):
+def _ctx(d, end, st):
+    """A general printers' context for an application printer the fast path hands over to."""
+    c = _Ctx(d, end, 0, False, 0, st.tcp, st.supp)
+    c.names = st.names
+    return c
+
+
+def _mac(st, packed):
+    return packed.hex(":") if st.names is None else st.names.ether(packed)
+
+
+def _v4(st, packed):
+    return _ntoa(packed) if st.names is None else st.names.ipv4(packed)
+
+
+def _v6(st, packed):
+    return _ntop(_AF6, packed) if st.names is None else st.names.ipv6(packed)
+
+
+def _flow(fk, six, st, flows, udp):
     """The "IP a.p > b.q: " text and the TCP sequence-table key for a flow."""
-    if len(_FLOWS) >= 8192:
-        _FLOWS.clear()
+    if len(flows) >= 8192:
+        flows.clear()
+    names = st.names
     if six:
         src, dst = fk[:16], fk[16:32]
         sport, dport = _HH(fk, 32)
-        head = "IP6 %s.%u > %s.%u: " % (_ntop(_AF6, src), sport, _ntop(_AF6, dst), dport)
+        if names is None:
+            head = "IP6 %s.%u > %s.%u: " % (_ntop(_AF6, src), sport, _ntop(_AF6, dst), dport)
     else:
         src, dst = fk[:4], fk[4:8]
         sport, dport = _HH(fk, 8)
-        head = "IP %s.%u > %s.%u: " % (_ntoa(src), sport, _ntoa(dst), dport)
+        if names is None:
+            head = "IP %s.%u > %s.%u: " % (_ntoa(src), sport, _ntoa(dst), dport)
+    if names is not None:
+        port = names.udp_port if udp else names.tcp_port
+        head = "%s %s.%s > %s.%s: " % ("IP6" if six else "IP", _v6(st, src) if six else _v4(st, src),
+                                       port(sport), _v6(st, dst) if six else _v4(st, dst), port(dport))
     # tcp_print() keys its table on the (address, port) pairs in a canonical order
     tapp = D.tcp_app_printer(sport, dport)
     uapp = (partial(_udp_nfs_app, sport, dport) if sport == 2049 or dport == 2049 else
@@ -154,11 +196,11 @@ def _flow(fk, six):
         f = (head, (dst, src, (dport << 16) | sport), 1, tapp, uapp, sport, dport)
     else:
         f = (head, (src, dst, (sport << 16) | dport), 0, tapp, uapp, sport, dport)
-    _FLOWS[fk] = f
+    flows[fk] = f
     return f
 
 
-def _tcp(d, bp, end, ln, flow, tcp, supp):
+def _tcp(d, bp, end, ln, flow, st):
     """tcp_print() after the addresses."""
     if bp + 20 > end:
         return None
@@ -172,6 +214,7 @@ def _tcp(d, bp, end, ln, flow, tcp, supp):
         return None
     th = None
     thseq = thack = 0
+    tcp = st.tcp
     if flags & 0x10:
         th = tcp.get(key)
         if th is None or flags & 0x02:
@@ -193,7 +236,7 @@ def _tcp(d, bp, end, ln, flow, tcp, supp):
         tsval, tsecr = _II(d, bp + 24)
         opts = ""
     elif hlen > 20:
-        opts = _tcp_options(d, bp + 20, bp + hlen, rev, thseq, thack, flags, end)
+        opts = _tcp_options(d, bp + 20, bp + hlen, rev, thseq, thack, flags, end, st)
         if opts is None:
             return None
     else:
@@ -233,21 +276,21 @@ def _tcp(d, bp, end, ln, flow, tcp, supp):
     text = "%sFlags [%s]%s%s, length %u" % (head, _FLAGS[flags], mid, opts, length)
     if not tapp:
         return text
-    c = _Ctx(d, end, 0, False, 0, tcp, supp)
+    c = _ctx(d, end, st)
     c.o.append(text)
     c.proto = "tcp"
     c.ipaddrs = _ip_addrs(flow)
     return _app(c, tapp, bp + hlen, length, flow[5], flow[6])
 
 
-def _udp(d, bp, end, ln, flow, tcp, supp):
+def _udp(d, bp, end, ln, flow, st):
     """udp_print() after the addresses (the header is captured, ln >= 8)."""
     ulen = ((d[bp + 4] << 8) | d[bp + 5]) - 8
     if ulen < 0:
         return None
     length = ln - 8
     if flow[4] is not None:
-        c = _Ctx(d, end, 0, False, 0, tcp, supp)
+        c = _ctx(d, end, st)
         c.o.append(flow[0])
         c.proto = "udp"
         c.ipaddrs = _ip_addrs(flow)
@@ -262,7 +305,7 @@ def _udp(d, bp, end, ln, flow, tcp, supp):
 _OWN_ADDRESSES = frozenset((132, 33))     # SCTP, DCCP: their printers write the addresses
 
 
-def ip4(d, p, caplen, length, tcp, supp=False):
+def ip4(d, p, caplen, length, st):
     """ip_print() for an unfragmented IPv4 datagram: TCP, UDP and ICMP echo here,
     other protocols by _dissect's demultiplexer after the addresses."""
     if p + 20 > caplen or length < 20 or d[p + 9] in _OWN_ADDRESSES:
@@ -282,18 +325,18 @@ def ip4(d, p, caplen, length, tcp, supp=False):
         if bp + 4 > end:
             return None
         fk = d[p + 12:p + 20] + d[bp:bp + 4] if hlen != 20 else d[p + 12:p + 24]
-        flow = _FLOWS.get(fk)
+        flow = st.tflows.get(fk)
         if flow is None:
-            flow = _flow(fk, False)
-        return _tcp(d, bp, end, ln, flow, tcp, supp)
+            flow = _flow(fk, False, st, st.tflows, False)
+        return _tcp(d, bp, end, ln, flow, st)
     if nh == 17:
         if bp + 8 > end or ln < 8:
             return None
         fk = d[p + 12:p + 20] + d[bp:bp + 4] if hlen != 20 else d[p + 12:p + 24]
-        flow = _FLOWS.get(fk)
+        flow = st.uflows.get(fk)
         if flow is None:
-            flow = _flow(fk, False)
-        return _udp(d, bp, end, ln, flow, tcp, supp)
+            flow = _flow(fk, False, st, st.uflows, True)
+        return _udp(d, bp, end, ln, flow, st)
     if nh == 1:
         if bp + 8 > end:
             return None
@@ -301,10 +344,10 @@ def ip4(d, p, caplen, length, tcp, supp=False):
         if t == 8 or t == 0:
             i, s = _HH(d, bp + 4)
             return "IP %s > %s: ICMP echo %s, id %u, seq %u, length %u" % (
-                _ntoa(d[p + 12:p + 16]), _ntoa(d[p + 16:p + 20]), "request" if t else "reply",
+                _v4(st, d[p + 12:p + 16]), _v4(st, d[p + 16:p + 20]), "request" if t else "reply",
                 i, s, ln)
-    c = _Ctx(d, end, 0, False, 0, tcp, supp)
-    c.o.append("IP %s > %s: " % (_ntoa(d[p + 12:p + 16]), _ntoa(d[p + 16:p + 20])))
+    c = _ctx(d, end, st)
+    c.o.append("IP %s > %s: " % (_v4(st, d[p + 12:p + 16]), _v4(st, d[p + 16:p + 20])))
     c.proto = "ip"
     return _app(c, D.ip_demux_print, bp, ln, 4, 0, ttl, nh, p)
 
@@ -313,7 +356,7 @@ _ICMP6 = {128: ", echo request", 129: ", echo reply", 133: ", router solicitatio
           135: ", neighbor solicitation", 136: ", neighbor advertisement"}
 
 
-def ip6(d, p, caplen, length, tcp, supp=False):
+def ip6(d, p, caplen, length, st):
     """ip6_print() for IPv6 without extension headers carrying TCP, UDP or common ICMPv6."""
     if p + 40 > caplen or length < 40 or (d[p] & 0xF0) != 0x60:
         return None
@@ -329,18 +372,18 @@ def ip6(d, p, caplen, length, tcp, supp=False):
         if bp + 4 > end:
             return None
         fk = d[p + 8:bp + 4]
-        flow = _FLOWS.get(fk)
+        flow = st.tflows.get(fk)
         if flow is None:
-            flow = _flow(fk, True)
-        return _tcp(d, bp, end, ln, flow, tcp, supp)
+            flow = _flow(fk, True, st, st.tflows, False)
+        return _tcp(d, bp, end, ln, flow, st)
     if nh == 17:
         if bp + 8 > end or ln < 8:
             return None
         fk = d[p + 8:bp + 4]
-        flow = _FLOWS.get(fk)
+        flow = st.uflows.get(fk)
         if flow is None:
-            flow = _flow(fk, True)
-        return _udp(d, bp, end, ln, flow, tcp, supp)
+            flow = _flow(fk, True, st, st.uflows, True)
+        return _udp(d, bp, end, ln, flow, st)
     if nh == 58:
         if bp + 8 > end:
             return None
@@ -354,13 +397,13 @@ def ip6(d, p, caplen, length, tcp, supp=False):
         elif t != 133:
             if bp + 24 > end:
                 return None
-            name += (", who has %s" if t == 135 else ", tgt is %s") % _ntop(_AF6, d[bp + 8:bp + 24])
-        return "IP6 %s > %s: ICMP6%s, length %u" % (_ntop(_AF6, d[p + 8:p + 24]),
-                                                    _ntop(_AF6, d[p + 24:bp]), name, ln)
+            name += (", who has %s" if t == 135 else ", tgt is %s") % _v6(st, d[bp + 8:bp + 24])
+        return "IP6 %s > %s: ICMP6%s, length %u" % (_v6(st, d[p + 8:p + 24]),
+                                                    _v6(st, d[p + 24:bp]), name, ln)
     return None
 
 
-def arp(d, p, caplen, length):
+def arp(d, p, caplen, length, st):
     """arp_print() for Ethernet/IPv4 requests and replies."""
     if p + 28 > caplen:
         return None
@@ -370,77 +413,75 @@ def arp(d, p, caplen, length):
     if op == 1:
         if any(tha):
             return "ARP, Request who-has %s (%s) tell %s, length %u" % (
-                _ntoa(tpa), tha.hex(":"), _ntoa(spa), length)
-        return "ARP, Request who-has %s tell %s, length %u" % (_ntoa(tpa), _ntoa(spa), length)
+                _v4(st, tpa), _mac(st, tha), _v4(st, spa), length)
+        return "ARP, Request who-has %s tell %s, length %u" % (_v4(st, tpa), _v4(st, spa), length)
     if op == 2:
-        return "ARP, Reply %s is-at %s, length %u" % (_ntoa(spa), sha.hex(":"), length)
+        return "ARP, Reply %s is-at %s, length %u" % (_v4(st, spa), _mac(st, sha), length)
     return None
 
 
-def ether(d, caplen, wire_len, tcp, supp=False):
+def ether(d, caplen, wire_len, st):
     """ether_print() for IPv4, IPv6 and ARP frames without VLAN tags; other
     ethertypes tcpdump has a printer for go straight to that printer."""
     if caplen < 34 or wire_len < 14:
         return None
     t = (d[12] << 8) | d[13]
     if t == 0x0800:
-        return ip4(d, 14, caplen, wire_len - 14, tcp, supp)
+        return ip4(d, 14, caplen, wire_len - 14, st)
     if t == 0x86DD:
-        return ip6(d, 14, caplen, wire_len - 14, tcp, supp)
+        return ip6(d, 14, caplen, wire_len - 14, st)
     if t == 0x0806:
-        return arp(d, 14, caplen, wire_len - 14)
+        return arp(d, 14, caplen, wire_len - 14, st)
     printer = _ETHERTYPE_PRINTERS.get(t)
     if printer is None or t in _ETHERTYPE_SPECIAL:
         return None
-    c = _Ctx(d, caplen, 0, False, 0, tcp, supp)
+    c = _ctx(d, caplen, st)
     c.proto = "ether"
     c.llsrc = 6
     return _app(c, printer, t, 14, wire_len - 14, caplen - 14)
 
 
-def raw(d, caplen, wire_len, tcp, supp=False):
+def raw(d, caplen, wire_len, st):
     """raw_if_print()/ipN_print(): IPv4 or IPv6 from byte 0."""
     v = d[0] & 0xF0
     if v == 0x40:
-        return ip4(d, 0, caplen, wire_len, tcp, supp)
+        return ip4(d, 0, caplen, wire_len, st)
     if v == 0x60:
-        return ip6(d, 0, caplen, wire_len, tcp, supp)
+        return ip6(d, 0, caplen, wire_len, st)
     return None
 
 
-def _l3(d, p, caplen, length, tcp, supp, t):
+def _l3(d, p, caplen, length, st, t):
     if t == 0x0800:
-        return ip4(d, p, caplen, length, tcp, supp)
+        return ip4(d, p, caplen, length, st)
     if t == 0x86DD:
-        return ip6(d, p, caplen, length, tcp, supp)
+        return ip6(d, p, caplen, length, st)
     if t == 0x0806:
-        return arp(d, p, caplen, length)
+        return arp(d, p, caplen, length, st)
     return None
 
 
-def sll(d, caplen, wire_len, tcp, supp=False):
+def sll(d, caplen, wire_len, st):
     """sll_if_print(): Linux cooked v1 prints nothing of its header by default."""
     if caplen < 36 or wire_len < 16 or d[2:4] == b"\x03\x23":      # 803: radiotap
         return None
-    return _l3(d, 16, caplen, wire_len - 16, tcp, supp, (d[14] << 8) | d[15])
+    return _l3(d, 16, caplen, wire_len - 16, st, (d[14] << 8) | d[15])
 
 
-_SLL2_PREFIX: dict = {}
-
-
-def sll2(d, caplen, wire_len, tcp, supp=False):
+def sll2(d, caplen, wire_len, st):
     """sll2_if_print(): "eth0  In  " then the packet (what ``-i any`` captures)."""
     if caplen < 40 or wire_len < 20 or d[8:10] == b"\x03\x23":
         return None
-    text = _l3(d, 20, caplen, wire_len - 20, tcp, supp, (d[0] << 8) | d[1])
+    text = _l3(d, 20, caplen, wire_len - 20, st, (d[0] << 8) | d[1])
     if text is None:
         return None
     key = d[4:8] + d[10:11]
-    prefix = _SLL2_PREFIX.get(key)
+    prefixes = st.sll2
+    prefix = prefixes.get(key)
     if prefix is None:
-        if len(_SLL2_PREFIX) > 1024:
-            _SLL2_PREFIX.clear()
-        prefix = _SLL2_PREFIX[key] = "%-5s %-3s " % (
+        if len(prefixes) > 1024:
+            prefixes.clear()
+        prefix = prefixes[key] = "%-5s %-3s " % (
             D.ifname(int.from_bytes(d[4:8], "big")), D.T.SLL_PKTTYPES.get(d[10], "?"))
     if type(text) is Cut:
         return Cut(prefix + text)

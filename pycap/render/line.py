@@ -74,7 +74,7 @@ class Renderer:
 
     __slots__ = ("opts", "_tcp", "_first", "_prev", "_sec_cache_key", "_sec_cache_val",
                  "_v", "_e", "_q", "_suppress", "_hexmode", "_fast", "_stamp", "_fast_links",
-                 "_names")
+                 "_names", "_fast_state")
 
     def __new__(cls, opts: RenderOptions | None = None, names=None):
         if opts is not None and opts.json:
@@ -105,8 +105,8 @@ class Renderer:
         self._suppress = self.opts.hex in ("x", "xx", "X", "XX")
         # whole lines in one call for the common packets (see _fast); only the
         # default amount of detail is done there
-        fast = not (self._v or self._e or self._q or self.opts.absolute_seq
-                    or self._names is not None)
+        fast = not (self._v or self._e or self._q or self.opts.absolute_seq)
+        self._fast_state = F.State(self._tcp, self._suppress, self._names)
         self._fast_links = {LINKTYPE_EN10MB: (F.ether, 14), LINKTYPE_RAW: (F.raw, 0),
                             12: (F.raw, 0), 14: (F.raw, 0), LINKTYPE_LINUX_SLL: (F.sll, 16),
                             LINKTYPE_LINUX_SLL2: (F.sll2, 20)} if fast else {}
@@ -195,7 +195,7 @@ class Renderer:
             return self._invalid(caplen, wire_len)
         fast = self._fast_links.get(linktype)
         if fast is not None:
-            text = fast[0](data, caplen, wire_len, self._tcp, self._suppress)
+            text = fast[0](data, caplen, wire_len, self._fast_state)
             if text is not None:
                 if self._hexmode is not None:
                     # a line cut short by [|proto] dumps from byte 0, as on the general path
