@@ -172,26 +172,21 @@ class Names:
         text = self._v6[packed] = name or socket.inet_ntop(socket.AF_INET6, packed)
         return text
 
-    def _service(self, proto: str, port: int) -> str:
+    def _service(self, cache: dict[int, str], proto: str, port: int) -> str:
         if self._services is None:
             self._services = read_services()
-        return self._services.get((proto, port)) or str(port)
+        text = cache[port] = self._services.get((proto, port)) or str(port)
+        return text
 
     def tcp_port(self, port: int) -> str:
         """tcpport_string()."""
-        try:
-            return self._tcp[port]
-        except KeyError:
-            text = self._tcp[port] = self._service("tcp", port)
-            return text
+        text = self._tcp.get(port)
+        return text if text is not None else self._service(self._tcp, "tcp", port)
 
     def udp_port(self, port: int) -> str:
         """udpport_string()."""
-        try:
-            return self._udp[port]
-        except KeyError:
-            text = self._udp[port] = self._service("udp", port)
-            return text
+        text = self._udp.get(port)
+        return text if text is not None else self._service(self._udp, "udp", port)
 
     @staticmethod
     def ip_proto(number: int) -> str | None:
