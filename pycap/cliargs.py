@@ -64,6 +64,7 @@ OPTIONS: tuple[Option, ...] = (
          metavar="N", integer=True, bad="invalid snaplen {}"),
     _opt("n", None, "numeric", COUNT, "don't convert addresses or ports to names", default=0),
     _opt("N", None, "no_domain", FLAG, "print host names without their domain"),
+    _opt("u", None, "raw_nfs_handles", FLAG, "print NFS file handles undecoded"),
     _opt("f", None, "foreign", FLAG,
          "print IPv4 addresses outside the capture interface's network as numbers"),
     _opt("d", None, "dump", COUNT,

@@ -233,3 +233,16 @@ def test_list_link_types_as_tcpdump(interface):
     missing = pycap("-L", "-i", "pycap-no-such0")
     assert (missing.returncode, error_lines(missing)) == (
         1, ["pycap: pycap-no-such0: No such device exists"])
+
+
+@pytest.mark.skipif(TCPDUMP is None, reason="tcpdump is not installed")
+@pytest.mark.parametrize("args", [("-n",), ("-n", "-u")])
+def test_nfs_handles_undecoded_with_u(args):
+    """-u: NFS file handles as their 32-bit words (fh[f0c862c6:1000:...]),
+    not decoded (fh Unknown/F0C8...), as tcpdump prints them."""
+    capture = str(corpus.CORPUS / "pcaps" / "nfs-write-verf-cookie.pcapng")
+    want = subprocess.run([TCPDUMP, "-r", capture, *args], capture_output=True,
+                          env=dict(os.environ, TZ="UTC"))
+    got = pycap("-r", capture, *args)
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout)
+    assert (b" fh[" in got.stdout) == ("-u" in args)

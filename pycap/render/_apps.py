@@ -399,7 +399,11 @@ _FH_FIELDS = {
 
 def _nfs_printfh(c, fh, words):
     """nfs_printfh(): " fh MAJOR,MINOR/INODE", the file system's name for VMS
-    handles, the bytes in hex for a handle of no known layout."""
+    handles, the bytes in hex for a handle of no known layout; with -u the
+    handle's 32-bit words in hex."""
+    if c.u:
+        c.o.append(" fh[%s]" % ":".join("%x" % g32(c, fh + 4 * i) for i in range(words)))
+        return
     b = c.d[fh:fh + words * 4]
     kind = _fh_type(c, fh, words)
     if kind == "unknown":

@@ -39,7 +39,7 @@ class Ctx:
     """Per-packet printing state (tcpdump's netdissect_options, roughly)."""
 
     __slots__ = ("d", "end", "o", "proto", "v", "e", "q", "tcp", "llhdr", "suppress_default",
-                 "generic", "llsrc", "ipaddrs", "k", "absolute", "names")
+                 "generic", "llsrc", "ipaddrs", "k", "absolute", "names", "u")
 
     def __init__(self, d, end, v, e, q, tcp, suppress_default):
         self.d = d
@@ -58,6 +58,7 @@ class Ctx:
         self.k = False               # -K: no checksum checks (IP, TCP, UDP, as tcpdump's Kflag)
         self.absolute = False        # -S: absolute TCP sequence numbers
         self.names = None            # names.Names without -n; None prints numbers
+        self.u = False               # -u: NFS file handles as words, undecoded
 
 
 # --------------------------------------------------------------------------

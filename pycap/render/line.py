@@ -60,6 +60,7 @@ class RenderOptions:
     absolute_seq: bool = False        # -S
     no_checksums: bool = False        # -K
     strip_domain: bool = False        # -N: host names without their domain
+    raw_nfs_handles: bool = False     # -u: NFS file handles undecoded
     foreign: tuple[int, int] | None = None   # -f: (network, mask) of IPv4 addresses to name
 
     def __post_init__(self):
@@ -105,7 +106,8 @@ class Renderer:
         self._suppress = self.opts.hex in ("x", "xx", "X", "XX")
         # whole lines in one call for the common packets (see _fast); only the
         # default amount of detail is done there
-        fast = not (self._v or self._e or self._q or self.opts.absolute_seq)
+        fast = not (self._v or self._e or self._q or self.opts.absolute_seq
+                    or self.opts.raw_nfs_handles)
         self._fast_state = F.State(self._tcp, self._suppress, self._names)
         self._fast_links = {LINKTYPE_EN10MB: (F.ether, 14), LINKTYPE_RAW: (F.raw, 0),
                             12: (F.raw, 0), 14: (F.raw, 0), LINKTYPE_LINUX_SLL: (F.sll, 16),
@@ -223,6 +225,7 @@ class Renderer:
     def _render(self, data: bytes, caplen: int, wire_len: int, linktype: int, timestamp_ns: int) -> str:
         c = D.Ctx(data, caplen, self._v, self._e, self._q, self._tcp, self._suppress)
         c.k, c.absolute, c.names = self.opts.no_checksums, self.opts.absolute_seq, self._names
+        c.u = self.opts.raw_nfs_handles
         try:
             _LINK_PRINTERS.get(linktype, _unknown_link)(c, wire_len, linktype)
         except D.Trunc:
