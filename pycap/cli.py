@@ -44,7 +44,8 @@ def _render_options(args: Args):
                          link_header=args.link_header, verbose=args.verbose, quiet=args.quiet,
                          nanosecond=_nanosecond(args), hex=hexmode, json=args.json,
                          absolute_seq=args.absolute_seq, no_checksums=args.no_checksums,
-                         strip_domain=args.no_domain, raw_nfs_handles=args.raw_nfs_handles)
+                         strip_domain=args.no_domain, raw_nfs_handles=args.raw_nfs_handles,
+                         tcp_md5_secret=args.tcp_md5_secret)
 
 
 def _nanosecond(args: Args) -> bool:

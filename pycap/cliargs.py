@@ -65,6 +65,8 @@ OPTIONS: tuple[Option, ...] = (
     _opt("n", None, "numeric", COUNT, "don't convert addresses or ports to names", default=0),
     _opt("N", None, "no_domain", FLAG, "print host names without their domain"),
     _opt("u", None, "raw_nfs_handles", FLAG, "print NFS file handles undecoded"),
+    _opt("M", None, "tcp_md5_secret", VALUE, "check TCP-MD5 signatures (RFC 2385) with SECRET",
+         metavar="SECRET"),
     _opt("f", None, "foreign", FLAG,
          "print IPv4 addresses outside the capture interface's network as numbers"),
     _opt("d", None, "dump", COUNT,

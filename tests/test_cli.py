@@ -246,3 +246,45 @@ def test_nfs_handles_undecoded_with_u(args):
     got = pycap("-r", capture, *args)
     assert (got.returncode, got.stdout) == (want.returncode, want.stdout)
     assert (b" fh[" in got.stdout) == ("-u" in args)
+
+
+def _md5_segment(secret: bytes, payload: bytes = b"", six: bool = False, flip: bool = False) -> bytes:
+    """An Ethernet frame with a TCP segment signed as RFC 2385 says (one
+    signature bit flipped if ``flip``)."""
+    import hashlib
+    if six:
+        src, dst = bytes.fromhex("fd00" + "00" * 13 + "01"), bytes.fromhex("fd00" + "00" * 13 + "02")
+    else:
+        src, dst = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+    tcp_len = 40 + len(payload)
+    header = struct.pack("!HHIIBBHHH", 179, 40000, 1000, 0, 10 << 4, 0x02, 1024, 0, 0)
+    pseudo = (src + dst + tcp_len.to_bytes(4, "big") + b"\0\0\0\x06" if six else
+              src + dst + b"\0\x06" + tcp_len.to_bytes(2, "big"))
+    digest = bytearray(hashlib.md5(pseudo + header + payload + secret).digest())
+    digest[0] ^= flip
+    tcp = header + bytes([19, 18]) + digest + b"\x01\x01" + payload
+    if six:
+        ip = struct.pack("!IHBB", 0x60000000, len(tcp), 6, 64) + src + dst
+        return bytes(6) + bytes(5) + b"\x01\x86\xdd" + ip + tcp
+    ip = struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0) + src + dst
+    return bytes(6) + bytes(5) + b"\x01\x08\x00" + ip + tcp
+
+
+@pytest.mark.skipif(TCPDUMP is None, reason="tcpdump is not installed")
+@pytest.mark.parametrize("args", [("-n",), ("-n", "-M", "s3cret"), ("-n", "-M", "other")])
+def test_tcp_md5_signatures_checked_with_M(args, tmp_path):
+    """-M: TCP-MD5 signatures (RFC 2385) over IPv4 and IPv6, with data or
+    without, valid or not, and one cut short by the snap length, printed as
+    tcpdump prints them; without -M, tcpdump's "shared secret not supplied"."""
+    frames = [_md5_segment(b"s3cret"), _md5_segment(b"s3cret", b"hello"),
+              _md5_segment(b"s3cret", flip=True), _md5_segment(b"s3cret", b"data6", six=True)]
+    cut = _md5_segment(b"s3cret", b"x" * 40)
+    capture = tmp_path / "md5.pcap"
+    body = b"".join(struct.pack("<IIII", i, 0, len(f), len(f)) + f for i, f in enumerate(frames))
+    body += struct.pack("<IIII", 9, 0, len(cut) - 20, len(cut)) + cut[:-20]
+    capture.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + body)
+    want = subprocess.run([TCPDUMP, "-r", str(capture), *args], capture_output=True,
+                          env=dict(os.environ, TZ="UTC"))
+    got = pycap("-r", str(capture), *args)
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout)
+    assert got.stdout.count(b"md5 ") == 5

@@ -39,7 +39,7 @@ class Ctx:
     """Per-packet printing state (tcpdump's netdissect_options, roughly)."""
 
     __slots__ = ("d", "end", "o", "proto", "v", "e", "q", "tcp", "llhdr", "suppress_default",
-                 "generic", "llsrc", "ipaddrs", "k", "absolute", "names", "u")
+                 "generic", "llsrc", "ipaddrs", "k", "absolute", "names", "u", "secret")
 
     def __init__(self, d, end, v, e, q, tcp, suppress_default):
         self.d = d
@@ -59,6 +59,7 @@ class Ctx:
         self.absolute = False        # -S: absolute TCP sequence numbers
         self.names = None            # names.Names without -n; None prints numbers
         self.u = False               # -u: NFS file handles as words, undecoded
+        self.secret = None           # -M: the TCP-MD5 shared secret (bytes)
 
 
 # --------------------------------------------------------------------------
@@ -2329,7 +2330,7 @@ def tcp_print(c, p, length, iph, fragmented):
             o.append(fast)
         else:
             try:
-                _tcp_options(c, p + 20, hlen - 20, rev, thseq, thack, flags)
+                _tcp_options(c, p + 20, hlen - 20, rev, thseq, thack, flags, (iph, p, hlen, length))
             except _Bad as ex:
                 o.append("[bad opt]")
                 if ex.args and ex.args[0]:
@@ -2465,7 +2466,32 @@ def _tcp_options_fast(c, d, cp, hlen, rev, thseq, thack, flags):
     return ", options [" + ",".join(parts) + "]"
 
 
-def _tcp_options(c, cp, hlen, rev, thseq, thack, flags):
+def _tcp_signature(c, segment, sig):
+    """tcp_verify_signature(): the MD5 signature option (RFC 2385) checked
+    with -M's secret: "valid", " (invalid)", or why it cannot be checked
+    and the signature in hex."""
+    iph, tp, hlen, plen = segment
+    d = c.d
+    if tp + hlen + plen > c.end:
+        why = "snaplen too short, "
+    elif c.secret is None:
+        why = "shared secret not supplied with -M, "
+    else:
+        import hashlib
+        if d[iph] >> 4 == 4:       # source, destination, zero, protocol, TCP length
+            tlen = (((d[iph + 2] << 8) | d[iph + 3]) - (d[iph] & 0x0F) * 4) & 0xFFFF
+            pseudo = d[iph + 12:iph + 20] + b"\0" + d[iph + 9:iph + 10] + tlen.to_bytes(2, "big")
+        else:                      # source, destination, payload length, zeros, next header 6
+            pseudo = d[iph + 8:iph + 40] + bytes(2) + d[iph + 4:iph + 6] + b"\0\0\0\x06"
+        header = d[tp:tp + 16] + b"\0\0" + d[tp + 18:tp + 20]     # checksum zeroed, no options
+        digest = hashlib.md5(pseudo + header + d[tp + hlen:tp + hlen + plen] + c.secret).digest()
+        return "valid" if digest == d[sig:sig + 16] else " (invalid)"
+    return why + "can't check - " + d[sig:sig + 16].hex()
+
+
+def _tcp_options(c, cp, hlen, rev, thseq, thack, flags, segment):
+    """The options of a TCP header; ``segment``: (IP header, TCP header,
+    TCP header length, payload length), for the MD5 signature."""
     o = c.o
     o.append(", options [")
     ch = ""
@@ -2530,7 +2556,7 @@ def _tcp_options(c, cp, hlen, rev, thseq, thack, flags):
             datalen = 16
             lencheck(16)
             o.append(" ")
-            o.append("can't check - " + c.d[cp:cp + 16].hex())
+            o.append(_tcp_signature(c, segment, cp))
         elif opt == 20:
             datalen = 2
             lencheck(2)

@@ -61,6 +61,7 @@ class RenderOptions:
     no_checksums: bool = False        # -K
     strip_domain: bool = False        # -N: host names without their domain
     raw_nfs_handles: bool = False     # -u: NFS file handles undecoded
+    tcp_md5_secret: str | None = None    # -M: checks TCP-MD5 signatures (RFC 2385)
     foreign: tuple[int, int] | None = None   # -f: (network, mask) of IPv4 addresses to name
 
     def __post_init__(self):
@@ -226,6 +227,8 @@ class Renderer:
         c = D.Ctx(data, caplen, self._v, self._e, self._q, self._tcp, self._suppress)
         c.k, c.absolute, c.names = self.opts.no_checksums, self.opts.absolute_seq, self._names
         c.u = self.opts.raw_nfs_handles
+        if self.opts.tcp_md5_secret is not None:
+            c.secret = self.opts.tcp_md5_secret.encode()
         try:
             _LINK_PRINTERS.get(linktype, _unknown_link)(c, wire_len, linktype)
         except D.Trunc:
