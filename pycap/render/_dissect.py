@@ -267,6 +267,17 @@ def nd_printn(c, o, n):
         raise Trunc
 
 
+def nd_printjnp(c, o, n):
+    """Up to n characters, stopping at a NUL (null-padded strings); Trunc if
+    the capture ends before the NUL or the n-th character."""
+    have = min(n, avail(c, o))
+    chunk = c.d[o:o + have]
+    nul = chunk.find(0)
+    c.o.append(fn_print_bytes(chunk if nul < 0 else chunk[:nul]))
+    if nul < 0 and have < n:
+        raise Trunc
+
+
 # --------------------------------------------------------------------------
 # link layers
 
@@ -1570,11 +1581,12 @@ def ah_print(c, p):
     c.proto = "ah"
     o = c.o
     need(c, p, 8)
-    sumlen = g8(c, p + 1) << 2
-    o.append("AH(spi=0x%08x" % g32(c, p + 4))
-    if c.v:
-        o.append(",sumlen=%u" % sumlen)
-    o.append(",seq=0x%x" % g32(c, p + 8))
+    field = g8(c, p + 1)
+    sumlen = field << 2
+    o.append("AH(")
+    if c.v:                 # the length field, and the header's bytes it means
+        o.append("length=%u(%u-bytes)," % (field, (field + 2) * 4))
+    o.append("spi=0x%08x,seq=0x%x" % (g32(c, p + 4), g32(c, p + 8)))
     if not tt(c, p, 8 + sumlen):
         o.append("[truncated]):")
         return -1
@@ -1706,9 +1718,14 @@ def vrrp_print(c, p, length, iph, ttl):
             o.append("(%d)" % naddrs)
         o.append(":")
         q = p + 8
+        six = c.d[iph] >> 4 == 6          # the addresses are of the IP version carrying it
         for i in range(naddrs):
-            o.append("%c%s" % (" " if i == 0 else ",", ipaddr(c, q)))
-            q += 4
+            o.append("%c%s" % (" " if i == 0 else ",", ip6addr(c, q) if six else ipaddr(c, q)))
+            q += 16 if six else 4
+        if version == 2 and auth == 1:      # simple text password, zero-filled to 8
+            o.append(' auth "')
+            nd_printjnp(c, q, 8)
+            o.append('"')
 
 
 _OSPF_TYPES = {1: "Hello", 2: "Database Description", 3: "LS-Request", 4: "LS-Update", 5: "LS-Ack"}
@@ -1740,8 +1757,9 @@ def pim_print(c, p, length, ver):
         generic_print(c, "pim", "PIMv%u" % v, length)
 
 
-_GRE_FLAGS = ((0x8000, "checksum"), (0x4000, "routing"), (0x2000, "key"), (0x1000, "seq"),
-              (0x0800, "strictsourceroute"), (0x0080, "ack"))
+_GRE_FLAGS = ((0x8000, "checksum present"), (0x4000, "routing present"), (0x2000, "key present"),
+              (0x1000, "sequence# present"), (0x0800, "source routing present"),
+              (0x0080, "ack present"))
 
 
 class _GreTrunc(Exception):
@@ -1980,24 +1998,103 @@ def eigrp_print(c, bp, length):
 # --------------------------------------------------------------------------
 # IPv6 (print-ip6.c and friends)
 
-def ip6_opt_scan(c, p, length):
-    """Walk HBH options; returns (found_jumbo, jumbolen)."""
+def ip6_opt_print(c, p, length, payload_len):
+    """ip6_opt_print(): the options of a Hop-by-Hop (``payload_len``: the
+    IPv6 header's) or Destination Options header (None), named with -v;
+    (found a valid jumbo payload option?, its length).  A malformed option
+    ends the packet as truncated, as tcpdump's does."""
+    o = c.o
+    v = c.v
     found = False
     jlen = 0
+    seen_jumbo = False
     i = 0
     while i < length:
         t = g8(c, p + i)
         if t == 0:
-            i += 1
-            continue
-        if i + 1 >= length:
-            break
-        ol = g8(c, p + i + 1)
-        if t == 0xC2 and ol == 4:
-            found = True
-            jlen = g32(c, p + i + 2)
-        i += ol + 2
+            ol = 1
+        elif i + 1 < length:
+            ol = g8(c, p + i + 1) + 2
+        else:
+            raise Trunc
+        if i + ol > length:
+            raise Trunc
+        if t == 0:
+            if v:
+                o.append("(pad1)")
+        elif t == 1:
+            if length - i < 2:
+                o.append("(padn: trunc)")
+                raise Trunc
+            if v:
+                o.append("(padn)")
+        elif t == 5:
+            if length - i < 4:
+                o.append("(rtalert: trunc)")
+                raise Trunc
+            if ol != 4:
+                o.append("(rtalert: invalid len %u)" % (ol - 2))
+                raise Trunc
+            if v:
+                o.append("(rtalert: 0x%04x) " % g16(c, p + i + 2))
+        elif t == 0xC2:
+            if length - i < 6:
+                o.append("(jumbo: trunc)")
+                raise Trunc
+            if ol != 6:
+                o.append("(jumbo: invalid len %u)" % (ol - 2))
+                raise Trunc
+            n = g32(c, p + i + 2)
+            if seen_jumbo:
+                why = " - already seen"
+            elif payload_len is None:
+                why = " - not a hop-by-hop option"
+            elif payload_len != 0:
+                why = " - payload len != 0"
+            elif n < 65536:
+                why = " - < 65536"
+            else:
+                why = ""
+                found, jlen = True, n
+            seen_jumbo = True
+            if v:
+                o.append("(jumbo: %u%s) " % (n, why))
+        elif t == 0xC9:
+            if length - i < 18:
+                o.append("(homeaddr: trunc)")
+                raise Trunc
+            if ol - 2 < 16:
+                o.append("(homeaddr: invalid len %u)" % (ol - 2))
+                raise Trunc
+            if v:
+                o.append("(homeaddr: %s" % ip6addr(c, p + i + 2))
+                if ol - 2 > 16:
+                    _ip6_sopt_print(c, p + i + 18, ol - 18)
+                o.append(")")
+        else:
+            if length - i < 2:
+                o.append("(type %u: trunc)" % t)
+                raise Trunc
+            if v:
+                o.append("(opt_type 0x%02x: len=%u)" % (t, ol - 2))
+        i += ol
+    if v and length:
+        o.append(" ")
     return found, jlen
+
+
+def _ip6_sopt_print(c, p, length):
+    """ip6_sopt_print(): the sub-options of a Home Address option."""
+    i = 0
+    while i < length:
+        t = g8(c, p + i)
+        ol = 1 if t == 0 else (g8(c, p + i + 1) + 2 if i + 1 < length else -1)
+        if ol < 0 or i + ol > length:
+            c.o.append("[trunc]")
+            return
+        c.o.append(", pad1" if t == 0 else ", padn" if t == 1 else
+                   ", sopt_type %u: len=%u" % (t, ol - 2))
+        i += ol
 
 
 def ip6_print(c, p, length):
@@ -2065,7 +2162,7 @@ def ip6_print(c, p, length):
                 hl = (g8(c, cp + 1) + 1) << 3
                 need(c, cp, hl)
                 o.append("HBH ")
-                found_jumbo, jumbolen = ip6_opt_scan(c, cp + 2, hl - 2)
+                found_jumbo, jumbolen = ip6_opt_print(c, cp + 2, hl - 2, payload_len)
                 if payload_len == 0 and not found_jumbo:
                     o.append("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
                     return
@@ -2078,6 +2175,7 @@ def ip6_print(c, p, length):
                 hl = (g8(c, cp + 1) + 1) << 3
                 need(c, cp, hl)
                 o.append("DSTOPT ")
+                ip6_opt_print(c, cp + 2, hl - 2, None)
                 advance = hl
                 found_ext = True
                 nh = g8(c, cp)
@@ -2141,6 +2239,8 @@ def frag6_print(c, cp, ip6):
 
 
 def rt6_print(c, cp, ip6):
+    """rt6_print(): type 0 and 2 (reserved word with -v) and segment
+    routing (4: flags when set or with -v), then the addresses."""
     c.proto = "rt6"
     o = c.o
     ln = g8(c, cp + 1)
@@ -2149,37 +2249,30 @@ def rt6_print(c, cp, ip6):
     o.append("RT6 (len=%u, type=%u" % (ln, typ))
     if typ == 0:
         o.append(" [Deprecated]")
-    o.append(", segleft=%u, " % segleft)
+    o.append(", segleft=%u" % segleft)
     if typ in (0, 2):
-        if typ == 0:
-            pass
-        need(c, cp + 4, 4)
         if c.v:
-            o.append("rsv=0x%0x, " % g32(c, cp + 4))
+            o.append(", rsv=0x%0x" % g32(c, cp + 4))
         n = ln >> 1
-        q = cp + 8
-        for i in range(n):
-            o.append("[%d]%s" % (i, ip6addr(c, q)))
-            if i != n - 1:
-                o.append(", ")
-            q += 16
-        o.append(") ")
-        return (ln + 1) * 8
-    if typ == 4:
-        last = g8(c, cp + 4)
-        flags = g8(c, cp + 5)
-        tag = g16(c, cp + 6)
-        o.append("last-entry=%u, flags=0x%0x, tag=%x, " % (last, flags, tag))
-        q = cp + 8
-        for i in range(last + 1):
-            o.append("[%d]%s" % (i, ip6addr(c, q)))
-            if i != last:
-                o.append(", ")
-            q += 16
-        o.append(") ")
-        return (ln + 1) * 8
-    o.append("[|rt6]")  # unknown types: tcpdump prints trunc
-    return -1
+    elif typ == 4:
+        last, flags = g8(c, cp + 4), g8(c, cp + 5)
+        o.append(", last-entry=%u" % last)
+        if flags or c.v:
+            o.append(", flags=0x%0x" % flags)
+        o.append(", tag=%x" % g16(c, cp + 6))
+        n = last + 1
+    else:
+        o.append("[|rt6]")  # unknown types: tcpdump prints trunc
+        return -1
+    if ln % 2 == 1:
+        o.append(" (invalid length %u) (invalid)" % ln)
+        return -1
+    q = cp + 8
+    for i in range(n):
+        o.append(", [%u]%s" % (i, ip6addr(c, q)))
+        q += 16
+    o.append(") ")
+    return (ln + 1) * 8
 
 
 # --------------------------------------------------------------------------

@@ -29,15 +29,7 @@ def invalid(c):
     c.o.append(" (invalid)")
 
 
-def nd_printjnp(c, o, n):
-    """Up to n characters, stopping at a NUL (null-padded strings); Trunc if
-    the capture ends before the NUL or the n-th character."""
-    have = min(n, D.avail(c, o))
-    chunk = c.d[o:o + have]
-    nul = chunk.find(0)
-    c.o.append(D.fn_print_bytes(chunk if nul < 0 else chunk[:nul]))
-    if nul < 0 and have < n:
-        raise Trunc
+nd_printjnp = D.nd_printjnp
 
 
 def nd_printjn(c, o, n):
