@@ -869,3 +869,43 @@ def test_cli_color_on_a_terminal(tmp_path):
     assert "\x1b[1m" not in out and done == want
     out = run({}, "--color", "never")
     assert "\x1b[1m" not in out
+
+
+def _dhcp_frame(options: bytes, cookie: bytes = b"\x63\x82\x53\x63", op: int = 1, htype: int = 1,
+                hlen: int = 6, flags: int = 0, sname: bytes = b"", file: bytes = b"") -> bytes:
+    """A raw IPv4/UDP BOOTP message with every header field set."""
+    bootp = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", op, htype, hlen, 2, 0x1234, 5, flags,
+                        bytes([1] * 4), bytes([2] * 4), bytes([3] * 4), bytes([4] * 4),
+                        bytes.fromhex("001122334455") + bytes(10), sname, file)
+    payload = bootp + cookie + options
+    udp = struct.pack("!HHHH", 68, 67, 8 + len(payload), 0) + payload
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                       bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
+
+
+@needs_tcpdump
+@pytest.mark.parametrize("verbose", [1, 2, 3])
+def test_dhcp_options_as_tcpdump_prints_them(tmp_path, verbose):
+    """BOOTP/DHCP with -v…-vvv: every option number with the same six bytes
+    (the format tcpdump gives each: addresses, 32- and 16-bit numbers,
+    bytes, text, booleans, its special cases and their errors), the DHCP
+    message types, the parameter list, PAD and END, sname and file, CMU
+    and unknown vendor areas, a truncated option."""
+    special = {0, 53, 55, 126, 127, 255}
+    frames = [_dhcp_frame(b"".join(bytes([t, len(value)]) + value for t in range(1, 255)
+                                   if t not in special) + b"\xff")
+              for value in (bytes([1, 2, 3, 4, 5, 6]), bytes([0xFF, 0xFF, 0xFF, 0xFE, 0, 0]),
+                            bytes([0, 0x41, 0x42, 0, 0, 1]), bytes([24, 10, 1, 2, 9, 9]))]
+    frames.append(_dhcp_frame(b"".join(bytes([53, 1, t]) for t in range(20)) + b"\0\0\0"
+                              + bytes([55, 6, 1, 119, 3, 250, 6, 121]) + b"\xff",
+                              flags=0x8000, sname=b"srv", file=b"boot.img"))
+    frames += [_dhcp_frame(b"\xff" + bytes(40), cookie=b"CMU\0", op=2, htype=6, hlen=8),
+               _dhcp_frame(b"", cookie=b"\x01\x02\x03\x04"), _dhcp_frame(bytes([1, 8]) + bytes(4))]
+    path = tmp_path / "dhcp.pcap"
+    path.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 101) + b"".join(
+        struct.pack("<IIII", i, 0, len(f), len(f)) + f for i, f in enumerate(frames)))
+    want = tcpdump_packets(str(path), ("-t", "-" + "v" * verbose))
+    got = render_file(path, RenderOptions(timestamp="none", verbose=verbose))
+    assert len(want) == len(frames)
+    for i, (w, g) in enumerate(zip(want, got)):
+        assert g == w, (i, [(a, b) for a, b in zip(w.split("\n"), g.split("\n")) if a != b][:3])

@@ -1713,6 +1713,8 @@ def vrrp_print(c, p, length, iph, ttl):
         intvl = g16(c, p + 4) & 0xFFF
         o.append(", intvl %ucs, length %u" % (intvl, length))
     if c.v:
+        if version == 2 and tt(c, p, length) and in_cksum(c.d[p:p + length]):
+            o.append(", (bad vrrp cksum %x)" % g16(c, p + 6))
         o.append(", addrs")
         if naddrs > 1:
             o.append("(%d)" % naddrs)
@@ -3680,6 +3682,254 @@ def bootp_print(c, bp, length):
     else:
         o.append(", unknown (0x%02x)" % op)
     o.append(", length %u" % length)
+    if c.v:
+        _bootp_detail(c, bp)
+
+
+_DHCP_MESSAGES = {1: "Discover", 2: "Offer", 3: "Request", 4: "Decline", 5: "ACK", 6: "NACK",
+                  7: "Release", 8: "Inform", 10: "LeaseQuery", 11: "LeaseUnassigned",
+                  12: "LeaseUnknown", 13: "LeaseActive"}
+_DHCP_SPECIAL = {46: {1: "b-node", 2: "p-node", 4: "m-node", 8: "h-node"},     # Netbios-Node
+                 52: {1: "file", 2: "sname", 3: "file+sname"}}                    # OO
+_DHCP_ARP = {1: "ether", 6: "ieee802", 7: "arcnet", 15: "frelay", 23: "strip", 24: "ieee1394"}
+_DHCP_AGENT = {1: "Circuit-ID", 2: "Remote-ID", 6: "Subscriber-ID"}
+
+
+def _bootp_detail(c, bp):
+    """bootp_print() with -v: the fields that are set, then the vendor area."""
+    o = c.o
+    htype, hlen, hops = g8(c, bp + 1), g8(c, bp + 2), g8(c, bp + 3)
+    g16(c, bp + 8)
+    if htype != 1:
+        o.append(", htype %u" % htype)
+    if htype != 1 or hlen != 6:
+        o.append(", hlen %u" % hlen)
+    if hops:
+        o.append(", hops %u" % hops)
+    xid, secs = g32(c, bp + 4), g16(c, bp + 8)
+    if xid:
+        o.append(", xid 0x%x" % xid)
+    if secs:
+        o.append(", secs %u" % secs)
+    flags = g16(c, bp + 10)
+    o.append(", Flags [%s]" % ("Broadcast" if flags & 0x8000 else "none"))
+    if c.v > 1:
+        o.append(" (0x%04x)" % flags)
+    for off, label in ((12, "Client-IP"), (16, "Your-IP"), (20, "Server-IP"), (24, "Gateway-IP")):
+        if g32(c, bp + off):
+            o.append("\n\t  %s %s" % (label, ipaddr(c, bp + off)))
+    if htype == 1 and hlen == 6:
+        o.append("\n\t  Client-Ethernet-Address %s" % etheraddr(c, bp + 28))
+    for off, size, label in ((44, 64, "sname"), (108, 128, "file")):
+        if g8(c, bp + off):
+            o.append('\n\t  %s "' % label)
+            have = min(size, avail(c, bp + off))
+            chunk = c.d[bp + off:bp + off + have]
+            nul = chunk.find(0)
+            o.append(fn_print_bytes(chunk if nul < 0 else chunk[:nul]))
+            o.append('"')
+            if nul < 0 and have < size:
+                raise Trunc
+    vend = bp + 236
+    cookie = g32(c, vend)
+    if cookie == 0x63825363:
+        _rfc1048_print(c, vend)
+    elif cookie == 0x434D5500:            # "CMU\0"
+        _cmu_print(c, vend)
+    elif cookie:
+        o.append("\n\t  Vendor-#0x%x" % cookie)
+
+
+def _cmu_print(c, p):
+    o = c.o
+    o.append(" vend-cmu")
+    need(c, p + 4, 4)
+    flags = g8(c, p + 4)
+    if flags & ~1:
+        o.append(" F:0x%x" % flags)
+    for off, label in ((12, "DG"), (8, "SM" if flags & 1 else "SM*"), (16, "NS1"), (20, "NS2"),
+                       (24, "IEN1"), (28, "IEN2"), (32, "TS1"), (36, "TS2")):
+        if g32(c, p + off):
+            o.append(" %s:%s" % (label, ipaddr(c, p + off)))
+
+
+def _rfc1048_print(c, p):
+    """rfc1048_print(): each option as "NAME (TAG), length N: VALUE"."""
+    o = c.o
+    o.append("\n\t  Vendor-rfc1048 Extensions\n\t    Magic Cookie 0x%08x" % g32(c, p))
+    p += 4
+    v = c.v
+    while p < c.end:
+        tag = c.d[p]
+        p += 1
+        if tag in (0, 255) and v < 3:
+            if tag == 255:
+                return
+            continue
+        entry = T.DHCP_OPTIONS.get(tag, "?Unknown")
+        fmt, name = entry[0], entry[1:]
+        ln = 0 if tag in (0, 255) else g8(c, p)
+        if tag not in (0, 255):
+            p += 1
+        o.append("\n\t    %s (%u), length %u%s" % (name, tag, ln, ": " if ln else ""))
+        if tag == 0:
+            n = 1
+            while p < c.end and c.d[p] == 0:
+                p += 1
+                n += 1
+            if n > 1:
+                o.append(", occurs %u" % n)
+        need(c, p, ln)
+        if tag == 53 and ln == 1:
+            o.append(_DHCP_MESSAGES.get(c.d[p], "Unknown (%u)" % c.d[p]))
+            p += 1
+            continue
+        if tag == 55:
+            for i in range(ln):
+                t = c.d[p + i]
+                o.append(("\n\t      " if i % 4 == 0 else ", ") + "%s (%u)" % (
+                    T.DHCP_OPTIONS.get(t, "?Unknown")[1:], t))
+            p += ln
+            continue
+        if fmt == "?":
+            fmt = "b" if ln & 1 else "s" if ln & 2 else "l"
+        elif fmt == " ":                    # PAD and END: no value
+            continue
+        left = _dhcp_value(c, p, ln, fmt, tag)
+        p += ln
+        if left:
+            o.append("\n\t  trailing data length %u" % left)
+
+
+def _dhcp_value(c, p, ln, fmt, tag):
+    """One option's value by its format letter; the bytes left over."""
+    o = c.o
+    d = c.d
+    if fmt == "a":
+        o.append('"%s"' % fn_print_bytes(d[p:p + ln]))
+        return 0
+    if fmt in "ilL":
+        n = ln // 4
+        o.append(",".join(ipaddr(c, p + 4 * i) if fmt == "i" else
+                          "%d" % int.from_bytes(d[p + 4 * i:p + 4 * i + 4], "big", signed=fmt == "L")
+                          for i in range(n)))
+        return ln - 4 * n
+    if fmt == "p":
+        n = ln // 8
+        o.append(",".join("(%s:%s)" % (ipaddr(c, p + 8 * i), ipaddr(c, p + 8 * i + 4))
+                          for i in range(n)))
+        return ln - 8 * n
+    if fmt == "s":
+        n = ln // 2
+        o.append(",".join("%u" % ((d[p + 2 * i] << 8) | d[p + 2 * i + 1]) for i in range(n)))
+        return ln - 2 * n
+    if fmt == "B":
+        o.append(",".join("N" if b == 0 else "Y" if b == 1 else "%u?" % b for b in d[p:p + ln]))
+        return 0
+    if fmt == "b":
+        o.append(".".join("%u" % b for b in d[p:p + ln]))
+        return 0
+    return _dhcp_special(c, p, ln, tag)
+
+
+def _dhcp_special(c, p, ln, tag):
+    """The options tcpdump prints with code of their own ('$')."""
+    o = c.o
+    d = c.d
+    if tag in _DHCP_SPECIAL:
+        if ln < 1:
+            o.append("[ERROR: length < 1 bytes]")
+            return 0
+        o.append(_DHCP_SPECIAL[tag].get(d[p], "#%u" % d[p]))
+        return ln - 1
+    if tag == 61:                                   # Client-ID
+        if ln < 1:
+            o.append("[ERROR: length < 1 bytes]")
+            return 0
+        kind = d[p]
+        if kind == 0:
+            o.append('"%s"' % fn_print_bytes(d[p + 1:p + ln]))
+        else:
+            o.append("%s %s" % (_DHCP_ARP.get(kind, "hardware-type %u," % kind),
+                                d[p + 1:p + ln].hex(":")))
+        return 0
+    if tag == 81:                                   # Client FQDN
+        if ln < 3:
+            o.append("[ERROR: length < 3 bytes]")
+            return 0
+        flags = d[p]
+        if flags & 0xF0:
+            o.append("[ERROR: MBZ nibble 0x%x != 0] " % (flags >> 4))
+        if flags & 0x0F:
+            o.append("[%s] " % "".join(ch for bit, ch in ((1, "S"), (2, "O"), (4, "E"), (8, "N"))
+                                        if flags & bit))
+        if d[p + 1] or d[p + 2]:
+            o.append("%u/%u " % (d[p + 1], d[p + 2]))
+        o.append('"%s"' % fn_print_bytes(d[p + 3:p + ln]))
+        return 0
+    if tag == 82:                                   # Agent-Information
+        q, left = p, ln
+        while left >= 2:
+            sub, sublen = d[q], d[q + 1]
+            q, left = q + 2, left - 2
+            name = _DHCP_AGENT.get(sub, "Unknown")
+            if sublen > left:
+                o.append("\n\t      %s SubOption %u, length %u: length goes past end of option"
+                         % (name, sub, sublen))
+                return 0
+            o.append("\n\t      %s SubOption %u, length %u: " % (name, sub, sublen))
+            if sub in _DHCP_AGENT:
+                o.append(fn_print_bytes(d[q:q + sublen]))
+            else:
+                print_unknown_data(c, q, "\n\t\t", sublen)
+            q, left = q + sublen, left - sublen
+        return left
+    if tag in (121, 249):                           # classless static routes
+        if ln < 5:
+            o.append("[ERROR: length < 5 bytes]")
+            return 0
+        q, left, first = p, ln, True
+        while left > 0:
+            if not first:
+                o.append(",")
+            width = d[q]
+            q, left = q + 1, left - 1
+            if width > 32:
+                o.append("[ERROR: Mask width (%u) > 32]" % width)
+                return 0
+            octets = (width + 7) // 8
+            if left < octets + 4:
+                o.append("[ERROR: Remaining length (%u) < %u bytes]" % (left, octets + 4))
+                return 0
+            if width == 0:
+                dest = "default"
+            else:
+                dest = ".".join(["%u" % b for b in d[q:q + octets]] + ["0"] * (4 - octets))
+                dest += "/%u" % width
+            o.append("(%s:%s)" % (dest, ipaddr(c, q + octets)))
+            q, left = q + octets + 4, left - octets - 4
+            first = False
+        return 0
+    if tag == 77:                                   # User-Class
+        if ln < 2:
+            o.append("[ERROR: length < 2 bytes]")
+            return 0
+        q, left, n = p, ln, 1
+        while left > 0:
+            sublen = d[q]
+            q, left = q + 1, left - 1
+            o.append("\n\t      instance#%u: " % n)
+            if sublen == 0:
+                o.append("[ERROR: suboption length must be non-zero]")
+                return 0
+            if left < sublen:
+                o.append("[ERROR: invalid option]")
+                return 0
+            o.append('"%s", length %u' % (fn_print_bytes(d[q:q + sublen]), sublen))
+            q, left, n = q + sublen, left - sublen, n + 1
+        return 0
+    o.append("[unknown special tag %u, size %u]" % (tag, ln))
+    return 0
 
 
 _NTP_MODES = {0: "Reserved", 1: "Symmetric Active", 2: "Symmetric Passive", 3: "Client",
