@@ -245,6 +245,18 @@ def test_differential_modes(flags, opts, threshold, capsys, monkeypatch):
     assert core_same / core_total >= threshold, [m for m in mism if m[2]][:5]
 
 
+# -v packets printed as tcpdump prints them, over every corpus packet (the
+# test above holds the core protocols); raised as printers are completed.
+VERBOSE_OVERALL_THRESHOLD = 0.70
+
+
+@needs_corpus
+@needs_tcpdump
+def test_verbose_share_over_the_whole_corpus():
+    total, same, *_ = compare_corpus(("-t", "-v"), RenderOptions(timestamp="none", verbose=1))
+    assert same / total >= VERBOSE_OVERALL_THRESHOLD, (same, total)
+
+
 # ---------------------------------------------------------------------------
 # never raise
 

@@ -1523,7 +1523,7 @@ def ip_demux_print(c, p, length, ver, fragmented, ttl_hl, nh, iph):
         elif nh == 88:
             eigrp_print(c, p, length)
         elif nh == 103:
-            pim_print(c, p, length, ver)
+            pim_print(c, p, length, ver, iph)
         elif nh == 143:
             if ver == 6:
                 ether_print(c, p, length)
@@ -1746,17 +1746,315 @@ _PIM_TYPES = {0: "Hello", 1: "Register", 2: "Register Stop", 3: "Join / Prune", 
               9: "Prune Refresh", 10: "DF Election", 13: "Source Active"}
 
 
-def pim_print(c, p, length, ver):
+def pim_print(c, p, length, ver, iph):
     c.proto = "pim"
     o = c.o
     b = g8(c, p)
     v = b >> 4
     t = b & 0xF
-    if v == 2:
+    if v == 2 and c.v:
+        o.append("PIMv2, length %u\n\t%s" % (length, _PIM_TYPES.get(t, "Unknown Type")))
+        pimv2_print(c, p, length, iph)
+    elif v == 2:
         o.append("PIMv%u, %s" % (v, _PIM_TYPES.get(t, "unknown type (%u)" % t)))
         o.append(", length %u" % length)
     else:
         generic_print(c, "pim", "PIMv%u" % v, length)
+
+
+_PIM_HELLO_OPTIONS = {1: "Hold Time", 2: "LAN Prune Delay", 18: "DR Priority (Old)",
+                      19: "DR Priority", 20: "Generation ID", 21: "State Refresh Capability",
+                      22: "Bi-Directional Capability", 24: "Address List",
+                      65001: "Address List (Old)"}
+_PIM_DF = {1: "Offer", 2: "Winner", 3: "Backoff", 4: "Pass"}
+
+
+class _PimBad(Exception):
+    """pimv2_addr_print() could not read an address: the packet ends as truncated."""
+
+
+def _pim_addr(c, p, left, kind, alen):
+    """pimv2_addr_print(): an encoded unicast, group or source address
+    (or, with the RFC 2117 length in the header, a bare one); its length."""
+    o = c.o
+    if alen == 0:
+        if left < 2:
+            raise _PimBad
+        fam = g8(c, p)
+        if fam not in (1, 2) or g8(c, p + 1) != 0:
+            raise _PimBad
+        alen = 4 if fam == 1 else 16
+        hdr = 2
+    elif alen in (4, 16):
+        hdr = 0
+    else:
+        raise _PimBad
+    q, left = p + hdr, left - hdr
+    text = ipaddr if alen == 4 else ip6addr
+    if kind == "unicast":
+        if left < alen or not tt(c, q, alen):
+            raise _PimBad
+        o.append(text(c, q))
+        return hdr + alen
+    if left < alen + 2 or not tt(c, q, alen + 2):
+        raise _PimBad
+    flags, mask = c.d[q], c.d[q + 1]
+    o.append(text(c, q + 2))
+    if mask != alen * 8:
+        o.append("/%u" % mask)
+    if flags:
+        if kind == "group":
+            o.append("(0x%02x)" % flags)
+        else:
+            o.append("(%s%s%s%s)" % ("S" if flags & 4 else "", "W" if flags & 2 else "",
+                                     "R" if flags & 1 else "",
+                                     "+0x%02x" % (flags & 0xF8) if flags & 0xF8 else ""))
+    return hdr + 2 + alen
+
+
+def _pim_checksum(c, p, length, iph):
+    """pimv2_check_checksum(): "correct", "incorrect", or "unverified" when the
+    message is not all captured."""
+    if not tt(c, p, length):
+        return "unverified"
+    d = c.d
+    if d[iph] >> 4 == 6:
+        pseudo = d[iph + 8:iph + 40] + length.to_bytes(4, "big") + b"\0\0\0\x67"
+        bad = in_cksum(pseudo, d[p:p + length])
+    else:
+        bad = in_cksum(d[p:p + length])
+    return "incorrect" if bad else "correct"
+
+
+def pimv2_print(c, p, length, iph):
+    """pimv2_print(): the message after its type, with -v."""
+    c.proto = "pimv2"
+    o = c.o
+    if length < 2:
+        o.append("[length %u < 2] (invalid)" % length)
+        return
+    t = g8(c, p) & 0xF
+    rsv = g8(c, p + 1)
+    alen = rsv & 0x0F
+    if alen:
+        o.append(", RFC2117-encoding")
+    if length < 4:
+        o.append("[length %u < 4] (invalid)" % length)
+        return
+    cksum = g16(c, p + 2)
+    if cksum == 0:
+        status = "unverified"
+    elif t == 1:
+        status = _pim_checksum(c, p, 8, iph)
+        if status == "incorrect":
+            status = _pim_checksum(c, p, length, iph)
+    else:
+        status = _pim_checksum(c, p, length, iph)
+    o.append(", cksum 0x%04x (%s)" % (cksum, status))
+    p, left = p + 4, length - 4
+    try:
+        _pimv2_body(c, p, left, t, rsv, alen)
+    except _PimBad:
+        trunc(c)
+
+
+def _pimv2_body(c, p, left, t, rsv, alen):
+    o = c.o
+
+    def addr(kind):
+        nonlocal p, left
+        n = _pim_addr(c, p, left, kind, alen)
+        p, left = p + n, left - n
+
+    def need_left(n):
+        if left < n:
+            raise _PimBad
+
+    if t == 0:                                          # Hello
+        while left > 0:
+            need_left(4)
+            otype, olen = g16(c, p), g16(c, p + 2)
+            o.append("\n\t  %s Option (%u), length %u, Value: " % (
+                _PIM_HELLO_OPTIONS.get(otype, "Unknown"), otype, olen))
+            p, left = p + 4, left - 4
+            need_left(olen)
+            need(c, p, olen)
+            if otype == 1:
+                if olen != 2:
+                    o.append("[option length %u != 2] (invalid)" % olen)
+                    return
+                o.append(_relts(g16(c, p)))
+            elif otype == 2:
+                if olen != 4:
+                    o.append("[option length %u != 4] (invalid)" % olen)
+                    return
+                delay, override = g16(c, p), g16(c, p + 2)
+                o.append("\n\t    T-bit=%u, LAN delay %ums, Override interval %ums" % (
+                    1 if delay & 0x8000 else 0, delay & 0x7FFF, override))
+            elif otype in (18, 19):
+                if olen == 0:
+                    o.append("Bi-Directional Capability (Old)")
+                elif olen == 4:
+                    o.append("%u" % g32(c, p))
+                else:
+                    o.append("[option length %u != 4] (invalid)" % olen)
+                    return
+            elif otype == 20:
+                if olen != 4:
+                    o.append("[option length %u != 4] (invalid)" % olen)
+                    return
+                o.append("0x%08x" % g32(c, p))
+            elif otype == 21:
+                if olen != 4:
+                    o.append("[option length %u != 4] (invalid)" % olen)
+                    return
+                o.append("v%u" % g8(c, p))
+                if g8(c, p + 1):
+                    o.append(", interval " + _relts(g8(c, p + 1)))
+                if g16(c, p + 2):
+                    o.append(" ?0x%04x?" % g16(c, p + 2))
+            elif otype == 22:
+                pass
+            elif otype in (24, 65001):
+                if c.v > 1:
+                    q, qleft = p, left
+                    while q < p + olen:
+                        o.append("\n\t    ")
+                        n = _pim_addr(c, q, qleft, "unicast", alen)
+                        q, qleft = q + n, qleft - n
+            elif c.v <= 1:
+                print_unknown_data(c, p, "\n\t    ", olen)
+            if c.v > 1:
+                print_unknown_data(c, p, "\n\t    ", olen)
+            p, left = p + olen, left - olen
+    elif t == 1:                                        # Register
+        need_left(4)
+        flags = g32(c, p)
+        o.append(", Flags [ %s ]\n\t" % {0x80000000: "Border", 0x40000000: "Null"}.get(flags, "none"))
+        p, left = p + 4, left - 4
+        need_left(1)
+        ver = g8(c, p) >> 4
+        if ver == 0:
+            o.append("IP-Null-header %s > %s" % (ipaddr(c, p + 12), ipaddr(c, p + 16)))
+        elif ver == 4:
+            ip_print(c, p, left)
+        elif ver == 6:
+            ip6_print(c, p, left)
+        else:
+            o.append("IP ver %u" % ver)
+    elif t == 2:                                        # Register Stop
+        o.append(" group=")
+        addr("group")
+        o.append(" source=")
+        addr("unicast")
+    elif t in (3, 6, 7):                                # Join / Prune, Graft, Graft Ack
+        if t != 7:
+            o.append(", upstream-neighbor: ")
+            addr("unicast")
+        need_left(4)
+        ngroup, hold = g8(c, p + 1), g16(c, p + 2)
+        o.append("\n\t  %u group(s)" % ngroup)
+        if t != 7:
+            o.append(", holdtime: " + ("infinite" if hold == 0xFFFF else _relts(hold)))
+        p, left = p + 4, left - 4
+        for i in range(ngroup):
+            o.append("\n\t    group #%u: " % (i + 1))
+            addr("group")
+            need_left(4)
+            njoin, nprune = g16(c, p), g16(c, p + 2)
+            o.append(", joined sources: %u, pruned sources: %u" % (njoin, nprune))
+            p, left = p + 4, left - 4
+            for label, n in (("joined", njoin), ("pruned", nprune)):
+                for j in range(n):
+                    o.append("\n\t      %s source #%u: " % (label, j + 1))
+                    addr("source")
+    elif t == 4:                                        # Bootstrap
+        need_left(2)
+        o.append(" tag=%x" % g16(c, p))
+        p, left = p + 2, left - 2
+        need_left(1)
+        o.append(" hashmlen=%u" % g8(c, p))
+        need_left(2)
+        o.append(" BSRprio=%u" % g8(c, p + 1))
+        p, left = p + 2, left - 2
+        o.append(" BSR=")
+        addr("unicast")
+        i = 0
+        while left > 0:
+            o.append(" (group%u: " % i)
+            addr("group")
+            need_left(1)
+            o.append(" RPcnt=%u" % g8(c, p))
+            need_left(2)
+            frpcnt = g8(c, p + 1)
+            o.append(" FRPcnt=%u" % frpcnt)
+            need_left(4)
+            p, left = p + 4, left - 4
+            j = 0
+            while j < frpcnt and left > 0:
+                o.append(" RP%u=" % j)
+                addr("unicast")
+                need_left(2)
+                o.append(",holdtime=" + _relts(g16(c, p)))
+                need_left(3)
+                o.append(",prio=%u" % g8(c, p + 2))
+                need_left(4)
+                p, left = p + 4, left - 4
+                j += 1
+            o.append(")")
+            i += 1
+    elif t == 5:                                        # Assert
+        o.append(" group=")
+        addr("group")
+        o.append(" src=")
+        addr("unicast")
+        need_left(8)
+        need(c, p, 8)
+        if c.d[p] & 0x80:
+            o.append(" RPT")
+        o.append(" pref=%u metric=%u" % (g32(c, p) & 0x7FFFFFFF, g32(c, p + 4)))
+    elif t == 8:                                        # Candidate RP Advertisement
+        need_left(1)
+        pfxcnt = g8(c, p)
+        o.append(" prefix-cnt=%u" % pfxcnt)
+        need_left(2)
+        o.append(" prio=%u" % g8(c, p + 1))
+        need_left(4)
+        o.append(" holdtime=" + _relts(g16(c, p + 2)))
+        p, left = p + 4, left - 4
+        o.append(" RP=")
+        addr("unicast")
+        i = 0
+        while i < pfxcnt and left > 0:
+            o.append(" Group%u=" % i)
+            addr("group")
+            i += 1
+    elif t == 9:                                        # Prune Refresh
+        o.append(" src=")
+        addr("unicast")
+        o.append(" grp=")
+        addr("group")
+        o.append(" forwarder=")
+        addr("unicast")
+        need_left(2)
+        o.append(" TUNR " + _relts(g16(c, p)))
+    elif t == 10:                                       # DF Election
+        sub = rsv >> 4
+        o.append("\n\t  %s," % _PIM_DF.get(sub, "Unknown"))
+        o.append(" rpa=")
+        addr("unicast")
+        o.append(" sender pref=%u sender metric=%u" % (g32(c, p), g32(c, p + 4)))
+        p, left = p + 8, left - 8
+        if sub in (3, 4):
+            what = "offer" if sub == 3 else "new winner"
+            o.append("\n\t  %s addr=" % what)
+            addr("unicast")
+            o.append(" %s pref=%u %s metric=%u" % (what, g32(c, p), what, g32(c, p + 4)))
+            p, left = p + 8, left - 8
+            if sub == 3:
+                o.append(" interval %dms" % g16(c, p))
+    else:
+        o.append(" [type %u]" % t)
 
 
 _GRE_FLAGS = ((0x8000, "checksum present"), (0x4000, "routing present"), (0x2000, "key present"),
