@@ -2292,7 +2292,93 @@ def eigrp_print(c, bp, length):
         o.append("EIGRP version %u packet not supported" % ver)
         return
     op = g8(c, bp + 1)
-    o.append("EIGRP %s, length: %u" % (_EIGRP_OPS.get(op, "unknown (%u)" % op), length))
+    if not c.v:
+        o.append("EIGRP %s, length: %u" % (_EIGRP_OPS.get(op, "unknown (%u)" % op), length))
+        return
+    if length < 20:
+        o.append("EIGRP %s, length: %u (too short, < 20)" % (_EIGRP_OPS.get(op, "unknown (%u)" % op),
+                                                           length))
+        return
+    flags = g32(c, bp + 4)
+    tlen = length - 20
+    o.append("\n\tEIGRP v%u, opcode: %s (%u), chksum: 0x%04x, Flags: [%s]"
+             "\n\tseq: 0x%08x, ack: 0x%08x, VRID: %u, AS: %u, length: %u" % (
+                 ver, _EIGRP_OPS.get(op, "unknown, type: %u" % op), op, g16(c, bp + 2),
+                 bittok(((1, "Init"), (2, "Conditionally Received"), (4, "Restart"), (8, "End-of-Table")),
+                        "none", flags),
+                 g32(c, bp + 8), g32(c, bp + 12), g16(c, bp + 16), g16(c, bp + 18), tlen))
+    p = bp + 20
+    while tlen > 0:
+        need(c, p, 4)
+        ttype, tlv_len = g16(c, p), g16(c, p + 2)
+        if tlv_len < 4 or tlv_len > tlen:
+            print_unknown_data(c, p + 4, "\n\t    ", tlen)
+            return
+        o.append("\n\t  %s TLV (0x%04x), length: %u" % (_EIGRP_TLVS.get(ttype, "Unknown"), ttype,
+                                                          tlv_len))
+        need(c, p, tlv_len)
+        _eigrp_tlv(c, ttype, p + 4, tlv_len - 4)
+        if c.v > 1:
+            print_unknown_data(c, p + 4, "\n\t    ", tlv_len - 4)
+        p, tlen = p + tlv_len, tlen - tlv_len
+
+
+_EIGRP_TLVS = {0x0001: "General Parameters", 0x0002: "Authentication", 0x0003: "Sequence",
+               0x0004: "Software Version", 0x0005: "Next Multicast Sequence",
+               0x0102: "IP Internal routes", 0x0103: "IP External routes",
+               0x0202: "AppleTalk Internal routes", 0x0203: "AppleTalk External routes",
+               0x0204: "AppleTalk Cable setup", 0x0302: "IPX Internal routes",
+               0x0303: "IPX External routes"}
+_EIGRP_EXT_PROTOS = {1: "IGRP", 2: "EIGRP", 3: "Static", 4: "RIP", 5: "Hello", 6: "OSPF",
+                     7: "IS-IS", 8: "EGP", 9: "BGP", 10: "IDRP", 11: "Connected"}
+
+
+def _eigrp_route(c, q, plen_off, nexthop):
+    """An IPv4 route of an internal/external TLV: prefix, next hop; None if
+    the prefix length is illegal."""
+    bits = g8(c, plen_off)
+    if bits > 32:
+        c.o.append("\n\t    illegal prefix length %u" % bits)
+        return False
+    nbytes = (bits + 7) // 8
+    need(c, plen_off + 1, nbytes)
+    prefix = c.d[plen_off + 1:plen_off + 1 + nbytes] + bytes(4 - nbytes)
+    c.o.append("\n\t    IPv4 prefix: %15s/%u, nexthop: %s" % (
+        ipaddr_bytes(c, prefix), bits, "self" if g32(c, nexthop) == 0 else ipaddr(c, nexthop)))
+    return True
+
+
+def _eigrp_metrics(c, q):
+    c.o.append("\n\t      delay %u ms, bandwidth %u Kbps, mtu %u, hop %u, reliability %u, load %u" % (
+        g32(c, q) // 100, g32(c, q + 4), (g16(c, q + 8) << 8) | g8(c, q + 10), g8(c, q + 11),
+        g8(c, q + 12), g8(c, q + 13)))
+
+
+def _eigrp_tlv(c, ttype, q, tlen):
+    o = c.o
+    sizes = {0x0001: 8, 0x0004: 4, 0x0102: 22, 0x0103: 42}
+    if ttype in sizes and tlen < sizes[ttype]:
+        o.append(" (too short, < %u)" % (4 + sizes[ttype]))
+        return
+    if ttype == 0x0001:
+        o.append("\n\t    holdtime: %us, k1 %u, k2 %u, k3 %u, k4 %u, k5 %u" % (
+            g16(c, q + 6), g8(c, q), g8(c, q + 1), g8(c, q + 2), g8(c, q + 3), g8(c, q + 4)))
+    elif ttype == 0x0004:
+        o.append("\n\t    IOS version: %u.%u, EIGRP version %u.%u" % (
+            g8(c, q), g8(c, q + 1), g8(c, q + 2), g8(c, q + 3)))
+    elif ttype == 0x0102:
+        if _eigrp_route(c, q, q + 20, q):
+            _eigrp_metrics(c, q + 4)
+    elif ttype == 0x0103:
+        if _eigrp_route(c, q, q + 40, q):
+            o.append("\n\t      origin-router %s, origin-as %u, origin-proto %s, flags [0x%02x], "
+                     "tag 0x%08x, metric %u" % (
+                         ipaddr(c, q + 4), g32(c, q + 8),
+                         _EIGRP_EXT_PROTOS.get(g8(c, q + 22), "unknown"), g8(c, q + 23),
+                         g32(c, q + 12), g32(c, q + 16)))
+            _eigrp_metrics(c, q + 24)
+    elif c.v <= 1:
+        print_unknown_data(c, q, "\n\t    ", tlen)
 
 
 # --------------------------------------------------------------------------
@@ -3922,6 +4008,33 @@ def vxlan_print(c, bp, length):
     ether_print(c, bp + 8, length - 8)
 
 
+def _geneve_class(cls):
+    names = {0x0100: "Linux", 0x0101: "Open vSwitch", 0x0102: "Open Virtual Networking (OVN)",
+             0x0103: "In-band Network Telemetry (INT)", 0x0104: "VMware"}
+    if cls in names:
+        return names[cls]
+    return "Standard" if cls <= 0xFF else "Experimental" if cls >= 0xFFF0 else "Unknown"
+
+
+def _geneve_opts(c, p, left):
+    """geneve_opts_print(): class, type and length of each option (-vv: its data)."""
+    o = c.o
+    sep = ""
+    while left > 0:
+        o.append(sep)
+        sep = ", "
+        cls, typ = g16(c, p), g8(c, p + 2)
+        olen = 4 + (g8(c, p + 3) & 0x1F) * 4
+        o.append("class %s (0x%x) type 0x%x%s len %u" % (_geneve_class(cls), cls, typ,
+                                                       "(C)" if typ & 0x80 else "", olen))
+        if olen > left:
+            o.append(" [bad length]")
+            return
+        if c.v > 1 and olen > 4:
+            o.append(" data" + "".join(" %08x" % g32(c, p + i) for i in range(4, olen, 4)))
+        p, left = p + olen, left - olen
+
+
 def geneve_print(c, bp, length):
     c.proto = "geneve"
     o = c.o
@@ -3950,7 +4063,12 @@ def geneve_print(c, bp, length):
     if c.e:
         o.append(", proto %s (0x%04x)" % (T.ETHERTYPE_NAMES.get(prot, "unknown"), prot))
     if opts_len:
-        o.append(", options [%u bytes]" % opts_len)
+        o.append(", options [")
+        if c.v:
+            _geneve_opts(c, bp + 8, opts_len)
+        else:
+            o.append("%u bytes" % opts_len)
+        o.append("]")
     if length < 8 + opts_len:
         o.append(" [bad opt len %u]" % opts_len)
         return
