@@ -1739,6 +1739,100 @@ def ospf_print(c, p, length, ver):
     v = g8(c, p)
     t = g8(c, p + 1)
     o.append("OSPFv%u, %s, length %u" % (v, _OSPF_TYPES.get(t, "unknown packet type (%u)" % t), length))
+    if t not in _OSPF_TYPES or not c.v:
+        return
+    if v == 3 or ver == 6:
+        _ospf6_detail(c, p, length, t)
+    else:
+        _ospf2_detail(c, p, length, t, v)
+
+
+_OSPF2_OPTIONS = ((0x01, "MultiTopology"), (0x02, "External"), (0x04, "Multicast"), (0x08, "NSSA"),
+                  (0x10, "LLS"), (0x20, "Demand Circuit"), (0x40, "Opaque"), (0x80, "Up/Down"))
+_OSPF6_OPTIONS = ((0x01, "V6"), (0x02, "External"), (0x04, "Deprecated"), (0x08, "NSSA"),
+                  (0x10, "Router"), (0x20, "Demand Circuit"), (0x100, "AFs Support"),
+                  (0x200, "LLS"), (0x400, "Authentication Trailer"))
+_OSPF6_DD_FLAGS = ((0x04, "Init"), (0x02, "More"), (0x01, "Master"), (0x10, "IPv6 MTU"))
+
+
+def _ospf_area(c, p):
+    return ", Area %s" % ipaddr(c, p) if g32(c, p) else ", Backbone Area"
+
+
+def _ospf2_detail(c, p, length, t, v):
+    """ospf_print() with -v, OSPFv2: the header and authentication, and a
+    Hello's fields (pycap decodes no other OSPFv2 message yet)."""
+    o = c.o
+    olen = g16(c, p + 2)
+    if length != olen:
+        o.append(" [len %u]" % olen)
+    end = p + min(length, olen)
+    o.append("\n\tRouter-ID %s%s" % (ipaddr(c, p + 4), _ospf_area(c, p + 8)))
+    need(c, p + 16, 8)
+    auth = g16(c, p + 14)
+    o.append(", Authentication Type: %s (%u)" % ({0: "none", 1: "simple", 2: "MD5"}.get(auth, "unknown"),
+                                                 auth))
+    if auth == 1:
+        o.append("\n\tSimple text password: ")
+        nd_printjnp(c, p + 16, 8)
+    elif auth == 2:
+        o.append("\n\tKey-ID: %u, Auth-Length: %u, Crypto Sequence Number: 0x%08x" % (
+            g8(c, p + 18), g8(c, p + 19), g32(c, p + 20)))
+    elif auth != 0:
+        return
+    if v != 2:
+        o.append(" ospf [version %u]" % v)
+        return
+    if t == 1:
+        h = p + 24
+        o.append("\n\tOptions [%s]" % bittok(_OSPF2_OPTIONS, "none", g8(c, h + 6)))
+        o.append("\n\t  Hello Timer %us, Dead Timer %us, Mask %s, Priority %u" % (
+            g16(c, h + 4), g32(c, h + 8), ipaddr(c, h), g8(c, h + 7)))
+        if g32(c, h + 12):
+            o.append("\n\t  Designated Router %s" % ipaddr(c, h + 12))
+        if g32(c, h + 16):
+            o.append(", Backup Designated Router %s" % ipaddr(c, h + 16))
+        q = h + 20
+        if q < end:
+            o.append("\n\t  Neighbor List:")
+        while q < end:
+            o.append("\n\t    %s" % ipaddr(c, q))
+            q += 4
+
+
+def _ospf6_detail(c, p, length, t):
+    """ospf6_print() with -v: the header, a Hello's and a Database
+    Description's fields (the LSAs and LSA headers -vv adds are not decoded)."""
+    o = c.o
+    datalen = g16(c, p + 2)
+    if datalen > length:
+        o.append(" [len %u]" % datalen)
+        return
+    if datalen < 16:
+        o.append(" [len %u < 16]" % datalen)
+        raise Trunc
+    o.append("\n\tRouter-ID %s%s" % (ipaddr(c, p + 4), _ospf_area(c, p + 8)))
+    if g8(c, p + 14):
+        o.append(", Instance %u" % g8(c, p + 14))
+    b = p + 16
+    if t == 1:
+        o.append("\n\tOptions [%s]" % bittok(_OSPF6_OPTIONS, "none", g32(c, b + 4)))
+        o.append("\n\t  Hello Timer %us, Dead Timer %us, Interface-ID %s, Priority %u" % (
+            g16(c, b + 8), g16(c, b + 10), ipaddr(c, b), g8(c, b + 4)))
+        if g32(c, b + 12):
+            o.append("\n\t  Designated Router %s" % ipaddr(c, b + 12))
+        if g32(c, b + 16):
+            o.append(", Backup Designated Router %s" % ipaddr(c, b + 16))
+        if c.v > 1:
+            o.append("\n\t  Neighbor List:")
+            q = b + 20
+            while q < p + datalen:
+                o.append("\n\t    %s" % ipaddr(c, q))
+                q += 4
+    elif t == 2:
+        o.append("\n\tOptions [%s], DD Flags [%s], MTU %u, DD-Sequence 0x%08x" % (
+            bittok(_OSPF6_OPTIONS, "none", g32(c, b)), bittok(_OSPF6_DD_FLAGS, "none", g8(c, b + 7)),
+            g16(c, b + 4), g32(c, b + 8)))
 
 
 _PIM_TYPES = {0: "Hello", 1: "Register", 2: "Register Stop", 3: "Join / Prune", 4: "Bootstrap",
