@@ -619,7 +619,96 @@ def aoe_print(c, cp, length):
     flags = g8(c, cp) & 0x0F
     o.append(", Flags: [%s]" % bittok(_AOE_FLAGS, "none", flags))
     if c.v:
-        o.append("")  # the -v details are not reproduced
+        _aoev1_detail(c, cp, length, flags)
+
+
+_AOE_COMMANDS = {0: "Issue ATA Command", 1: "Query Config Information", 2: "MAC Mask List",
+                 3: "Reserve/Release"}
+_AOE_ERRORS = {1: "Unrecognized command code", 2: "Bad argument parameter", 3: "Device unavailable",
+               4: "Config string present", 5: "Unsupported version", 6: "Target is reserved"}
+_AOE_AFLAGS = ((0x40, "Ext48"), (0x10, "Device"), (0x02, "Async"), (0x01, "Write"))
+_AOE_CCMDS = {0: "read config string", 1: "test config string", 2: "test config string prefix",
+              3: "set config string", 4: "force set config string"}
+
+
+def _aoev1_detail(c, cp, length, flags):
+    """aoev1_print() with -v: error, addresses, command and its arguments."""
+    o = c.o
+    if flags & 0x04:
+        o.append("\n\tError: %s" % _AOE_ERRORS.get(g8(c, cp + 1), "Invalid (%u)" % g8(c, cp + 1)))
+    cmd = g8(c, cp + 5)
+    o.append("\n\tMajor: 0x%04x, Minor: 0x%02x, Command: %s, Tag: 0x%08x" % (
+        g16(c, cp + 2), g8(c, cp + 4), _AOE_COMMANDS.get(cmd, "Unknown (0x%02x)" % cmd),
+        g32(c, cp + 6)))
+    p, left = cp + 10, length - 10
+    if cmd == 0:
+        if left < 12:
+            o.append(" (invalid)")
+            need(c, p, left)
+            return
+        o.append("\n\tAFlags: [%s], Err/Feature: %u, Sector Count: %u, Cmd/Status: %u" % (
+            bittok(_AOE_AFLAGS, "none", g8(c, p)), g8(c, p + 1), g8(c, p + 2), g8(c, p + 3)))
+        o.append("\n\tlba0: %u, lba1: %u, lba2: %u, lba3: %u, lba4: %u, lba5: %u" % tuple(
+            g8(c, p + 4 + i) for i in range(6)))
+        need(c, p + 10, 2)
+        if left > 12:
+            o.append("\n\tData: %u bytes" % (left - 12))
+    elif cmd == 1:
+        if left < 8:
+            o.append(" (invalid)")
+            need(c, p, left)
+            return
+        ccmd = g8(c, p + 5)
+        o.append("\n\tBuffer Count: %u, Firmware Version: %u, Sector Count: %u, AoE: %u, CCmd: %s" % (
+            g16(c, p), g16(c, p + 2), g8(c, p + 4), ccmd >> 4,
+            _AOE_CCMDS.get(ccmd & 0x0F, "Unknown (0x02x)")))
+        cslen = g16(c, p + 6)
+        if cslen > 1024 or 8 + cslen > left:
+            o.append(" (invalid)")
+            need(c, p, left)
+            return
+        if cslen:
+            o.append("\n\tConfig String (length %u): " % cslen)
+            nd_printn(c, p + 8, cslen)
+    elif cmd == 2:
+        if left < 4:
+            o.append(" (invalid)")
+            need(c, p, left)
+            return
+        o.append("\n\tMCmd: %s, MError: %s" % (
+            {0: "Read Mac Mask List", 1: "Edit Mac Mask List"}.get(g8(c, p + 1), "Unknown (0x%02x)" % g8(c, p + 1)),
+            {1: "Unspecified Error", 2: "Bad DCmd directive", 3: "Mask list full"}.get(
+                g8(c, p + 2), "Unknown (0x%02x)" % g8(c, p + 2))))
+        count = g8(c, p + 3)
+        o.append(", Dir Count: %u" % count)
+        if 4 + count * 8 > left:
+            o.append(" (invalid)")
+            need(c, p, left)
+            return
+        q = p + 4
+        for _ in range(count):
+            d = g8(c, q + 1)
+            o.append("\n\t DCmd: %s, Ethernet Address: %s" % (
+                {0: "No Directive", 1: "Add mac address to mask list",
+                 2: "Delete mac address from mask list"}.get(d, "Unknown (0x%02x)" % d),
+                etheraddr(c, q + 2)))
+            q += 8
+    elif cmd == 3:
+        if left < 2 or (left - 2) % 6:
+            o.append(" (invalid)")
+            need(c, p, left)
+            return
+        r = g8(c, p)
+        nmacs = g8(c, p + 1)
+        o.append("\n\tRCmd: %s, NMacs: %u" % (
+            {0: "Read reserve list", 1: "Set reserve list", 2: "Force set reserve list"}.get(
+                r, "Unknown (0x%02x)" % r), nmacs))
+        if 2 + nmacs * 6 != left:
+            o.append(" (invalid)")
+            need(c, p, left)
+            return
+        for i in range(nmacs):
+            o.append("\n\tEthernet Address %u: %s" % (i, etheraddr(c, p + 2 + 6 * i)))
 
 
 _PTP_MSG = {0x0: "sync msg", 0x1: "delay req msg", 0x2: "peer delay req msg",
