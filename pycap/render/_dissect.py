@@ -1877,16 +1877,21 @@ def _ospf2_detail(c, p, length, t, v):
         o.append("\n\tOptions [%s]" % bittok(_OSPF2_OPTIONS, "none", g8(c, h + 6)))
         o.append("\n\t  Hello Timer %us, Dead Timer %us, Mask %s, Priority %u" % (
             g16(c, h + 4), g32(c, h + 8), ipaddr(c, h), g8(c, h + 7)))
-        if g32(c, h + 12):
-            o.append("\n\t  Designated Router %s" % ipaddr(c, h + 12))
-        if g32(c, h + 16):
-            o.append(", Backup Designated Router %s" % ipaddr(c, h + 16))
-        q = h + 20
-        if q < end:
-            o.append("\n\t  Neighbor List:")
-        while q < end:
-            o.append("\n\t    %s" % ipaddr(c, q))
-            q += 4
+        _ospf_routers(c, h + 12, end, h + 20 < end)
+
+
+def _ospf_routers(c, dr, end, heading):
+    """A Hello's designated and backup designated routers (where set), then
+    its neighbours up to ``end`` under a heading."""
+    o = c.o
+    if g32(c, dr):
+        o.append("\n\t  Designated Router %s" % ipaddr(c, dr))
+    if g32(c, dr + 4):
+        o.append(", Backup Designated Router %s" % ipaddr(c, dr + 4))
+    if heading:
+        o.append("\n\t  Neighbor List:")
+    for q in range(dr + 8, end, 4):
+        o.append("\n\t    %s" % ipaddr(c, q))
 
 
 def _ospf6_detail(c, p, length, t):
@@ -1908,16 +1913,7 @@ def _ospf6_detail(c, p, length, t):
         o.append("\n\tOptions [%s]" % bittok(_OSPF6_OPTIONS, "none", g32(c, b + 4)))
         o.append("\n\t  Hello Timer %us, Dead Timer %us, Interface-ID %s, Priority %u" % (
             g16(c, b + 8), g16(c, b + 10), ipaddr(c, b), g8(c, b + 4)))
-        if g32(c, b + 12):
-            o.append("\n\t  Designated Router %s" % ipaddr(c, b + 12))
-        if g32(c, b + 16):
-            o.append(", Backup Designated Router %s" % ipaddr(c, b + 16))
-        if c.v > 1:
-            o.append("\n\t  Neighbor List:")
-            q = b + 20
-            while q < p + datalen:
-                o.append("\n\t    %s" % ipaddr(c, q))
-                q += 4
+        _ospf_routers(c, b + 12, p + datalen if c.v > 1 else b + 20, c.v > 1)
     elif t == 2:
         o.append("\n\tOptions [%s], DD Flags [%s], MTU %u, DD-Sequence 0x%08x" % (
             bittok(_OSPF6_OPTIONS, "none", g32(c, b)), bittok(_OSPF6_DD_FLAGS, "none", g8(c, b + 7)),
@@ -2592,27 +2588,15 @@ def ip6_opt_print(c, p, length, payload_len):
             if v:
                 o.append("(pad1)")
         elif t == 1:
-            if length - i < 2:
-                o.append("(padn: trunc)")
-                raise Trunc
+            _ip6_opt_size(c, "padn", length - i, 2)
             if v:
                 o.append("(padn)")
         elif t == 5:
-            if length - i < 4:
-                o.append("(rtalert: trunc)")
-                raise Trunc
-            if ol != 4:
-                o.append("(rtalert: invalid len %u)" % (ol - 2))
-                raise Trunc
+            _ip6_opt_size(c, "rtalert", length - i, 4, ol)
             if v:
                 o.append("(rtalert: 0x%04x) " % g16(c, p + i + 2))
         elif t == 0xC2:
-            if length - i < 6:
-                o.append("(jumbo: trunc)")
-                raise Trunc
-            if ol != 6:
-                o.append("(jumbo: invalid len %u)" % (ol - 2))
-                raise Trunc
+            _ip6_opt_size(c, "jumbo", length - i, 6, ol)
             n = g32(c, p + i + 2)
             if seen_jumbo:
                 why = " - already seen"
@@ -2650,6 +2634,18 @@ def ip6_opt_print(c, p, length, payload_len):
     if v and length:
         o.append(" ")
     return found, jlen
+
+
+def _ip6_opt_size(c, name, room, size, ol=None):
+    """An option of a fixed ``size`` (with its type and length bytes): the
+    room left for it, and the length it says (``ol``, when checked);
+    tcpdump's "(name: trunc)" or "(name: invalid len N)" end the packet."""
+    if room < size:
+        c.o.append("(%s: trunc)" % name)
+        raise Trunc
+    if ol is not None and ol != size:
+        c.o.append("(%s: invalid len %u)" % (name, ol - 2))
+        raise Trunc
 
 
 def _ip6_sopt_print(c, p, length):
