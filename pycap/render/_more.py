@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from . import _dissect as D
 from . import _tables as T
+from .names import OUI_NAMES
 
 g8, g16, g32, need, tt, trunc = D.g8, D.g16, D.g32, D.need, D.tt, D.trunc
 Trunc = D.Trunc
@@ -1536,6 +1537,7 @@ def lldp_print(c, p, length):
     o = c.o
     o.append("LLDP, length %u" % length)
     if c.v:
+        _lldp_verbose(c, p, length)
         return
     while length >= 2:
         # print-lldp.c checks with ND_TCHECK (no longjmp): [|lldp], then return
@@ -1556,6 +1558,399 @@ def lldp_print(c, p, length):
             nd_printjnp(c, p, ln)
         p += ln
         length -= ln
+
+
+_LLDP_TLVS = {0: "End", 1: "Chassis ID", 2: "Port ID", 3: "Time to Live", 4: "Port Description",
+              5: "System Name", 6: "System Description", 7: "System Capabilities",
+              8: "Management Address", 127: "Organization specific"}
+_LLDP_CHASSIS = {1: "Chassis component", 2: "Interface alias", 3: "Port component", 4: "MAC address",
+                 5: "Network address", 6: "Interface name", 7: "Local"}
+_LLDP_PORT = {1: "Interface alias", 2: "Port component", 3: "MAC address", 4: "Network Address",
+              5: "Interface Name", 6: "Agent circuit ID", 7: "Local"}
+_LLDP_CAPS = ((0x01, "Other"), (0x02, "Repeater"), (0x04, "Bridge"), (0x08, "WLAN AP"),
+              (0x10, "Router"), (0x20, "Telephone"), (0x40, "Docsis"), (0x80, "Station Only"))
+_LLDP_8021 = {1: "Port VLAN Id", 2: "Port and Protocol VLAN ID", 3: "VLAN name",
+              4: "Protocol Identity", 8: "Congestion Notification", 9: "ETS Configuration",
+              10: "ETS Recommendation", 11: "Priority Flow Control Configuration",
+              12: "Application Priority", 13: "EVB", 14: "CDCP"}
+_LLDP_8023 = {1: "MAC/PHY configuration/status", 2: "Power via MDI", 3: "Link aggregation",
+              4: "Max frame size"}
+_LLDP_PMD = ((1 << 14, "10BASE-T hdx"), (1 << 13, "10BASE-T fdx"), (1 << 12, "100BASE-T4"),
+             (1 << 11, "100BASE-TX hdx"), (1 << 10, "100BASE-TX fdx"), (1 << 9, "100BASE-T2 hdx"),
+             (1 << 8, "100BASE-T2 fdx"), (1 << 7, "Pause for fdx links"),
+             (1 << 6, "Asym PAUSE for fdx"), (1 << 5, "Sym PAUSE for fdx"),
+             (1 << 4, "Asym and Sym PAUSE for fdx"), (1 << 3, "1000BASE-{X LX SX CX} hdx"),
+             (1 << 2, "1000BASE-{X LX SX CX} fdx"), (1 << 1, "1000BASE-T hdx"),
+             (1 << 0, "1000BASE-T fdx"))
+_LLDP_MAU = ("Unknown", "AUI", "10BASE_5", "FOIRL", "10BASE2", "10BASET duplex mode unknown",
+             "10BASEFP", "10BASEFB", "10BASEFL duplex mode unknown", "10BROAD36", "10BASET hdx",
+             "10BASET fdx", "10BASEFL hdx", "10BASEFL fdx", "100BASET4", "100BASETX hdx",
+             "100BASETX fdx", "100BASEFX hdx", "100BASEFX fdx", "100BASET2 hdx", "100BASET2 fdx",
+             "1000BASEX hdx", "1000BASEX fdx", "1000BASELX hdx", "1000BASELX fdx", "1000BASESX hdx",
+             "1000BASESX fdx", "1000BASECX hdx", "1000BASECX fdx", "1000BASET hdx", "1000BASET fdx",
+             "10GBASEX", "10GBASELX4", "10GBASER", "10GBASEER", "10GBASELR", "10GBASESR",
+             "10GBASEW", "10GBASEEW", "10GBASELW", "10GBASESW")
+_LLDP_AF = {0: "Reserved", 1: "IPv4", 2: "IPv6", 3: "NSAP", 4: "HDLC", 5: "BBN 1822", 6: "802",
+            7: "E.163", 8: "E.164", 9: "F.69", 10: "X.121", 11: "Novell IPX", 12: "Appletalk",
+            13: "Decnet IV", 14: "Banyan Vines", 15: "E.164 with NSAP subaddress"}
+_LLDP_TIA = {1: "LLDP-MED Capabilities", 2: "Network policy", 3: "Location identification",
+             4: "Extended power-via-MDI", 5: "Inventory - hardware revision",
+             6: "Inventory - firmware revision", 7: "Inventory - software revision",
+             8: "Inventory - serial number", 9: "Inventory - manufacturer name",
+             10: "Inventory - model name", 11: "Inventory - asset ID"}
+
+
+class _LldpBad(Exception):
+    """A TLV too short for what it says: the packet ends as truncated."""
+
+
+def _lldp_netaddr(c, p, n):
+    """lldp_network_addr_print()."""
+    if n < 1:
+        raise _LldpBad
+    af = g8(c, p)
+    size = {1: 4, 2: 16, 6: 6}.get(af)
+    name = _LLDP_AF.get(af, "Unknown")
+    if size is None:
+        return "AFI %s (%u), no AF printer !" % (name, af)
+    if n - 1 < size:
+        raise _LldpBad
+    text = (D.ipaddr if af == 1 else D.ip6addr if af == 2 else D.etheraddr)(c, p + 1)
+    return "AFI %s (%u): %s" % (name, af, text)
+
+
+def _lldp_verbose(c, p, length):
+    """lldp_print() with -v: every TLV with its name, decoded where tcpdump
+    decodes it, else in hex (and in hex as well with -vv)."""
+    o = c.o
+    try:
+        while length >= 2:
+            tlv = g16(c, p)
+            typ, ln = tlv >> 9, tlv & 0x1FF
+            p, length = p + 2, length - 2
+            o.append("\n\t%s TLV (%u), length %u" % (_LLDP_TLVS.get(typ, "Unknown"), typ, ln))
+            if not typ or not ln:
+                break
+            need(c, p, ln)
+            if length < ln:
+                raise _LldpBad
+            hexdump = _lldp_tlv(c, typ, p, ln)
+            if c.v > 1 or hexdump:
+                D.print_unknown_data(c, p, "\n\t  ", ln)
+            p, length = p + ln, length - ln
+    except _LldpBad:
+        trunc(c)
+
+
+def _lldp_tlv(c, typ, p, ln):
+    """One TLV's value; True when tcpdump adds a hex dump of it."""
+    o = c.o
+    if typ in (1, 2):
+        if ln < 2:
+            raise _LldpBad
+        sub = g8(c, p)
+        names = _LLDP_CHASSIS if typ == 1 else _LLDP_PORT
+        o.append("\n\t  Subtype %s (%u): " % (names.get(sub, "Unknown"), sub))
+        mac, net = (4, 5) if typ == 1 else (3, 4)
+        if sub == mac:
+            if ln < 7:
+                raise _LldpBad
+            o.append(D.etheraddr(c, p + 1))
+        elif sub == net:
+            o.append(_lldp_netaddr(c, p + 1, ln - 1))
+        elif 1 <= sub <= 7:
+            nd_printjnp(c, p + 1, ln - 1)
+        else:
+            return True
+    elif typ == 3:
+        if ln < 2:
+            raise _LldpBad
+        o.append(": TTL %us" % g16(c, p))
+    elif typ in (4, 5):
+        o.append(": ")
+        nd_printjnp(c, p, ln)
+    elif typ == 6:
+        o.append("\n\t  ")
+        nd_printjnp(c, p, ln)
+    elif typ == 7:
+        if ln < 4:
+            raise _LldpBad
+        cap, ena = g16(c, p), g16(c, p + 2)
+        o.append("\n\t  System  Capabilities [%s] (0x%04x)" % (bittok(_LLDP_CAPS, "none", cap), cap))
+        o.append("\n\t  Enabled Capabilities [%s] (0x%04x)" % (bittok(_LLDP_CAPS, "none", ena), ena))
+    elif typ == 8:
+        _lldp_mgmt(c, p, ln)
+    elif typ == 127:
+        if ln < 3:
+            raise _LldpBad
+        oui = (g8(c, p) << 16) | g16(c, p + 1)
+        o.append(": OUI %s (0x%06x)" % (OUI_NAMES.get(oui, "Unknown"), oui))
+        printer = {0x0080C2: _lldp_8021, 0x00120F: _lldp_8023, 0x00005E: _lldp_iana,
+                   0x0012BB: _lldp_tia, 0x001B21: _lldp_dcbx}.get(oui)
+        return True if printer is None else printer(c, p, ln)
+    else:
+        return True
+    return False
+
+
+def _lldp_mgmt(c, p, ln):
+    o = c.o
+    if ln < 1:
+        raise _LldpBad
+    alen = g8(c, p)
+    if ln - 1 < alen:
+        raise _LldpBad
+    o.append("\n\t  Management Address length %u, %s" % (alen, _lldp_netaddr(c, p + 1, alen)))
+    q, left = p + 1 + alen, ln - 1 - alen
+    if left < 5:
+        raise _LldpBad
+    sub = g8(c, q)
+    o.append("\n\t  %s Interface Numbering (%u): %u" % (
+        {2: "Interface Index", 3: "System Port Number"}.get(sub, "Unknown"), sub, g32(c, q + 1)))
+    q, left = q + 5, left - 5
+    if left:
+        oid = g8(c, q)
+        if left < 1 + oid:
+            raise _LldpBad
+        if oid:
+            o.append("\n\t  OID length %u" % oid)
+            nd_printjnp(c, q + 1, oid)
+
+
+def _lldp_bits(tval):
+    return "".join("%-2d " % ((tval >> i) & 1) for i in range(8))
+
+
+def _lldp_tables(c, p):
+    """ETS's priority assignment, bandwidth and TSA tables."""
+    d = [g8(c, p + i) for i in range(20)]
+    c.o.append("\n\t    Priority Assignment Table"
+               "\n\t     Priority : 0   1   2   3   4   5   6   7"
+               "\n\t     Value    : " + " ".join("%-3d" % v for b in d[:4] for v in (b >> 4, b & 15)))
+    c.o.append("\n\t    TC Bandwidth Table\n\t     TC%   : 0   1   2   3   4   5   6   7"
+               "\n\t     Value : " + " ".join("%-3d" % v for v in d[4:12]))
+    c.o.append("\n\t    TSA Assignment Table"
+               "\n\t     Traffic Class: 0   1   2   3   4   5   6   7"
+               "\n\t     Value        : " + " ".join("%-3d" % v for v in d[12:20]))
+
+
+def _lldp_8021(c, p, ln):
+    o = c.o
+    if ln < 4:
+        return False
+    sub = g8(c, p + 3)
+    o.append("\n\t  %s Subtype (%u)" % (_LLDP_8021.get(sub, "unknown"), sub))
+    if sub == 1:
+        if ln >= 6:
+            o.append("\n\t    port vlan id (PVID): %u" % g16(c, p + 4))
+    elif sub == 2:
+        if ln >= 7:
+            flags = g8(c, p + 4)
+            o.append("\n\t    port and protocol vlan id (PPVID): %u, flags [%s] (0x%02x)" % (
+                g16(c, p + 5), bittok(((2, "supported"), (4, "enabled")), "none", flags), flags))
+    elif sub == 3:
+        if ln < 6:
+            return False
+        o.append("\n\t    vlan id (VID): %u" % g16(c, p + 4))
+        if ln < 7 or ln < 7 + g8(c, p + 6):
+            return False
+        o.append("\n\t    vlan name: ")
+        nd_printjnp(c, p + 7, g8(c, p + 6))
+    elif sub == 4:
+        if ln < 5 or ln < 5 + g8(c, p + 4):
+            return False
+        o.append("\n\t    protocol identity: ")
+        nd_printjnp(c, p + 5, g8(c, p + 4))
+    elif sub == 8:
+        if ln >= 6:
+            for off, label in ((4, "Pre-Priority CNPV Indicator"), (5, "Pre-Priority Ready Indicator")):
+                o.append("\n\t    %s\n\t     Priority : 0  1  2  3  4  5  6  7\n\t     Value    : %s"
+                         % (label, _lldp_bits(g8(c, p + off))))
+    elif sub in (9, 10):
+        if ln >= 25:
+            t = g8(c, p + 4)
+            if sub == 9:
+                o.append("\n\t    Willing:%u, CBS:%u, RES:%u, Max TCs:%u" % (
+                    t >> 7, (t >> 6) & 0x02, (t >> 3) & 0x07, t & 0x07))
+            else:
+                o.append("\n\t    RES: %u" % t)
+            _lldp_tables(c, p + 5)
+    elif sub == 11:
+        if ln >= 6:
+            t = g8(c, p + 4)
+            o.append("\n\t    Willing: %u, MBC: %u, RES: %u, PFC cap:%u " % (
+                t >> 7, (t >> 6) & 1, (t >> 4) & 3, t & 0x0F))
+            o.append("\n\t    PFC Enable\n\t     Priority : 0  1  2  3  4  5  6  7\n\t     Value    : "
+                     + _lldp_bits(g8(c, p + 5)))
+    elif sub == 12:
+        if ln < 5:
+            return False
+        o.append("\n\t    RES: %u" % g8(c, p + 4))
+        if ln <= 5 or (ln - 5) % 3:
+            return False
+        o.append("\n\t    Application Priority Table")
+        for i in range(0, ln - 5, 3):
+            t = g8(c, p + 5 + i)
+            o.append("\n\t      Priority: %u, RES: %u, Sel: %u, Protocol ID: %u" % (
+                t >> 5, (t >> 3) & 3, t & 7, g16(c, p + 5 + i)))
+    else:
+        return True
+    return False
+
+
+def _lldp_8023(c, p, ln):
+    o = c.o
+    if ln < 4:
+        return False
+    sub = g8(c, p + 3)
+    o.append("\n\t  %s Subtype (%u)" % (_LLDP_8023.get(sub, "unknown"), sub))
+    if sub == 1:
+        if ln >= 9:
+            an, pmd, mau = g8(c, p + 4), g16(c, p + 5), g16(c, p + 7)
+            o.append("\n\t    autonegotiation [%s] (0x%02x)" % (
+                bittok(((1, "supported"), (2, "enabled")), "none", an), an))
+            o.append("\n\t    PMD autoneg capability [%s] (0x%04x)" % (bittok(_LLDP_PMD, "unknown", pmd), pmd))
+            o.append("\n\t    MAU type %s (0x%04x)" % (
+                _LLDP_MAU[mau] if mau < len(_LLDP_MAU) else "unknown", mau))
+    elif sub == 2:
+        if ln >= 7:
+            o.append("\n\t    MDI power support [%s], power pair %s, power class %s" % (
+                bittok(((1, "PSE"), (2, "supported"), (4, "enabled"), (8, "can be controlled")),
+                       "none", g8(c, p + 4)),
+                {1: "signal", 2: "spare"}.get(g8(c, p + 5), "unknown"),
+                {1: "class0", 2: "class1", 3: "class2", 4: "class3", 5: "class4"}.get(
+                    g8(c, p + 6), "unknown")))
+    elif sub == 3:
+        if ln >= 9:
+            o.append("\n\t    aggregation status [%s], aggregation port ID %u" % (
+                bittok(((1, "supported"), (2, "enabled")), "none", g8(c, p + 4)), g32(c, p + 5)))
+    elif sub == 4:
+        if ln >= 6:
+            o.append("\n\t    MTU size %u" % g16(c, p + 4))
+    else:
+        return True
+    return False
+
+
+def _lldp_iana(c, p, ln):
+    if ln < 8:
+        return False
+    sub = g8(c, p + 3)
+    c.o.append("\n\t  %s Subtype (%u)" % ({1: "MUD-URL"}.get(sub, "unknown"), sub))
+    if sub != 1:
+        return True
+    c.o.append("\n\t  MUD-URL=")
+    D.nd_printn(c, p + 4, ln - 4)
+    return False
+
+
+def _lldp_tia(c, p, ln):
+    o = c.o
+    if ln < 4:
+        return False
+    sub = g8(c, p + 3)
+    o.append("\n\t  %s Subtype (%u)" % (_LLDP_TIA.get(sub, "unknown"), sub))
+    if sub == 1:
+        if ln >= 7:
+            caps, dev = g16(c, p + 4), g8(c, p + 6)
+            o.append("\n\t    Media capabilities [%s] (0x%04x)" % (bittok(
+                ((1, "LLDP-MED capabilities"), (2, "network policy"), (4, "location identification"),
+                 (8, "extended power via MDI-PSE"), (16, "extended power via MDI-PD"),
+                 (32, "Inventory")), "none", caps), caps))
+            o.append("\n\t    Device type [%s] (0x%02x)" % ({
+                1: "endpoint class 1", 2: "endpoint class 2", 3: "endpoint class 3",
+                4: "network connectivity"}.get(dev, "unknown"), dev))
+    elif sub == 2:
+        if ln >= 8:
+            app, flags = g8(c, p + 4), g8(c, p + 5)
+            o.append("\n\t    Application type [%s] (0x%02x)" % ({
+                1: "voice", 2: "voice signaling", 3: "guest voice", 4: "guest voice signaling",
+                5: "softphone voice", 6: "video conferencing", 7: "streaming video",
+                8: "video signaling"}.get(app, "none"), app))
+            o.append(", Flags [%s]" % bittok(((0x80, "Unknown"), (0x40, "Tagged"), (0x20, "reserved")),
+                                             "none", flags))
+            o.append("\n\t    Vlan id %u, L2 priority %u, DSCP value %u" % (
+                (g16(c, p + 5) & 0x1FFE) >> 1, (g16(c, p + 6) & 0x01FF) >> 6, g16(c, p + 6) & 0x3F))
+    elif 5 <= sub <= 11:
+        o.append("\n\t  %s " % ("Hardware revision", "Firmware revision", "Software revision",
+                                 "Serial number", "Manufacturer name", "Model name", "Asset ID")[sub - 5])
+        nd_printjnp(c, p + 4, ln - 4)
+    else:
+        return True
+    return False
+
+
+def _lldp_dcbx(c, p, ln):
+    """DCBX (the pre-802.1Qaz protocol, revision 1.01)."""
+    o = c.o
+    if ln < 4:
+        return False
+    sub = g8(c, p + 3)
+    o.append("\n\t  %s Subtype (%u)" % ({1: "DCB Capability Exchange Protocol Rev 1",
+                                           2: "DCB Capability Exchange Protocol Rev 1.01"}.get(
+                                               sub, "unknown"), sub))
+    if sub == 1:
+        return True
+    q, left, hexdump = p + 4, ln - 4, False
+    while left >= 2:
+        tlv = g16(c, q)
+        typ, tl = tlv >> 9, tlv & 0x1FF
+        hexdump = False
+        q, left = q + 2, left - 2
+        if not typ or not tl:
+            break
+        need(c, q, tl)
+        if left < tl:
+            return hexdump
+        info = g8(c, q + 2) if tl >= 3 else 0
+        head = ("\n\t      Oper_Version: %u\n\t      Max_Version: %u\n\t      Info block(0x%02X): "
+                "Enable bit: %u, Willing bit: %u, Error Bit: %u\n\t      SubType: %u")
+        if typ == 1:
+            if tl < 10:
+                return hexdump
+            o.append("\n\t    Control - Protocol Control (type 0x1, length %u)"
+                     "\n\t      Oper_Version: %u\n\t      Max_Version: %u"
+                     "\n\t      Sequence Number: %u\n\t      Acknowledgement Number: %u" % (
+                         tl, g8(c, q), g8(c, q + 1), g32(c, q + 2), g32(c, q + 6)))
+        elif typ in (2, 3, 4):
+            if tl < {2: 17, 3: 6, 4: 4}[typ]:
+                return hexdump
+            o.append({2: "\n\t    Feature - Priority Group (type 0x2, length %u)",
+                      3: "\n\t    Feature - Priority Flow Control (type 0x3, length %u)",
+                      4: "\n\t    Feature - Application (type 0x4, length %u)"}[typ] % tl)
+            o.append(head % (g8(c, q), g8(c, q + 1), info, 1 if info & 0x80 else 0,
+                             1 if info & 0x40 else 0, 1 if info & 0x20 else 0, g8(c, q + 3)))
+            if typ == 2:
+                pg = g32(c, q + 4)
+                o.append("\n\t      Priority Allocation")
+                o.append("".join("\n\t          PgId_%u: %u" % (i, (pg >> (28 - 4 * i)) & 0xF)
+                                 for i in range(8)))
+                o.append("\n\t      Priority Group Allocation")
+                o.append("".join("\n\t          Pg percentage[%u]: %u" % (i, g8(c, q + 8 + i))
+                                 for i in range(8)))
+                o.append("\n\t      NumTCsSupported: %u" % g8(c, q + 16))
+            elif typ == 3:
+                t = g8(c, q + 4)
+                o.append("\n\t      PFC Config (0x%02X)" % t)
+                o.append("".join("\n\t          Priority Bit %u: %s" % (
+                    i, "Enabled" if t & (1 << i) else "Disabled") for i in range(8)))
+                o.append("\n\t      NumTCPFCSupported: %u" % g8(c, q + 5))
+            else:
+                m, n = q + 4, tl - 4
+                while n >= 6:
+                    u = (g8(c, m + 2) << 16) | g16(c, m + 3)
+                    o.append("\n\t      Application Value\n\t          Application Protocol ID: 0x%04x"
+                             "\n\t          SF (0x%x) Application Protocol ID is %s"
+                             "\n\t          OUI: 0x%06x\n\t          User Priority Map: 0x%02x" % (
+                                 g16(c, m), u >> 22, "Socket Number" if u >> 22 else "L2 EtherType",
+                                 u & 0x3FFFFF, g8(c, m + 5)))
+                    m, n = m + 6, n - 6
+        else:
+            hexdump = True
+        if c.v > 1 or hexdump:
+            D.print_unknown_data(c, q, "\n\t    ", tl)
+        q, left = q + tl, left - tl
+    return hexdump
 
 
 # --------------------------------------------------------------------------
