@@ -961,12 +961,160 @@ def snap_print(c, p, length, caplen, src, dst):
         if et == 0x2004:
             dtp_print(c, p, length)
             return 1
-        names = {0x2000: ("cdp", "CDP"), 0x2003: ("vtp", "VTP"), 0x0102: ("drip", "DRIP")}
+        if et == 0x2000:
+            cdp_print(c, p, length)
+            return 1
+        names = {0x2003: ("vtp", "VTP"), 0x0102: ("drip", "DRIP")}
         n = names.get(et)
         if n:
             generic_print(c, n[0], n[1], length)
             return 1
     return 0
+
+
+_CDP_TLVS = {0x01: "Device-ID", 0x02: "Address", 0x03: "Port-ID", 0x04: "Capability",
+             0x05: "Version String", 0x06: "Platform", 0x07: "Prefixes",
+             0x08: "Protocol-Hello option", 0x09: "VTP Management Domain", 0x0A: "Native VLAN ID",
+             0x0B: "Duplex", 0x0E: "ATA-186 VoIP VLAN request", 0x0F: "ATA-186 VoIP VLAN assignment",
+             0x10: "power consumption", 0x11: "MTU", 0x12: "AVVID trust bitmap",
+             0x13: "AVVID untrusted ports CoS", 0x14: "System Name",
+             0x15: "System Object ID (not decoded)", 0x16: "Management Addresses",
+             0x17: "Physical Location"}
+_CDP_CAPS = ((0x01, "Router"), (0x02, "Transparent Bridge"), (0x04, "Source Route Bridge"),
+             (0x08, "L2 Switch"), (0x10, "L3 capable"), (0x20, "IGMP snooping"), (0x40, "L1 capable"))
+_CDP_MIN = {0x04: 4, 0x0A: 2, 0x0B: 1, 0x0E: 3, 0x11: 4, 0x12: 1, 0x13: 1, 0x17: 1}
+
+
+class _CdpTrunc(Exception):
+    pass
+
+
+def cdp_print(c, p, length):
+    """cdp_print(): without -v the Device-ID and every other TLV in hex, as
+    tcpdump 4.99 prints them; with -v each TLV named and decoded."""
+    c.proto = "cdp"
+    o = c.o
+    caplen = min(length, avail(c, p))
+    if caplen < 4:
+        o.append("[|cdp]")
+        return
+    o.append("CDPv%u, ttl: %us" % (g8(c, p), g8(c, p + 1)))
+    if c.v:
+        o.append(", checksum: 0x%04x (unverified), length %u" % (g16(c, p + 2), length))
+    end, q = p + length, p + 4
+    try:
+        while q < end:
+            if not tt(c, q, 4):
+                raise _CdpTrunc
+            typ, ln = g16(c, q), g16(c, q + 2)
+            name = _CDP_TLVS.get(typ, "unknown field type")
+            if ln < 4:
+                o.append("\n\t%s (0x%02x), TLV length: %u byte%s (too short)" % (
+                    name, typ, ln, "" if ln == 1 else "s") if c.v else
+                    ", %s TLV length %u too short" % (name, ln))
+                break
+            q, ln = q + 4, ln - 4
+            if not tt(c, q, ln):
+                raise _CdpTrunc
+            if c.v:
+                o.append("\n\t%s (0x%02x), value length: %u byte%s: " % (
+                    name, typ, ln, "" if ln == 1 else "s"))
+                _cdp_value(c, typ, q, ln)
+            elif typ == 1:
+                o.append(", Device-ID '%s'" % fn_print_bytes(c.d[q:q + ln]))
+            else:
+                print_unknown_data(c, q, "\n\t  ", ln)
+            q += ln
+    except _CdpTrunc:
+        o.append("[|cdp]")
+        return
+    if not c.v:
+        o.append(", length %u" % caplen)
+
+
+def _cdp_value(c, typ, q, ln):
+    o = c.o
+    d = c.d
+    if ln < _CDP_MIN.get(typ, 0):
+        raise _CdpTrunc
+    if typ in (0x01, 0x03, 0x06, 0x09, 0x14):
+        o.append("'%s'" % fn_print_bytes(d[q:q + ln]))
+    elif typ in (0x02, 0x16):
+        _cdp_addr(c, q, ln)
+    elif typ == 0x04:
+        cap = g32(c, q)
+        o.append("(0x%08x): %s" % (cap, bittok(_CDP_CAPS, "none", cap)))
+    elif typ == 0x05:
+        # each newline starts an indented line; other control characters print as ^X
+        o.append("\n\t  " + "\n\t  ".join(fn_print_bytes(part) for part in d[q:q + ln].split(b"\n")))
+    elif typ == 0x07:
+        if ln % 5:
+            raise _CdpTrunc
+        o.append(" IPv4 Prefixes (%d):" % (ln // 5))
+        o.append("".join(" %u.%u.%u.%u/%u" % tuple(d[i:i + 5]) for i in range(q, q + ln, 5)))
+    elif typ == 0x08:
+        pass
+    elif typ == 0x0A:
+        o.append("%d" % g16(c, q))
+    elif typ == 0x0B:
+        o.append("full" if d[q] else "half")
+    elif typ == 0x0E:
+        o.append("app %d, vlan %d" % (d[q], g16(c, q + 1)))
+    elif typ == 0x10:
+        o.append("%1.2fW" % (int.from_bytes(d[q:q + ln], "big") / 1000.0))
+    elif typ == 0x11:
+        o.append("%u bytes" % g32(c, q))
+    elif typ in (0x12, 0x13):
+        o.append("0x%02x" % d[q])
+    elif typ == 0x17:
+        o.append("0x%02x" % d[q])
+        if ln > 1:
+            o.append("/" + fn_print_bytes(d[q + 1:q + ln]))
+    else:
+        print_unknown_data(c, q, "\n\t  ", ln)
+
+
+def _cdp_addr(c, p, ln):
+    """cdp_print_addr(): the addresses of an Address TLV."""
+    o = c.o
+    d = c.d
+    end = p + ln
+    if p + 4 > end:
+        raise _CdpTrunc
+    num = g32(c, p)
+    p += 4
+    while p < end and num >= 0:
+        if p + 2 > end:
+            raise _CdpTrunc
+        pt, pl = d[p], d[p + 1]
+        p += 2
+        if p + pl + 2 > end or not tt(c, p, pl + 2):
+            raise _CdpTrunc
+        al = g16(c, p + pl)
+        if pt == 1 and pl == 1 and d[p] == 0xCC and al == 4:
+            p += 3
+            if p + 4 > end:
+                raise _CdpTrunc
+            o.append("IPv4 (%u) %s" % (num, ipaddr(c, p)))
+            p += 4
+        elif pt == 2 and pl == 8 and d[p:p + 8] == bytes.fromhex("aaaa0300000086dd") and al == 16:
+            p += 10
+            if p + al > end:
+                raise _CdpTrunc
+            o.append("IPv6 (%u) %s" % (num, ip6addr(c, p)))
+            p += al
+        else:
+            o.append("pt=0x%02x, pl=%d, pb=" % (pt, pl) + "".join(" %02x" % b for b in d[p:p + pl]))
+            p += pl
+            o.append(", al=%d, a=" % al)
+            p += 2
+            if p + al > end or not tt(c, p, al):
+                raise _CdpTrunc
+            o.append("".join(" %02x" % b for b in d[p:p + al]))
+            p += al
+        num -= 1
+        if num:
+            o.append(" ")
 
 
 # ---- Linux cooked headers (print-sll.c)
