@@ -1954,6 +1954,257 @@ def _lldp_dcbx(c, p, ln):
 
 
 # --------------------------------------------------------------------------
+# DECnet Phase IV (print-decnet.c): routing layer, control messages and NSP
+
+_DN_REASONS = {0: "object rejected connect", 1: "insufficient resources", 2: "unrecognized node name",
+               3: "node is shutting down", 4: "unrecognized object", 5: "invalid object name format",
+               6: "object too busy", 7: "protocol error discovered", 9: "third party abort",
+               10: "invalid node name format", 11: "local node shutting down",
+               32: "insufficient local resources", 33: "insufficient remote user resources",
+               34: "invalid access control information", 36: "bad ACCOUNT information",
+               38: "no response from object", 39: "node unreachable", 41: "no link terminate",
+               42: "disconnect complete", 43: "bad image data in connect",
+               44: "cryptographic service mismatch"}
+
+
+class _DnInvalid(Exception):
+    """A DECnet message too short for what it says: " (invalid)"."""
+
+
+def _le16(c, p):
+    return g8(c, p) | (g8(c, p + 1) << 8)
+
+
+def _dnaddr(a):
+    return "%d.%d" % (a >> 10, a & 0x3FF)
+
+
+def decnet_print(c, p, length, caplen):
+    """decnet_print(): the routing header, or a control message, then NSP."""
+    c.proto = "decnet"
+    o = c.o
+    try:
+        if length < 6:
+            o.append(" (length %u < 6)" % length)
+            raise _DnInvalid
+        pktlen = _le16(c, p)
+        if pktlen < 6:
+            o.append(" (pktlen %u < 6)" % pktlen)
+            raise _DnInvalid
+        if pktlen > length:
+            o.append(" (pktlen %u > %u)" % (pktlen, length))
+            raise _DnInvalid
+        length = pktlen
+        flags = g8(c, p + 2)
+        if flags & 0x80:                                  # padding before the message
+            pad = flags & 0x7F
+            if c.v:
+                o.append("[pad:%u] " % pad)
+            if length < pad + 2:
+                o.append(" (length %u < %u)" % (length, pad + 2))
+                raise _DnInvalid
+            need(c, p + 2, pad)
+            p, length = p + pad, length - pad
+            flags = g8(c, p + 2)
+        h = p + 2
+        if flags & 0x40:
+            o.append("future-version-decnet")
+            D.print_unknown_data(c, p, "\n\t", min(length, caplen))
+            return
+        if flags & 0x01:
+            _dn_control(c, h, flags, length)
+            return
+        if flags & 0x07 == 6:                             # long header
+            if length < 21:
+                o.append(" (length %u < 21)" % length)
+                raise _DnInvalid
+            need(c, h, 21)
+            dst, src, hops = _le16(c, h + 7), _le16(c, h + 15), g8(c, h + 18)
+            nsp, nsplen = h + 21, length - 21
+        elif flags & 0x07 == 2:                           # short header
+            dst, src, hops = _le16(c, h + 1), _le16(c, h + 3), (g8(c, h + 5) & 0x3F) + 1
+            nsp, nsplen = h + 6, length - 6
+        else:
+            o.append("unknown message flags under mask")
+            D.print_unknown_data(c, p, "\n\t", min(length, caplen))
+            return
+        o.append("%s > %s %u " % (_dnaddr(src), _dnaddr(dst), pktlen))
+        if c.v:
+            o.append("".join(word for bit, word in ((8, "RQR "), (16, "RTS "), (32, "IE "))
+                             if flags & bit))
+            o.append("%u hops " % hops)
+        _dn_nsp(c, nsp, nsplen)
+    except _DnInvalid:
+        o.append(" (invalid)")
+
+
+def _dn_node_info(info, types, bits):
+    names = {0: "reserved-ntype? ", 1: "l2rout ", 2: "l1rout ", 3: "endnode "}
+    return names[info & 3] + "".join(word for bit, word in bits if info & bit)
+
+
+def _dn_control(c, h, flags, length):
+    """print_decnet_ctlmsg()."""
+    o = c.o
+    kind = flags & 0x0E
+    sizes = {0x00: 11, 0x02: 4, 0x04: 4, 0x06: 4, 0x08: 4, 0x0A: 18, 0x0C: 32}
+    if kind in sizes and length < sizes[kind]:
+        raise _DnInvalid
+    if kind == 0x00:
+        o.append("init " + _dn_node_info(g8(c, h + 3), None, ((4, "verif "), (8, "blo "))))
+        o.append("src %sblksize %u vers %u eco %u ueco %u hello %u" % (
+            _dnaddr(_le16(c, h + 1)), _le16(c, h + 4), g8(c, h + 6), g8(c, h + 7), g8(c, h + 8),
+            _le16(c, h + 9)))
+    elif kind == 0x02:
+        o.append("verification src %s fcnval %o" % (_dnaddr(_le16(c, h + 1)), g8(c, h + 3)))
+    elif kind == 0x04:
+        o.append("test src %s data %o" % (_dnaddr(_le16(c, h + 1)), g8(c, h + 3)))
+    elif kind in (0x06, 0x08):
+        o.append("%s src %s " % ("lev-1-routing" if kind == 0x06 else "lev-2-routing",
+                                 _dnaddr(_le16(c, h + 1))))
+        q, left = h + 4, length - 4
+        word = "ids" if kind == 0x06 else "areas"
+        while left > 6:                                  # the last short is a checksum
+            count, first, info = _le16(c, q), _le16(c, q + 2), _le16(c, q + 4)
+            if count > 1024:
+                break
+            o.append("{%s %u-%u cost %u hops %u} " % (word, first, first + count, info & 0o777,
+                                                      (info >> 10) & 0o37))
+            q, left = q + 6, left - 6
+    elif kind == 0x0A:
+        o.append("router-hello " + _dn_node_info(g8(c, h + 10), None,
+                                                 ((4, "verif "), (0o40, "nomcast "), (0o100, "blo "))))
+        o.append("vers %u eco %u ueco %u src %s blksize %u pri %u hello %u" % (
+            g8(c, h + 1), g8(c, h + 2), g8(c, h + 3), _dnaddr(_le16(c, h + 8)), _le16(c, h + 11),
+            g8(c, h + 13), _le16(c, h + 15)))
+    elif kind == 0x0C:
+        o.append("endnode-hello " + _dn_node_info(g8(c, h + 10), None,
+                                                  ((4, "verif "), (0o40, "nomcast "), (0o100, "blo "))))
+        o.append("vers %u eco %u ueco %u src %s blksize %u rtr %s hello %u data %o" % (
+            g8(c, h + 1), g8(c, h + 2), g8(c, h + 3), _dnaddr(_le16(c, h + 8)), _le16(c, h + 11),
+            _dnaddr(_le16(c, h + 26)), _le16(c, h + 28), g8(c, h + 31)))
+    else:
+        o.append("unknown control message")
+        D.print_unknown_data(c, h, "\n\t", length)
+
+
+def _dn_acks(c, q, nsplen, off, names):
+    """The acknowledgement fields that lead a segment; the offset after them."""
+    o = c.o
+    if nsplen < off + 2:
+        raise _DnInvalid
+    ack = _le16(c, q + off)
+    if ack & 0x8000:
+        o.append("%s %u " % (names[0] if ack & 0x9000 == 0x9000 else names[1], ack & 0o7777))
+        off += 2
+        if nsplen < off + 2:
+            raise _DnInvalid
+        ack = _le16(c, q + off)
+        if ack & 0xA000 == 0xA000:
+            o.append("%s %u " % (names[2] if ack & 0xB000 == 0xB000 else names[3], ack & 0o7777))
+            off += 2
+            if nsplen < off + 2:
+                raise _DnInvalid
+            ack = _le16(c, q + off)
+    return off, ack
+
+
+def _dn_nsp(c, q, nsplen):
+    """print_nsp()."""
+    o = c.o
+    if nsplen < 5:
+        o.append(" (nsplen %u < 5)" % nsplen)
+        raise _DnInvalid
+    flags, dst, src = g8(c, q), _le16(c, q + 1), _le16(c, q + 3)
+    kind, sub = flags & 0o14, flags & 0o160
+    if kind == 0:                                         # data
+        if sub in (0o40, 0, 0o100, 0o140):
+            o.append("data %u>%u " % (src, dst))
+            _, ack = _dn_acks(c, q, nsplen, 5, ("nak", "ack", "onak", "oack"))
+            o.append("seg %u " % (ack & 0o7777))
+        elif sub == 0o60:
+            o.append("intr ")
+            _, ack = _dn_acks(c, q, nsplen, 5, ("nak", "ack", "nakdat", "ackdat"))
+            o.append("seg %u " % (ack & 0o7777))
+        elif sub == 0o20:
+            o.append("link-service %u>%u " % (src, dst))
+            off, ack = _dn_acks(c, q, nsplen, 5, ("nak", "ack", "nakdat", "ackdat"))
+            o.append("seg %u " % (ack & 0o7777))
+            if nsplen < off + 4:
+                raise _DnInvalid
+            lsflags, fcval = g8(c, q + off + 2), g8(c, q + off + 3)
+            if lsflags & 0o14 == 0:
+                o.append("dat seg count %u " % fcval)
+                mod = lsflags & 3
+                o.append({0: "", 1: "donotsend-data ", 2: "send-data "}.get(
+                    mod, "reserved-fcmod? %x" % lsflags))
+            elif lsflags & 0o14 == 4:
+                o.append("intr req count %u " % fcval)
+            else:
+                o.append("reserved-fcval-int? %x" % lsflags)
+        else:
+            o.append("reserved-subtype? %x %u > %u" % (flags, src, dst))
+    elif kind == 0o4:                                     # acknowledgements
+        if sub in (0, 0o20):
+            o.append("%s %u>%u " % ("data-ack" if sub == 0 else "ils-ack", src, dst))
+            if nsplen < 7:
+                raise _DnInvalid
+            ack = _le16(c, q + 5)
+            if ack & 0x8000:
+                o.append("%s %u " % ("nak" if ack & 0x9000 == 0x9000 else "ack", ack & 0o7777))
+                if nsplen >= 9:
+                    ack = _le16(c, q + 7)
+                    if ack & 0xA000 == 0xA000:
+                        word = ("onak", "oack") if sub == 0 else ("nakdat", "ackdat")
+                        o.append("%s %u " % (word[0] if ack & 0xB000 == 0xB000 else word[1],
+                                             ack & 0o7777))
+        elif sub == 0o40:
+            o.append("conn-ack %u" % dst)
+        else:
+            o.append("reserved-acktype? %x %u > %u" % (flags, src, dst))
+    elif kind == 0o10:                                    # connection control
+        if sub in (0o20, 0o140):
+            o.append("%s%u>%u " % ("conn-initiate " if sub == 0o20 else "retrans-conn-initiate ",
+                                   src, dst))
+            if nsplen < 9:
+                raise _DnInvalid
+            _dn_services(c, g8(c, q + 5), g8(c, q + 6), _le16(c, q + 7))
+        elif sub == 0o40:
+            o.append("conn-confirm %u>%u " % (src, dst))
+            if nsplen < 10:
+                raise _DnInvalid
+            _dn_services(c, g8(c, q + 5), g8(c, q + 6), _le16(c, q + 7))
+            optlen = g8(c, q + 9)
+            if optlen:
+                o.append("optlen %u " % optlen)
+        elif sub == 0o60:
+            o.append("disconn-initiate %u>%u " % (src, dst))
+            if nsplen < 8:
+                raise _DnInvalid
+            reason = _le16(c, q + 5)
+            o.append("%s " % _DN_REASONS.get(reason, "reason-%d" % reason))
+            optlen = g8(c, q + 7)
+            if optlen:
+                o.append("optlen %u " % optlen)
+        elif sub == 0o100:
+            o.append("disconn-confirm %u>%u " % (src, dst))
+            if nsplen < 7:
+                raise _DnInvalid
+            reason = _le16(c, q + 5)
+            o.append("%s " % _DN_REASONS.get(reason, "reason-%d" % reason))
+        else:
+            o.append("reserved-ctltype? %x %u > %u" % (flags, src, dst))
+    else:
+        o.append("reserved-type? %x %u > %u" % (flags, src, dst))
+
+
+def _dn_services(c, services, info, segsize):
+    c.o.append({4: "seg ", 8: "msg ", 2: "crypt "}.get(services & 0o14, "")
+               + ("ver 3.2 ", "ver 3.1 ", "ver 4.0 ", "ver 4.1 ")[info & 3]
+               + "segsize %u " % segsize)
+
+
+# --------------------------------------------------------------------------
 # syslog (print-syslog.c, RFC 3164)
 
 _SYSLOG_SEVERITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "info",
