@@ -1967,6 +1967,9 @@ _DN_REASONS = {0: "object rejected connect", 1: "insufficient resources", 2: "un
                44: "cryptographic service mismatch"}
 
 
+_DN_HELLO_BITS = ((4, "verif "), (0o40, "nomcast "), (0o100, "blo "))
+
+
 class _DnInvalid(Exception):
     """A DECnet message too short for what it says: " (invalid)"."""
 
@@ -2038,7 +2041,8 @@ def decnet_print(c, p, length, caplen):
         o.append(" (invalid)")
 
 
-def _dn_node_info(info, types, bits):
+def _dn_node_info(info, bits):
+    """A node's type, then the names of its ``bits`` that are set."""
     names = {0: "reserved-ntype? ", 1: "l2rout ", 2: "l1rout ", 3: "endnode "}
     return names[info & 3] + "".join(word for bit, word in bits if info & bit)
 
@@ -2051,7 +2055,7 @@ def _dn_control(c, h, flags, length):
     if kind in sizes and length < sizes[kind]:
         raise _DnInvalid
     if kind == 0x00:
-        o.append("init " + _dn_node_info(g8(c, h + 3), None, ((4, "verif "), (8, "blo "))))
+        o.append("init " + _dn_node_info(g8(c, h + 3), ((4, "verif "), (8, "blo "))))
         o.append("src %sblksize %u vers %u eco %u ueco %u hello %u" % (
             _dnaddr(_le16(c, h + 1)), _le16(c, h + 4), g8(c, h + 6), g8(c, h + 7), g8(c, h + 8),
             _le16(c, h + 9)))
@@ -2072,14 +2076,12 @@ def _dn_control(c, h, flags, length):
                                                       (info >> 10) & 0o37))
             q, left = q + 6, left - 6
     elif kind == 0x0A:
-        o.append("router-hello " + _dn_node_info(g8(c, h + 10), None,
-                                                 ((4, "verif "), (0o40, "nomcast "), (0o100, "blo "))))
+        o.append("router-hello " + _dn_node_info(g8(c, h + 10), _DN_HELLO_BITS))
         o.append("vers %u eco %u ueco %u src %s blksize %u pri %u hello %u" % (
             g8(c, h + 1), g8(c, h + 2), g8(c, h + 3), _dnaddr(_le16(c, h + 8)), _le16(c, h + 11),
             g8(c, h + 13), _le16(c, h + 15)))
     elif kind == 0x0C:
-        o.append("endnode-hello " + _dn_node_info(g8(c, h + 10), None,
-                                                  ((4, "verif "), (0o40, "nomcast "), (0o100, "blo "))))
+        o.append("endnode-hello " + _dn_node_info(g8(c, h + 10), _DN_HELLO_BITS))
         o.append("vers %u eco %u ueco %u src %s blksize %u rtr %s hello %u data %o" % (
             g8(c, h + 1), g8(c, h + 2), g8(c, h + 3), _dnaddr(_le16(c, h + 8)), _le16(c, h + 11),
             _dnaddr(_le16(c, h + 26)), _le16(c, h + 28), g8(c, h + 31)))
