@@ -1717,6 +1717,16 @@ def _lldp_mgmt(c, p, ln):
             nd_printjnp(c, q + 1, oid)
 
 
+def _lldp_subtype(c, p, ln, least, names):
+    """An organisation-specific TLV's subtype, named; None (nothing printed)
+    when the TLV is shorter than ``least``."""
+    if ln < least:
+        return None
+    sub = g8(c, p + 3)
+    c.o.append("\n\t  %s Subtype (%u)" % (names.get(sub, "unknown"), sub))
+    return sub
+
+
 def _lldp_bits(tval):
     return "".join("%-2d " % ((tval >> i) & 1) for i in range(8))
 
@@ -1736,10 +1746,9 @@ def _lldp_tables(c, p):
 
 def _lldp_8021(c, p, ln):
     o = c.o
-    if ln < 4:
+    sub = _lldp_subtype(c, p, ln, 4, _LLDP_8021)
+    if sub is None:
         return False
-    sub = g8(c, p + 3)
-    o.append("\n\t  %s Subtype (%u)" % (_LLDP_8021.get(sub, "unknown"), sub))
     if sub == 1:
         if ln >= 6:
             o.append("\n\t    port vlan id (PVID): %u" % g16(c, p + 4))
@@ -1800,10 +1809,9 @@ def _lldp_8021(c, p, ln):
 
 def _lldp_8023(c, p, ln):
     o = c.o
-    if ln < 4:
+    sub = _lldp_subtype(c, p, ln, 4, _LLDP_8023)
+    if sub is None:
         return False
-    sub = g8(c, p + 3)
-    o.append("\n\t  %s Subtype (%u)" % (_LLDP_8023.get(sub, "unknown"), sub))
     if sub == 1:
         if ln >= 9:
             an, pmd, mau = g8(c, p + 4), g16(c, p + 5), g16(c, p + 7)
@@ -1833,10 +1841,9 @@ def _lldp_8023(c, p, ln):
 
 
 def _lldp_iana(c, p, ln):
-    if ln < 8:
+    sub = _lldp_subtype(c, p, ln, 8, {1: "MUD-URL"})
+    if sub is None:
         return False
-    sub = g8(c, p + 3)
-    c.o.append("\n\t  %s Subtype (%u)" % ({1: "MUD-URL"}.get(sub, "unknown"), sub))
     if sub != 1:
         return True
     c.o.append("\n\t  MUD-URL=")
@@ -1846,10 +1853,9 @@ def _lldp_iana(c, p, ln):
 
 def _lldp_tia(c, p, ln):
     o = c.o
-    if ln < 4:
+    sub = _lldp_subtype(c, p, ln, 4, _LLDP_TIA)
+    if sub is None:
         return False
-    sub = g8(c, p + 3)
-    o.append("\n\t  %s Subtype (%u)" % (_LLDP_TIA.get(sub, "unknown"), sub))
     if sub == 1:
         if ln >= 7:
             caps, dev = g16(c, p + 4), g8(c, p + 6)
