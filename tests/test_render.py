@@ -706,7 +706,7 @@ def test_json_through_the_cli(tmp_path):
 @needs_corpus
 def test_vv_adds_scapy_layers_for_named_protocols():
     pytest.importorskip("scapy")
-    recs = read_capture(CORPUS / "LLDP_and_CDP.pcap")
+    recs = read_capture(CORPUS / "DTP.pcap")           # DTP: named, not decoded
     vv = Renderer(RenderOptions(timestamp="none", verbose=2)).render(*recs[0])
     v = Renderer(RenderOptions(timestamp="none", verbose=1)).render(*recs[0])
     assert vv.startswith(v.split("\n")[0]) and "\n\t(scapy) " in vv
