@@ -1779,6 +1779,8 @@ def ip_demux_print(c, p, length, ver, fragmented, ttl_hl, nh, iph):
                 dccp_print(c, p, iph, length)
         elif nh == 46 and not c.v:
             rsvp_print(c, p, length)
+        elif nh == 113 and not c.v:
+            pgm_print(c, p, iph)
         elif nh in _IP_FALLBACK:
             proto, label = _IP_FALLBACK[nh]
             generic_print(c, proto, label, length)
@@ -1791,6 +1793,27 @@ _IP_FALLBACK = {
     9: ("igrp", "igrp"), 8: ("egp", "EGP"), 46: ("rsvp", "RSVP"),
     55: ("mobile", "mobile"), 113: ("pgm", "PGM"),
 }
+
+
+def pgm_print(c, p, iph):
+    """pgm_print() without -v: the addresses with the ports, then the TSDU
+    length of the header (the -v details are not decoded)."""
+    c.proto = "pgm"
+    o = c.o
+    d = c.d
+    six = d[iph] >> 4 == 6
+    if not tt(c, p + 2, 2):
+        o.append("%s > %s:" % _addr_pair(c, iph, six))
+        trunc(c)
+        return
+    sport, dport = tcpport(c, g16(c, p)), tcpport(c, g16(c, p + 2))
+    if (d[iph + 6] if six else d[iph + 9]) == 113:
+        src, dst = _addr_pair(c, iph, six)
+        o.append("%s.%s > %s.%s: " % (src, sport, dst, dport))
+    else:
+        o.append("%s > %s: " % (sport, dport))
+    need(c, p, 16)
+    o.append("PGM, length %u" % g16(c, p + 14))
 
 
 def _ports_fallback(c, p, iph, proto, label, length):
