@@ -354,6 +354,19 @@ def ether_print(c, off, length, caplen=None):
         caplen -= 2
         p += 2
         hdrlen += 2
+    if lt == ETHERTYPE_ARISTA:
+        if caplen < 2 or length < 2:
+            o.append("[|arista]")
+            return hdrlen + min(caplen, length)
+        o.append(ether_type_str(c, lt) + ", length %u: " % orig_length)
+        taken = arista_print(c, p)
+        if taken < 0:
+            default_print(c, p, caplen)
+            return hdrlen + length
+        p, length, caplen, hdrlen = p + taken, length - taken, caplen - taken, hdrlen + taken
+        lt = g16(c, p)
+        p, length, caplen, hdrlen = p + 2, length - 2, caplen - 2, hdrlen + 2
+        o.append(": ")              # the frame inside is printed as a frame of its own
     while lt in VLAN_TYPES:
         if caplen < 4:
             c.proto = "vlan"
@@ -418,6 +431,33 @@ def ether_print(c, off, length, caplen=None):
 
 
 ETHERTYPE_MACSEC = 0x88E5
+ETHERTYPE_ARISTA = 0xD28B
+
+
+def arista_print(c, p):
+    """arista_ethertype_print(): the TapAgg time stamp header; the bytes it
+    takes, or -1 for a subtype or format tcpdump does not know."""
+    c.proto = "arista"
+    o = c.o
+    sub, version = g16(c, p), g16(c, p + 2)
+    o.append("SubType %s (0x%04x), " % ("Timestamp" if sub == 1 else "Unknown", sub))
+    if sub != 1:
+        return -1
+    scale, fmt, hw = (version >> 8) & 0x0F, (version >> 4) & 0x0F, version & 0x0F
+    o.append("Timescale %s (%u), Format %s (%u), HwInfo %s (%u), Timestamp " % (
+        {0: "TAI", 1: "UTC"}.get(scale, "Unknown"), scale,
+        {1: "64-bit", 2: "48-bit"}.get(fmt, "Unknown"), fmt,
+        {0: "R/R2", 1: "R3"}.get(hw, "Unknown"), hw))
+    if fmt == 1:
+        secs, ns = g32(c, p + 4), g32(c, p + 8)
+        secs, ns = secs + ns // 1_000_000_000, ns % 1_000_000_000
+        import time
+        o.append("%s.%09u" % (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(secs)), ns))
+        return 12
+    if fmt == 2:
+        o.append("%u.%09u" % (g16(c, p + 4), g32(c, p + 6)))
+        return 10
+    return -1
 _MACSEC_TCI_VERSION = 0x80
 _MACSEC_TCI_SC = 0x20            # an SCI follows the packet number
 _MACSEC_TCI_CONFID = 0x0C        # E or C: the Secure Data is encrypted
@@ -1401,13 +1441,13 @@ def mpls_print(c, p, length):
         else:
             pt = "eth"
     if pt == 4:
-        o.append(" ")
+        o.append("\n\t" if c.v else " ")
         ip_print(c, p, length)
     elif pt == 6:
-        o.append(" ")
+        o.append("\n\t" if c.v else " ")
         ip6_print(c, p, length)
     elif pt == "osi":
-        o.append(" ")
+        o.append("\n\t" if c.v else " ")
         isoclns_print(c, p, length)
     elif pt == "eth":
         o.append(" ")
