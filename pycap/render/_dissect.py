@@ -15,6 +15,7 @@ import struct
 from functools import partial
 
 from . import _tables as T
+from .names import OUI_NAMES
 from .hexdump import hex_ascii_lines, hex_lines
 
 _inet_ntop = socket.inet_ntop
@@ -980,17 +981,15 @@ def snap_print(c, p, length, caplen, src, dst):
     et = g16(c, p + 3)
     if c.e:
         c.o.append("oui %s (0x%06x), %s %s (0x%04x), length %u: " % (
-            {0: "Ethernet", 0x0C: "Cisco", 0x0000F8: "Cisco"}.get(oui, "Unknown"), oui,
-            "ethertype" if oui in (0, 0xF8) else "pid",
-            T.ETHERTYPE_NAMES.get(et, "Unknown") if oui in (0, 0xF8) else "Unknown",
-            et, length))
+            OUI_NAMES.get(oui, "Unknown"), oui, "ethertype" if oui == 0 else "pid",
+            _snap_pid_name(oui, et), et, length - 5))
     p += 5
     length -= 5
     caplen -= 5
     if oui in (0, 0xF8):
         if ethertype_print(c, et, p, length, caplen, src, dst):
             return 1
-        return 0
+        return _snap_unknown(c, oui, et, length, src, dst)
     if oui == 0x00000C:
         if et == 0x010B:
             stp_print(c, p, length)
@@ -1009,7 +1008,38 @@ def snap_print(c, p, length, caplen, src, dst):
         if n:
             generic_print(c, n[0], n[1], length)
             return 1
+    return _snap_unknown(c, oui, et, length, src, dst)
+
+
+def _snap_unknown(c, oui, et, length, src, dst):
+    """A SNAP payload nobody decodes: without -e tcpdump names the addresses
+    and the SNAP header before the hex dump.  Returns 0 (not printed)."""
+    if not c.e:
+        o = c.o
+        if src is not None and dst is not None:
+            o.append("%s > %s " % (etheraddr(c, src), etheraddr(c, dst)))
+        if oui == 0:
+            o.append("SNAP, ethertype %s (0x%04x), length %u: " % (
+                T.ETHERTYPE_NAMES.get(et, "Unknown"), et, length))
+        else:
+            o.append("SNAP, oui %s (0x%06x), pid %s (0x%04x), length %u: " % (
+                OUI_NAMES.get(oui, "Unknown"), oui, _snap_pid_name(oui, et), et, length))
     return 0
+
+
+_SNAP_CISCO_PIDS = {0x2000: "CDP", 0x2003: "VTP", 0x2004: "DTP", 0x0111: "UDLD", 0x010B: "PVST",
+                    0x010C: "VLAN Bridge"}
+_SNAP_RFC2684_PIDS = {0x0001: "Ethernet + FCS", 0x0007: "Ethernet w/o FCS", 0x0003: "802.5 + FCS",
+                      0x0009: "802.5 w/o FCS", 0x0004: "FDDI + FCS", 0x000A: "FDDI w/o FCS",
+                      0x0005: "802.6 + FCS", 0x000B: "802.6 w/o FCS", 0x000E: "BPDU"}
+
+
+def _snap_pid_name(oui, et):
+    """oui_to_struct_tok(): the PID's name in the OUI's own table."""
+    if oui in (0, 0xF8):
+        return T.ETHERTYPE_NAMES.get(et, "Unknown")
+    table = {0x0C: _SNAP_CISCO_PIDS, 0x0080C2: _SNAP_RFC2684_PIDS}.get(oui, {})
+    return table.get(et, "Unknown")
 
 
 _CDP_TLVS = {0x01: "Device-ID", 0x02: "Address", 0x03: "Port-ID", 0x04: "Capability",
