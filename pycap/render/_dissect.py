@@ -1926,6 +1926,25 @@ def ah_print(c, p):
     return 8 + sumlen
 
 
+def isakmp_rfc3948_print(c, p, length):
+    """isakmp_rfc3948_print(): UDP port 4500 (NAT traversal) carries a
+    keep-alive, IKE behind four zero bytes, or ESP."""
+    c.proto = "isakmp_rfc3948"
+    o = c.o
+    if length == 1 and g8(c, p) == 0xFF:
+        o.append("isakmp-nat-keep-alive")
+        return
+    if length < 4:
+        trunc(c)
+        return
+    if g32(c, p) == 0:
+        o.append("NONESP-encap: ")
+        _more.isakmp_print(c, p + 4, length - 4)
+        return
+    o.append("UDP-encap: ")
+    esp_print(c, p, length)
+
+
 def esp_print(c, p, length):
     c.proto = "esp"
     o = c.o
@@ -5773,6 +5792,8 @@ from ._apps import nfsreply_print, nfsreq_print, telnet_print  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)
 _ETHERTYPE_PRINTERS[0x6003] = lambda c, t, p, length, caplen: _more.decnet_print(c, p, length, caplen)
+_UDP_PRINTERS.update({4500: lambda c, cp, length: isakmp_rfc3948_print(c, cp, length),
+                      500: _more.isakmp_print, 7500: _more.isakmp_print})
 _UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel, 546: _more._udp_dhcp6,
                       6343: _more.sflow_print, 520: _more.rip_print, 1645: _more.radius_print,
                       88: _more.krb_print, 750: _more.krb_print, 514: _more.syslog_print,

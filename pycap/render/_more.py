@@ -2213,6 +2213,95 @@ def _dn_services(c, services, info, segsize):
 
 
 # --------------------------------------------------------------------------
+# ISAKMP (print-isakmp.c) without -v: the exchange, as tcpdump names it
+
+_ISAKMP_COOKIES = object()        # key of the per-run cookie cache in the TCP table (c.tcp)
+_ISAKMP_ETYPES = {0: "none", 1: "base", 2: "ident", 3: "auth", 4: "agg", 5: "inf",
+                  32: "oakley-quick", 33: "oakley-newgroup", 34: "ikev2_init", 35: "ikev2_auth",
+                  36: "child_sa", 37: "inf2"}
+
+
+class _Cookies:
+    """cookie_record()/cookie_find(): the initiator cookies of the last ten
+    exchanges with the addresses they started from and went to; a zeroed
+    slot is a cookie too, as in tcpdump's table."""
+
+    __slots__ = ("slots", "next")
+
+    def __init__(self):
+        self.slots = [(bytes(8), None, None)] * 10
+        self.next = 0
+
+    def find(self, cookie):
+        for i, slot in enumerate(self.slots):
+            if slot[0] == cookie:
+                return i
+        return -1
+
+    def record(self, cookie, addrs):
+        i = self.find(cookie)
+        if i >= 0:
+            self.next = (i + 1) % 10
+            return
+        self.slots[self.next] = (cookie, addrs[0], addrs[1])
+        self.next = (self.next + 1) % 10
+
+    def side(self, i, addrs):
+        """" I" if the packet goes the initiator's way, " R" the other way, else " ?"."""
+        _, initiator, responder = self.slots[i]
+        if addrs is not None and initiator is not None:
+            if addrs == (initiator, responder):
+                return " I"
+            if addrs == (responder, initiator):
+                return " R"
+        return " ?"
+
+
+def isakmp_print(c, p, length):
+    """isakmp_print() without -v: the phase, initiator or responder, the
+    exchange type and the flags (with -v, whose payloads pycap does not
+    decode, the message is only named)."""
+    if c.v:
+        D.generic_print(c, "isakmp", "ISAKMP", length)
+        return
+    c.proto = "isakmp"
+    o = c.o
+    if not tt(c, p, 28):
+        trunc(c)
+        return
+    o.append("isakmp:")
+    major = g8(c, p + 17) >> 4
+    etype, flags = g8(c, p + 18), g8(c, p + 19)
+    phase1 = g32(c, p + 20) == 0
+    name = _ISAKMP_ETYPES.get(etype, "#%u" % etype)
+    if major == 1:
+        o.append(" phase 1" if phase1 else " phase 2/others")
+        cookies = c.tcp.get(_ISAKMP_COOKIES)
+        if cookies is None:
+            cookies = c.tcp[_ISAKMP_COOKIES] = _Cookies()
+        i_ck = c.d[p:p + 8]
+        i = cookies.find(i_ck)
+        if i < 0:
+            if not any(c.d[p + 8:p + 16]):             # the first message of an exchange
+                o.append(" I")
+                if c.ipaddrs is not None:
+                    cookies.record(i_ck, c.ipaddrs)
+            else:
+                o.append(" ?")
+        else:
+            o.append(cookies.side(i, c.ipaddrs))
+        o.append(" " + name)
+        if flags:
+            o.append("[%s%s]" % ("E" if flags & 1 else "", "C" if flags & 2 else ""))
+    elif major == 2:
+        o.append(" parent_sa" if phase1 else " child_sa ")
+        o.append(" " + name)
+        if flags:
+            o.append("[%s%s%s]" % ("I" if flags & 8 else "", "V" if flags & 0x10 else "",
+                                   "R" if flags & 0x20 else ""))
+
+
+# --------------------------------------------------------------------------
 # syslog (print-syslog.c, RFC 3164)
 
 _SYSLOG_SEVERITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "info",
