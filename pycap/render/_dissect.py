@@ -5793,7 +5793,8 @@ from ._apps import nfsreply_print, nfsreq_print, telnet_print  # noqa: E402
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)
 _ETHERTYPE_PRINTERS[0x6003] = lambda c, t, p, length, caplen: _more.decnet_print(c, p, length, caplen)
 _UDP_PRINTERS.update({4500: lambda c, cp, length: isakmp_rfc3948_print(c, cp, length),
-                      500: _more.isakmp_print, 7500: _more.isakmp_print})
+                      500: _more.isakmp_print, 7500: _more.isakmp_print,
+                      5359: _more.ahcp_print})
 _UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel, 546: _more._udp_dhcp6,
                       6343: _more.sflow_print, 520: _more.rip_print, 1645: _more.radius_print,
                       88: _more.krb_print, 750: _more.krb_print, 514: _more.syslog_print,

@@ -2213,6 +2213,34 @@ def _dn_services(c, services, info, segsize):
 
 
 # --------------------------------------------------------------------------
+# AHCP (print-ahcp.c) without -v
+
+def ahcp_print(c, p, length):
+    """ahcp_print(): the magic number and version (with -v, whose options
+    pycap does not decode, the message is only named)."""
+    if c.v:
+        D.generic_print(c, "ahcp", "AHCP", length)
+        return
+    c.proto = "ahcp"
+    o = c.o
+    o.append("AHCP")
+    if length < 2 or g8(c, p) != 43:
+        o.append(" (invalid)")
+        need(c, p, length)
+        return
+    version = g8(c, p + 1)
+    if version != 1:
+        o.append(" Version %u (unknown)" % version)
+        return
+    o.append(" Version 1")
+    if length < 24:
+        o.append(" (invalid)")
+        need(c, p, length)
+        return
+    need(c, p + 2, 22)
+
+
+# --------------------------------------------------------------------------
 # ISAKMP (print-isakmp.c) without -v: the exchange, as tcpdump names it
 
 _ISAKMP_COOKIES = object()        # key of the per-run cookie cache in the TCP table (c.tcp)
