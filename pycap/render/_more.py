@@ -1980,10 +1980,6 @@ class _DnInvalid(Exception):
     """A DECnet message too short for what it says: " (invalid)"."""
 
 
-def _le16(c, p):
-    return g8(c, p) | (g8(c, p + 1) << 8)
-
-
 def _dnaddr(a):
     return "%d.%d" % (a >> 10, a & 0x3FF)
 
