@@ -162,12 +162,18 @@ def _no_such_device(name: str) -> CaptureError:
     return CaptureError(f"{name}: No such device exists")
 
 
-def _ifreq(sock: socket.socket, request: int, name: str) -> bytes:
+def _ifreq_ioctl(sock: socket.socket, request: int, name: str) -> bytes:
+    """An ioctl on a ``struct ifreq`` naming ``name``; a name the kernel
+    cannot hold is no device, the ioctl's own failure an OSError."""
     encoded = name.encode()
     if not encoded or len(encoded) >= 16 or b"\0" in encoded:
         raise _no_such_device(name)
+    return fcntl.ioctl(sock.fileno(), request, struct.pack("16s24x", encoded))
+
+
+def _ifreq(sock: socket.socket, request: int, name: str) -> bytes:
     try:
-        return fcntl.ioctl(sock.fileno(), request, struct.pack("16s24x", encoded))
+        return _ifreq_ioctl(sock, request, name)
     except OSError as err:
         if err.errno in (errno.ENODEV, errno.ENXIO):
             raise _no_such_device(name) from None
@@ -209,13 +215,13 @@ def interface_ipv4_network(name: str) -> tuple[int, int]:
         return 0, 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         try:
-            address = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, struct.pack("16s24x", name.encode()))
+            address = _ifreq_ioctl(probe, SIOCGIFADDR, name)
         except OSError as err:
             if err.errno == errno.EADDRNOTAVAIL:
                 raise CaptureError(f"{name}: no IPv4 address assigned") from None
             raise CaptureError(f"SIOCGIFADDR: {name}: {err.strerror}") from None
         try:
-            mask = fcntl.ioctl(probe.fileno(), SIOCGIFNETMASK, struct.pack("16s24x", name.encode()))
+            mask = _ifreq_ioctl(probe, SIOCGIFNETMASK, name)
         except OSError as err:
             raise CaptureError(f"SIOCGIFNETMASK: {name}: {err.strerror}") from None
     net = struct.unpack_from("!I", address, 20)[0]
