@@ -134,8 +134,9 @@ def ipaddr_numeric(c, o):
 
 
 def ipproto_name(c, nh):
-    """" ip-proto-N", or without -n getprotobynumber()'s " NAME"."""
-    name = None if c.names is None else c.names.ip_proto(nh)
+    """" ip-proto-N", or without -n netdb_protoname()'s " NAME" (tcpdump's
+    own table, not /etc/protocols)."""
+    name = None if c.names is None else T.NETDB_PROTONAMES.get(nh)
     return " ip-proto-%u" % nh if name is None else " " + name
 
 

@@ -188,13 +188,6 @@ class Names:
         text = self._udp.get(port)
         return text if text is not None else self._service(self._udp, "udp", port)
 
-    @staticmethod
-    def ip_proto(number: int) -> str | None:
-        """netdb_protoname(): tcpdump's own name for an IP protocol number
-        (not /etc/protocols), or None."""
-        from ._tables import NETDB_PROTONAMES
-        return NETDB_PROTONAMES.get(number)
-
     def ether(self, packed: bytes) -> str:
         """etheraddr_string(): a name from /etc/ethers, "Broadcast", or the
         address with its vendor."""
