@@ -76,7 +76,7 @@ class Renderer:
 
     __slots__ = ("opts", "_tcp", "_first", "_prev", "_sec_cache_key", "_sec_cache_val",
                  "_v", "_e", "_q", "_suppress", "_hexmode", "_fast", "_stamp", "_fast_links",
-                 "_names", "_fast_state")
+                 "_names", "_fast_state", "_secret")
 
     def __new__(cls, opts: RenderOptions | None = None, names=None):
         if opts is not None and opts.json:
@@ -105,6 +105,8 @@ class Renderer:
         self._q = 1 if self.opts.quiet else 0
         self._hexmode = self.opts.hex
         self._suppress = self.opts.hex in ("x", "xx", "X", "XX")
+        secret = self.opts.tcp_md5_secret
+        self._secret = None if secret is None else secret.encode()
         # whole lines in one call for the common packets (see _fast); only the
         # default amount of detail is done there
         fast = not (self._v or self._e or self._q or self.opts.absolute_seq
@@ -226,9 +228,7 @@ class Renderer:
     def _render(self, data: bytes, caplen: int, wire_len: int, linktype: int, timestamp_ns: int) -> str:
         c = D.Ctx(data, caplen, self._v, self._e, self._q, self._tcp, self._suppress)
         c.k, c.absolute, c.names = self.opts.no_checksums, self.opts.absolute_seq, self._names
-        c.u = self.opts.raw_nfs_handles
-        if self.opts.tcp_md5_secret is not None:
-            c.secret = self.opts.tcp_md5_secret.encode()
+        c.u, c.secret = self.opts.raw_nfs_handles, self._secret
         try:
             _LINK_PRINTERS.get(linktype, _unknown_link)(c, wire_len, linktype)
         except D.Trunc:
