@@ -75,7 +75,7 @@ class Renderer:
     """Stateful tcpdump-style printer for one run (one file or one capture)."""
 
     __slots__ = ("opts", "_tcp", "_first", "_prev", "_sec_cache_key", "_sec_cache_val",
-                 "_v", "_e", "_q", "_suppress", "_hexmode", "_fast", "_stamp", "_fast_links",
+                 "_v", "_e", "_q", "_suppress", "_hexmode", "_stamp", "_fast_links",
                  "_names", "_fast_state", "_secret")
 
     def __new__(cls, opts: RenderOptions | None = None, names=None):
