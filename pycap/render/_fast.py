@@ -169,25 +169,22 @@ def _v6(st, packed):
     return _ntop(_AF6, packed) if st.names is None else st.names.ipv6(packed)
 
 
-def _flow(fk, six, st, flows, udp):
+def _flow(fk, six, st, udp):
     """The "IP a.p > b.q: " text and the TCP sequence-table key for a flow."""
+    flows = st.uflows if udp else st.tflows
     if len(flows) >= 8192:
         flows.clear()
-    names = st.names
     if six:
         src, dst = fk[:16], fk[16:32]
         sport, dport = _HH(fk, 32)
-        if names is None:
-            head = "IP6 %s.%u > %s.%u: " % (_ntop(_AF6, src), sport, _ntop(_AF6, dst), dport)
+        ip, addr = "IP6", _v6
     else:
         src, dst = fk[:4], fk[4:8]
         sport, dport = _HH(fk, 8)
-        if names is None:
-            head = "IP %s.%u > %s.%u: " % (_ntoa(src), sport, _ntoa(dst), dport)
-    if names is not None:
-        port = names.udp_port if udp else names.tcp_port
-        head = "%s %s.%s > %s.%s: " % ("IP6" if six else "IP", _v6(st, src) if six else _v4(st, src),
-                                       port(sport), _v6(st, dst) if six else _v4(st, dst), port(dport))
+        ip, addr = "IP", _v4
+    names = st.names
+    port = str if names is None else names.udp_port if udp else names.tcp_port
+    head = "%s %s.%s > %s.%s: " % (ip, addr(st, src), port(sport), addr(st, dst), port(dport))
     # tcp_print() keys its table on the (address, port) pairs in a canonical order
     tapp = D.tcp_app_printer(sport, dport)
     uapp = (partial(_udp_nfs_app, sport, dport) if sport == 2049 or dport == 2049 else
@@ -327,7 +324,7 @@ def ip4(d, p, caplen, length, st):
         fk = d[p + 12:p + 20] + d[bp:bp + 4] if hlen != 20 else d[p + 12:p + 24]
         flow = st.tflows.get(fk)
         if flow is None:
-            flow = _flow(fk, False, st, st.tflows, False)
+            flow = _flow(fk, False, st, False)
         return _tcp(d, bp, end, ln, flow, st)
     if nh == 17:
         if bp + 8 > end or ln < 8:
@@ -335,7 +332,7 @@ def ip4(d, p, caplen, length, st):
         fk = d[p + 12:p + 20] + d[bp:bp + 4] if hlen != 20 else d[p + 12:p + 24]
         flow = st.uflows.get(fk)
         if flow is None:
-            flow = _flow(fk, False, st, st.uflows, True)
+            flow = _flow(fk, False, st, True)
         return _udp(d, bp, end, ln, flow, st)
     if nh == 1:
         if bp + 8 > end:
@@ -374,7 +371,7 @@ def ip6(d, p, caplen, length, st):
         fk = d[p + 8:bp + 4]
         flow = st.tflows.get(fk)
         if flow is None:
-            flow = _flow(fk, True, st, st.tflows, False)
+            flow = _flow(fk, True, st, False)
         return _tcp(d, bp, end, ln, flow, st)
     if nh == 17:
         if bp + 8 > end or ln < 8:
@@ -382,7 +379,7 @@ def ip6(d, p, caplen, length, st):
         fk = d[p + 8:bp + 4]
         flow = st.uflows.get(fk)
         if flow is None:
-            flow = _flow(fk, True, st, st.uflows, True)
+            flow = _flow(fk, True, st, True)
         return _udp(d, bp, end, ln, flow, st)
     if nh == 58:
         if bp + 8 > end:
