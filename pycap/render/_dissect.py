@@ -3126,17 +3126,6 @@ class _OptTrunc(Exception):
     pass
 
 
-def _tcp_names(c, iph, is6, sport, dport):
-    """tcp_print()'s addresses and ports, named (without -n)."""
-    sp, dp = tcpport(c, sport), tcpport(c, dport)
-    if (c.d[iph + 6] if is6 else c.d[iph + 9]) != 6:
-        c.o.append("%s > %s: " % (sp, dp))
-    elif is6:
-        c.o.append("%s.%s > %s.%s: " % (ip6addr(c, iph + 8), sp, ip6addr(c, iph + 24), dp))
-    else:
-        c.o.append("%s.%s > %s.%s: " % (ipaddr(c, iph + 12), sp, ipaddr(c, iph + 16), dp))
-
-
 def tcp_print(c, p, length, iph, fragmented):
     c.proto = "tcp"
     o = c.o
@@ -3149,20 +3138,14 @@ def tcp_print(c, p, length, iph, fragmented):
         return
     sport = (d[p] << 8) | d[p + 1]
     dport = (d[p + 2] << 8) | d[p + 3]
-    # the IP header itself was bounds-checked by ip_print()/ip6_print()
-    if c.names is not None:
-        _tcp_names(c, iph, is6, sport, dport)
-    elif is6:
-        if d[iph + 6] == 6:
-            o.append("%s.%u > %s.%u: " % (_inet_ntop(_AF6, d[iph + 8:iph + 24]), sport,
-                                          _inet_ntop(_AF6, d[iph + 24:iph + 40]), dport))
-        else:
-            o.append("%u > %u: " % (sport, dport))
-    elif d[iph + 9] == 6:
-        o.append("%s.%u > %s.%u: " % (_inet_ntoa(d[iph + 12:iph + 16]), sport,
-                                      _inet_ntoa(d[iph + 16:iph + 20]), dport))
+    # addresses only when the IP header's own protocol is TCP (not behind
+    # IPv6 extension headers), as tcp_print() does
+    sp, dp = tcpport(c, sport), tcpport(c, dport)
+    if d[iph + 6 if is6 else iph + 9] == 6:
+        s, t = _addr_pair(c, iph, is6)
+        o.append("%s.%s > %s.%s: " % (s, sp, t, dp))
     else:
-        o.append("%u > %u: " % (sport, dport))
+        o.append("%s > %s: " % (sp, dp))
     if p + 20 > c.end:
         trunc(c)
         return
