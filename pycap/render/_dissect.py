@@ -103,28 +103,25 @@ def trunc(c):
     c.o.append(" [|%s]" % c.proto)
 
 
-def ipaddr(c, o):
-    need(c, o, 4)
-    if c.names is not None:
-        return c.names.ipv4(c.d[o:o + 4])
-    return _inet_ntoa(c.d[o:o + 4])
-
-
-def ip6addr(c, o):
-    need(c, o, 16)
-    if c.names is not None:
-        return c.names.ipv6(c.d[o:o + 16])
-    return _inet_ntop(_AF6, c.d[o:o + 16])
-
-
 def ipaddr_bytes(c, packed):
-    """ipaddr_string() of address bytes already read."""
+    """ipaddr_string() of address bytes already read: named without -n
+    (``c`` is anything with ``names``, a Ctx or the fast path's State)."""
     return _inet_ntoa(packed) if c.names is None else c.names.ipv4(packed)
 
 
 def ip6addr_bytes(c, packed):
     """ip6addr_string() of address bytes already read."""
     return _inet_ntop(_AF6, packed) if c.names is None else c.names.ipv6(packed)
+
+
+def ipaddr(c, o):
+    need(c, o, 4)
+    return ipaddr_bytes(c, c.d[o:o + 4])
+
+
+def ip6addr(c, o):
+    need(c, o, 16)
+    return ip6addr_bytes(c, c.d[o:o + 16])
 
 
 def ipaddr_numeric(c, o):
@@ -163,8 +160,8 @@ def linkaddr(c, o, n):
     need(c, o, n)
     if n == 0:
         return "<empty>"
-    if n == 6 and c.names is not None:
-        return c.names.ether(c.d[o:o + 6])
+    if n == 6:
+        return etheraddr(c, o)
     return c.d[o:o + n].hex(":")
 
 

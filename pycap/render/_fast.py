@@ -24,7 +24,6 @@ returns is exactly what ``_dissect`` prints.
 
 from __future__ import annotations
 
-import socket
 import struct
 from functools import partial
 
@@ -32,9 +31,6 @@ from . import _dissect as D
 
 __all__ = ["ether", "raw", "ip4", "ip6", "Cut"]
 
-_ntoa = socket.inet_ntoa
-_ntop = socket.inet_ntop
-_AF6 = socket.AF_INET6
 _IP4 = struct.Struct("!BxHxxHBB").unpack_from         # version/hlen, length, offset, ttl, protocol
 _TCP = struct.Struct("!4xIIBBH2xH").unpack_from       # seq, ack, offset, flags, window, urgent
 _HH = struct.Struct("!HH").unpack_from
@@ -161,12 +157,7 @@ def _mac(st, packed):
     return packed.hex(":") if st.names is None else st.names.ether(packed)
 
 
-def _v4(st, packed):
-    return _ntoa(packed) if st.names is None else st.names.ipv4(packed)
-
-
-def _v6(st, packed):
-    return _ntop(_AF6, packed) if st.names is None else st.names.ipv6(packed)
+_v4, _v6 = D.ipaddr_bytes, D.ip6addr_bytes    # (st, packed): named when st.names is set
 
 
 def _flow(fk, six, st, udp):
