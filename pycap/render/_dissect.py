@@ -5763,7 +5763,7 @@ _UDP_PRINTERS.update({
 TCP_APP = _tcp_app_table()
 
 # printers kept in a module of their own, hooked in here
-from ._more import (babel_print, bfd_print, calm_fast_print, cfm_print, dccp_print,  # noqa: E402
+from ._more import (calm_fast_print, cfm_print, dccp_print,  # noqa: E402
                     dtp_print,
                     eapol_print, geonet_print, ipx_print, isoclns_print, lldp_print,
                     loopback_print, msnlb_print, pptp_print, rsvp_print, sctp_print, slow_print,
