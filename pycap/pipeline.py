@@ -835,12 +835,11 @@ def run_offline(job: Job, paths: list[str], stop: StopFlag, use_kernel: bool = T
                 if _plain_printing(sink):
                     _print_records(reader, sink, accept, stop)
                     continue
-                for record in reader:
+                for rec in reader:
                     if stop or sink.done():
                         break
-                    if accept is None or accept(record.data, record.wire_len):
-                        sink.take(record.timestamp_ns, record.data, record.wire_len,
-                                  record.linktype)
+                    if accept is None or accept(rec.data, rec.wire_len):
+                        sink.take(rec.timestamp_ns, rec.data, rec.wire_len, rec.linktype)
                 if sink.done():
                     break
     finally:
