@@ -8,8 +8,6 @@ tcpdump's addrtoname.c, for what the printers ask of it:
   capture interface's network stay numeric.  No name: the number.
 - a TCP or UDP port: the first name /etc/services gives it for that
   protocol, else the number.
-- an IP protocol number it has no printer for: the IANA keyword from
-  tcpdump's own table ("il", "narp"), not /etc/protocols.
 - an Ethernet address: its name in /etc/ethers; ff:ff:ff:ff:ff:ff is
   "Broadcast"; any other is the number followed by `` (oui NAME)``, the
   vendor from tcpdump's short table or "Unknown".
@@ -18,6 +16,9 @@ Every answer is kept for the rest of the run, as tcpdump keeps it: an
 address is looked up once, however many packets carry it.  A look-up can
 take as long as the resolver takes (tcpdump's does too); ``-n`` is the way
 to keep a busy capture from waiting on it.
+
+(An IP protocol number without a printer is named from tcpdump's own table,
+``_tables.NETDB_PROTONAMES``, not /etc/protocols: no look-up, no state.)
 
 ``Names`` is built by ``Renderer`` when ``RenderOptions.numeric`` is off.
 Tests give it their own resolver and files instead of the system's.
