@@ -340,22 +340,22 @@ def _compile_live(job: Job, interface: str, linktype: int
     """
     if not job.expression.strip() and job.backend != "bcc":
         return None, _snap_only(job.snaplen or MAX_SNAPLEN), None
+    from functools import partial
     from pycap.compiler import compile_filter
-    from pycap.ir.interp import runs
+    compile_ = partial(compile_filter, job.expression, linktype, job.snaplen,
+                       netmask=job.netmask, optimized=job.optimize)
     if interface != "any":
-        compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask,
-                                  optimized=job.optimize)
+        compiled = compile_()
         return compiled, compiled.bytecode, None
     try:
-        compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask,
-                                  cooked_live=True, optimized=job.optimize)
+        compiled = compile_(cooked_live=True)
         return compiled, compiled.bytecode, None
     except (TypeError, UnsupportedFilterError):
         pass
-    compiled = compile_filter(job.expression, linktype, job.snaplen, netmask=job.netmask,
-                              optimized=job.optimize)
+    compiled = compile_()
     if not job.expression.strip():
         return compiled, compiled.bytecode, None   # "return snaplen" reads no packet bytes
+    from pycap.ir.interp import runs
     graph = compiled.graph
     return compiled, _snap_only(MAX_SNAPLEN), lambda data, wire: runs(graph, data, wire)
 
