@@ -39,7 +39,6 @@ def _is_address(host) -> bool:
 @pytest.fixture(autouse=True, scope="session")
 def _files_only_resolver() -> Iterator[None]:
     names = _hosts_names()
-    real_getaddrinfo, real_gethostbyname = socket.getaddrinfo, socket.gethostbyname
 
     def known(host) -> bool:
         if host is None or host == "" or _is_address(host):
@@ -47,22 +46,19 @@ def _files_only_resolver() -> Iterator[None]:
         text = host.decode() if isinstance(host, bytes) else str(host)
         return text.lower().rstrip(".") in names
 
-    def getaddrinfo(host, *args, **kwargs):
-        if not known(host):
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    def gethostbyname(host):
-        if not known(host):
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real_gethostbyname(host)
+    def files_only(real):
+        def lookup(host, *args, **kwargs):
+            if not known(host):
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return real(host, *args, **kwargs)
+        return lookup
 
     def gethostbyaddr(address):
         raise socket.herror(1, "Unknown host")      # reverse look-ups: never in-process
 
     patch = pytest.MonkeyPatch()
-    patch.setattr(socket, "getaddrinfo", getaddrinfo)
-    patch.setattr(socket, "gethostbyname", gethostbyname)
+    patch.setattr(socket, "getaddrinfo", files_only(socket.getaddrinfo))
+    patch.setattr(socket, "gethostbyname", files_only(socket.gethostbyname))
     patch.setattr(socket, "gethostbyaddr", gethostbyaddr)
     yield
     patch.undo()
