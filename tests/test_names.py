@@ -168,19 +168,16 @@ def _name_every_address(etc: Path, modes: list[tuple[str, ...]]) -> int:
     """A hosts file naming every address tcpdump -n prints over the corpus
     in these modes; the number of names."""
     v4s, v6s = set(), set()
+    kinds = ((V4, ipaddress.IPv4Address, v4s), (V6, ipaddress.IPv6Address, v6s))
     for path in sorted((corpus.CORPUS / "pcaps").iterdir()):
         for mode in modes:
             for text in tcpdump_packets(str(path), ("-t", *mode)):
-                for a in V4.findall(text):
-                    try:
-                        v4s.add(ipaddress.IPv4Address(a))
-                    except ValueError:
-                        pass
-                for a in V6.findall(text):
-                    try:
-                        v6s.add(ipaddress.IPv6Address(a))
-                    except ValueError:
-                        pass
+                for pattern, parse, found in kinds:
+                    for a in pattern.findall(text):
+                        try:
+                            found.add(parse(a))
+                        except ValueError:
+                            pass
     v4s.discard(ipaddress.IPv4Address("127.0.0.1"))
     lines = ["127.0.0.1 localhost"]
     lines += [f"{a} h4-{i}.corp.test" for i, a in enumerate(sorted(v4s))]
@@ -286,8 +283,8 @@ def test_the_fast_path_names_as_the_general_printers_do():
         fast = Renderer(opts, names=Names(everyone, services=services, ethers={}))
         general = Renderer(opts, names=Names(everyone, services=services, ethers={}))
         general._fast_links = {}
+        linktype = corpus.captures().get(path.name, 1)
         for rec in corpus.records(path.name):
-            linktype = corpus.captures().get(path.name, 1)
             want = general.render(rec[0], rec[1], linktype, 0)
             assert fast.render(rec[0], rec[1], linktype, 0) == want, (path.name, rec[0].hex())
             hits += fast._fast_links.get(linktype) is not None and "h-" in want
