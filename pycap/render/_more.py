@@ -1801,7 +1801,7 @@ def _lldp_8021(c, p, ln):
         for i in range(0, ln - 5, 3):
             t = g8(c, p + 5 + i)
             o.append("\n\t      Priority: %u, RES: %u, Sel: %u, Protocol ID: %u" % (
-                t >> 5, (t >> 3) & 3, t & 7, g16(c, p + 5 + i)))
+                t >> 5, (t >> 3) & 3, t & 7, g16(c, p + 6 + i)))
     else:
         return True
     return False
@@ -2271,12 +2271,13 @@ class _Cookies:
         self.next = (self.next + 1) % 10
 
     def side(self, i, addrs):
-        """" I" if the packet goes the initiator's way, " R" the other way, else " ?"."""
+        """" I" if the packet comes from the initiator's address, " R" from the
+        responder's, else " ?" (cookie_sidecheck(): the source address only)."""
         _, initiator, responder = self.slots[i]
         if addrs is not None and initiator is not None:
-            if addrs == (initiator, responder):
+            if addrs[0] == initiator:
                 return " I"
-            if addrs == (responder, initiator):
+            if addrs[0] == responder:
                 return " R"
         return " ?"
 
