@@ -24,7 +24,7 @@ MAX_SNAPLEN = 262144
 REJECTS_ALL = "expression rejects all packets"
 
 
-@frozen(slots=False)        # slots=False: predicate and graph are cached_properties
+@frozen(slots=False)        # slots=False: predicate is a cached_property
 class CompiledFilter:
     expression: str
     linktype: int
@@ -32,20 +32,20 @@ class CompiledFilter:
     tree: ast.Expr
     lowered: ir.Pred            # the predicate as lowered, before the tree optimizer
     insns: tuple[Insn, ...]
-    accepts_all: bool           # the program returns the snap length without a test
+    graph: cfg.Graph            # the decision graph the eBPF was generated from (the
+                                # offline interpreter walks it, see pycap.ir.interp.runs)
     optimized: bool = True      # False: -O, or protochain/geneve (libpcap's no_optimize)
+
+    @property
+    def accepts_all(self) -> bool:
+        """The program returns the snap length without a test."""
+        return self.graph.root is self.graph.accept
 
     @cached_property
     def predicate(self) -> ir.Pred:
         """The lowered predicate simplified (for the interpreter, the C backend
         and ``--explain``); the eBPF comes from the decision graph instead."""
         return optimize(self.lowered)
-
-    @cached_property
-    def graph(self) -> cfg.Graph:
-        """The decision graph the eBPF was generated from (built again: the
-        offline interpreter walks it, see pycap.ir.interp.runs)."""
-        return cfg.graph(self.lowered, self.optimized)
 
     @property
     def bytecode(self) -> bytes:
@@ -88,4 +88,4 @@ def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: in
     snaplen = snaplen or MAX_SNAPLEN
     insns = generate(graph, snaplen, "cb0" if offline else "len")
     return CompiledFilter(expression, int(linktype), snaplen, tree, lowered, tuple(insns),
-                          graph.root is graph.accept, optimized)
+                          graph, optimized)
