@@ -234,7 +234,7 @@ def decide(op, facts: Facts, as_libpcap: bool = False) -> bool | None:
         if value is not None and not (as_libpcap and op.op != "eq"):
             return ir.cmp_eval(op.op, value, op.right.value)
     if isinstance(op, ir.OneOf):
-        value = op.left.value if isinstance(op.left, ir.Imm) else eqs.get(op.left)
+        value = eqs.get(op.left)      # never a constant: _one_ofs groups tests only
         if value is not None:
             return value in op.values
     return None
@@ -466,10 +466,8 @@ def pull_up(g: Graph) -> bool:
             setattr(above, along, getattr(same, along))
             setattr(same, along, diff)
             if parent is None:                  # at the top: every way into b
-                for p, attr in ins:
+                for p, attr in ins:         # (b has ways in: it is not the root)
                     setattr(p, attr, same)
-                if g.root is b:
-                    g.root = same
             else:
                 setattr(parent, along, same)
             return True
