@@ -2913,10 +2913,9 @@ def _ip6_sopt_print(c, p, length):
         t = g8(c, p + i)
         ol = 1 if t == 0 else (g8(c, p + i + 1) + 2 if i + 1 < length else -1)
         if ol < 0 or i + ol > length:
-            c.o.append("[trunc]")
-            return
+            raise Trunc                 # ip6_sopt_print()'s -1: the header is cut short
         c.o.append(", pad1" if t == 0 else ", padn" if t == 1 else
-                   ", sopt_type %u: len=%u" % (t, ol - 2))
+                   ", sopt_type 0x%02x: len=%u" % (t, ol - 2))
         i += ol
 
 
@@ -2998,7 +2997,8 @@ def ip6_print(c, p, length):
                 hl = (g8(c, cp + 1) + 1) << 3
                 need(c, cp, hl)
                 o.append("DSTOPT ")
-                ip6_opt_print(c, cp + 2, hl - 2, None)
+                if c.v:                         # dstopt_process(): the options with -v only
+                    ip6_opt_print(c, cp + 2, hl - 2, None)
                 advance = hl
                 found_ext = True
                 nh = g8(c, cp)
@@ -4564,7 +4564,7 @@ def _bootp_detail(c, bp):
             nul = chunk.find(0)
             o.append(fn_print_bytes(chunk if nul < 0 else chunk[:nul]))
             o.append('"')
-            if nul < 0 and have < size:
+            if nul < 0:                 # nd_printztn(): no NUL in the field is cut short
                 raise Trunc
     vend = bp + 236
     cookie = g32(c, vend)
@@ -4629,8 +4629,6 @@ def _rfc1048_print(c, p):
             continue
         if fmt == "?":
             fmt = "b" if ln & 1 else "s" if ln & 2 else "l"
-        elif fmt == " ":                    # PAD and END: no value
-            continue
         left = _dhcp_value(c, p, ln, fmt, tag)
         p += ln
         if left:
@@ -4662,10 +4660,12 @@ def _dhcp_value(c, p, ln, fmt, tag):
     if fmt == "B":
         o.append(",".join("N" if b == 0 else "Y" if b == 1 else "%u?" % b for b in d[p:p + ln]))
         return 0
-    if fmt == "b":
-        o.append(".".join("%u" % b for b in d[p:p + ln]))
-        return 0
-    return _dhcp_special(c, p, ln, tag)
+    if fmt == "$":
+        return _dhcp_special(c, p, ln, tag)
+    # "b" and any other letter (" ": PAD, END, a DHCP-Message of another
+    # length): the bytes, dotted, as rfc1048_print()'s default case
+    o.append(".".join("%u" % b for b in d[p:p + ln]))
+    return 0
 
 
 def _dhcp_special(c, p, ln, tag):
