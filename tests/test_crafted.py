@@ -1,0 +1,116 @@
+"""Hand-made packets for printer paths the corpus captures do not reach,
+each printed by pycap as tcpdump prints it (the installed tcpdump is the
+reference, as in test_render).  One case per mistake found in review:
+each of these printed something else before its fix.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_render import TCPDUMP
+
+REPO = Path(__file__).resolve().parent.parent
+V6_SRC = bytes.fromhex("fe800000000000000000000000000001")
+V6_DST = bytes.fromhex("ff02000000000000000000000000000d")
+
+
+def _eth(ethertype: int, payload: bytes, dst: bytes = bytes.fromhex("001122334455")) -> bytes:
+    return dst + bytes.fromhex("006677889900") + struct.pack("!H", ethertype) + payload
+
+
+def _ip4(proto: int, payload: bytes, src: bytes = b"\x0a\0\0\x01",
+         dst: bytes = b"\x0a\0\0\x02") -> bytes:
+    header = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, proto,
+                                   0, src, dst))
+    total = sum(struct.unpack("!10H", header))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    struct.pack_into("!H", header, 10, ~total & 0xFFFF)
+    return bytes(header) + payload
+
+
+def _ip6(next_header: int, payload: bytes) -> bytes:
+    return struct.pack("!IHBB", 0x60000000, len(payload), next_header, 64) + V6_SRC + V6_DST + payload
+
+
+def _udp(sport: int, dport: int, data: bytes) -> bytes:
+    return struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+
+
+def _bootp(options: bytes, sname: bytes = b"") -> bytes:
+    fixed = struct.pack("!BBBBIHH16s", 1, 1, 6, 0, 0x1234, 0, 0, bytes(16))
+    return (fixed + bytes.fromhex("006677889900") + bytes(10) + sname.ljust(64, b"\0")[:64]
+            + bytes(128) + b"\x63\x82\x53\x63" + options)
+
+
+def _dstopt(option: bytes) -> bytes:
+    """A destination-options header holding ``option``, padded, then UDP."""
+    pad = -(2 + len(option)) % 8
+    body = option + (bytes([1, pad - 2]) + bytes(pad - 2) if pad >= 2 else bytes(pad))
+    return _ip6(60, bytes([17, (2 + len(body)) // 8 - 1]) + body + _udp(1000, 2000, b"hello"))
+
+
+def _home_address(sub_options: bytes) -> bytes:
+    return bytes([0xC9, 16 + len(sub_options)]) + bytes.fromhex("2001" + "00" * 13 + "05") \
+        + sub_options
+
+
+def _lldp(*tlvs: tuple[int, bytes]) -> bytes:
+    body = b"".join(struct.pack("!H", (t << 9) | len(v)) + v
+                    for t, v in (*tlvs, (0, b"")))
+    return _eth(0x88CC, body, dst=bytes.fromhex("0180c200000e"))
+
+
+def _isakmp(initiator_cookie: bytes, responder_cookie: bytes) -> bytes:
+    return initiator_cookie + responder_cookie + struct.pack("!BBBBII", 1, 0x10, 2, 0, 0, 28)
+
+
+COOKIE = bytes.fromhex("0102030405060708")
+CASES = {
+    # rfc1048_print(): a letter without a case of its own prints the bytes
+    "dhcp-message-of-length-2": (("-v",), [_eth(0x800, _ip4(17, _udp(68, 67, _bootp(
+        bytes([53, 2, 1, 3, 51, 4, 0, 0, 0x0E, 0x10, 255])))))]),
+    # nd_printztn(): a server name without NUL is cut short
+    "bootp-sname-without-nul": (("-v",), [_eth(0x800, _ip4(17, _udp(68, 67, _bootp(
+        bytes([53, 1, 1, 255]), b"A" * 64))))]),
+    # dstopt_process(): the options only with -v
+    "dstopt-bad-option-without-v": ((), [_eth(0x86DD, _dstopt(bytes([5, 1, 0])))]),
+    "home-address-sub-options": (("-v",), [_eth(0x86DD, _dstopt(_home_address(sub)))
+                                           for sub in (bytes([7, 2, 0xAA, 0xBB]),
+                                                       bytes([7, 9, 0xAA, 0xBB]), bytes([7]))]),
+    # LLDP 802.1 Application Priority: priority byte, then the protocol ID
+    "lldp-application-priority": (("-v",), [_lldp(
+        (1, b"\x04" + bytes.fromhex("001122334455")), (2, b"\x03" + bytes.fromhex("001122334455")),
+        (3, b"\x00\x78"), (127, bytes.fromhex("0080c20c00") + bytes.fromhex("61888e" "a00050")))]),
+    # cookie_sidecheck(): initiator or responder by the source address alone
+    "isakmp-side-by-source": ((), [
+        _eth(0x800, _ip4(17, _udp(500, 500, _isakmp(COOKIE, bytes(8))))),
+        _eth(0x800, _ip4(17, _udp(500, 500, _isakmp(COOKIE, b"\x11" * 8)), dst=b"\x0a\0\0\x03")),
+        _eth(0x800, _ip4(17, _udp(500, 500, _isakmp(COOKIE, b"\x11" * 8)),
+                         src=b"\x0a\0\0\x02", dst=b"\x0a\0\0\x09")),
+        _eth(0x800, _ip4(17, _udp(500, 500, _isakmp(COOKIE, b"\x11" * 8)),
+                         src=b"\x0a\0\0\x07", dst=b"\x0a\0\0\x01"))]),
+}
+
+
+@pytest.mark.skipif(TCPDUMP is None, reason="tcpdump is not installed")
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_crafted_packets_print_as_tcpdump_prints_them(name, tmp_path):
+    flags, frames = CASES[name]
+    capture = tmp_path / f"{name}.pcap"
+    capture.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + b"".join(
+        struct.pack("<IIII", i, 0, len(f), len(f)) + f for i, f in enumerate(frames)))
+    env = dict(os.environ, TZ="UTC", PYTHONPATH=str(REPO))
+    argv = ["-n", "-t", "-r", str(capture), *flags]
+    want = subprocess.run([TCPDUMP, *argv], capture_output=True, env=env, timeout=60)
+    got = subprocess.run([sys.executable, "-m", "pycap.cli", *argv], capture_output=True,
+                         env=env, timeout=60)
+    assert want.returncode == 0 and want.stdout.count(b"\n") >= len(frames)
+    assert got.stdout.decode() == want.stdout.decode()
