@@ -89,6 +89,9 @@ CASES = {
     "lldp-application-priority": (("-v",), [_lldp(
         (1, b"\x04" + bytes.fromhex("001122334455")), (2, b"\x03" + bytes.fromhex("001122334455")),
         (3, b"\x00\x78"), (127, bytes.fromhex("0080c20c00") + bytes.fromhex("61888e" "a00050")))]),
+    # ahcp1_body_print(): four bytes, then as many as the body's length says
+    "ahcp-body-lengths": ((), [_eth(0x800, _ip4(17, _udp(5359, 5359, bytes([43, 1]) + bytes(22) + body)))
+                               for body in (b"", b"\x01\x00\x00\x09abc", b"\x01\x00\x00\x03abc")]),
     # cookie_sidecheck(): initiator or responder by the source address alone
     "isakmp-side-by-source": ((), [
         _eth(0x800, _ip4(17, _udp(500, 500, _isakmp(COOKIE, bytes(8))))),

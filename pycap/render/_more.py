@@ -2227,13 +2227,26 @@ def ahcp_print(c, p, length):
     version = g8(c, p + 1)
     if version != 1:
         o.append(" Version %u (unknown)" % version)
+        need(c, p + 2, length - 2)
         return
     o.append(" Version 1")
     if length < 24:
-        o.append(" (invalid)")
+        invalid(c)
         need(c, p, length)
         return
     need(c, p + 2, 22)
+    # ahcp1_body_print(): type, MBZ, the body's length, then the body
+    q, left = p + 24, length - 24
+    if left < 4:
+        invalid(c)
+        need(c, q, left)
+        return
+    body_len = g16(c, q + 2)
+    if body_len > left - 4:
+        invalid(c)
+        need(c, q + 4, left - 4)
+        return
+    need(c, q + 4, body_len)
 
 
 # --------------------------------------------------------------------------
