@@ -1,6 +1,7 @@
 """Hand-made packets for printer paths the corpus captures do not reach,
 each printed by pycap as tcpdump prints it (the installed tcpdump is the
-reference, as in test_render).  One case per mistake found in review:
+reference, as in test_render); a frame given with a length is captured
+only that far.  One case per mistake found in review:
 each of these printed something else before its fix.
 """
 
@@ -72,6 +73,20 @@ def _isakmp(initiator_cookie: bytes, responder_cookie: bytes) -> bytes:
     return initiator_cookie + responder_cookie + struct.pack("!BBBBII", 1, 0x10, 2, 0, 0, 28)
 
 
+def _decnet(message: bytes) -> bytes:
+    """A DECnet frame: the little-endian length, then the message (from its flags byte)."""
+    return _eth(0x6003, struct.pack("<H", len(message)) + message + bytes(10),
+                dst=bytes.fromhex("aa0004000104"))
+
+
+def _le(value: int) -> bytes:
+    return struct.pack("<H", value)
+
+
+DN_ROUTER_HELLO = bytes([0x0B, 2, 0, 0]) + bytes(4) + _le(1025) + bytes([2]) + _le(1498) \
+    + bytes([64, 0]) + _le(15) + bytes([0])
+DN_DATA_ACK = bytes([0x02]) + _le(1029) + _le(1030) + bytes([3]) \
+    + bytes([0x04]) + _le(1) + _le(2) + _le(0x8009) + _le(0xA00A)
 COOKIE = bytes.fromhex("0102030405060708")
 CASES = {
     # rfc1048_print(): a letter without a case of its own prints the bytes
@@ -92,6 +107,12 @@ CASES = {
     # ahcp1_body_print(): four bytes, then as many as the body's length says
     "ahcp-body-lengths": ((), [_eth(0x800, _ip4(17, _udp(5359, 5359, bytes([43, 1]) + bytes(22) + body)))
                                for body in (b"", b"\x01\x00\x00\x09abc", b"\x01\x00\x00\x03abc")]),
+    # print_decnet_ctlmsg(): the name, then the length check, then the capture check
+    "decnet-control-sizes": ((), [
+        _decnet(bytes([0x01]) + _le(1027) + bytes([6]) + _le(576) + bytes([2, 0, 0]) + _le(15)),
+        _decnet(bytes([0x0D]) + bytes(9)),
+        (_decnet(DN_ROUTER_HELLO), 14 + 2 + 12),
+        (_decnet(DN_DATA_ACK), 14 + 2 + 6 + 8)]),
     # cookie_sidecheck(): initiator or responder by the source address alone
     "isakmp-side-by-source": ((), [
         _eth(0x800, _ip4(17, _udp(500, 500, _isakmp(COOKIE, bytes(8))))),
@@ -108,8 +129,9 @@ CASES = {
 def test_crafted_packets_print_as_tcpdump_prints_them(name, tmp_path):
     flags, frames = CASES[name]
     capture = tmp_path / f"{name}.pcap"
+    records = [(f, len(f)) if isinstance(f, bytes) else f for f in frames]   # (frame, caplen)
     capture.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + b"".join(
-        struct.pack("<IIII", i, 0, len(f), len(f)) + f for i, f in enumerate(frames)))
+        struct.pack("<IIII", i, 0, cut, len(f)) + f[:cut] for i, (f, cut) in enumerate(records)))
     env = dict(os.environ, TZ="UTC", PYTHONPATH=str(REPO))
     argv = ["-n", "-t", "-r", str(capture), *flags]
     want = subprocess.run([TCPDUMP, *argv], capture_output=True, env=env, timeout=60)

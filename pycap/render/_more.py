@@ -2035,39 +2035,52 @@ def decnet_print(c, p, length, caplen):
             return
         o.append("%s > %s %u " % (_dnaddr(src), _dnaddr(dst), pktlen))
         if c.v:
-            o.append("".join(word for bit, word in ((8, "RQR "), (16, "RTS "), (32, "IE "))
-                             if flags & bit))
+            o.append(D.bittok_nosep(((8, "RQR "), (16, "RTS "), (32, "IE ")), "", flags))
             o.append("%u hops " % hops)
         _dn_nsp(c, nsp, nsplen)
     except _DnInvalid:
         o.append(" (invalid)")
 
 
+_DN_NODE_TYPES = ("reserved-ntype? ", "l2rout ", "l1rout ", "endnode ")
+
+
 def _dn_node_info(info, bits):
     """A node's type, then the names of its ``bits`` that are set."""
-    names = {0: "reserved-ntype? ", 1: "l2rout ", 2: "l1rout ", 3: "endnode "}
-    return names[info & 3] + "".join(word for bit, word in bits if info & bit)
+    return _DN_NODE_TYPES[info & 3] + D.bittok_nosep(bits, "", info)
+
+
+# print_decnet_ctlmsg(): each control message's name and the size of its
+# structure (from the flags byte), checked against the length, then captured
+_DN_CONTROL = {0x00: ("init ", 12), 0x02: ("verification ", 4), 0x04: ("test ", 4),
+               0x06: ("lev-1-routing ", 4), 0x08: ("lev-2-routing ", 4),
+               0x0A: ("router-hello ", 18), 0x0C: ("endnode-hello ", 32)}
 
 
 def _dn_control(c, h, flags, length):
     """print_decnet_ctlmsg()."""
     o = c.o
     kind = flags & 0x0E
-    sizes = {0x00: 11, 0x02: 4, 0x04: 4, 0x06: 4, 0x08: 4, 0x0A: 18, 0x0C: 32}
-    if kind in sizes and length < sizes[kind]:
+    if kind not in _DN_CONTROL:
+        o.append("unknown control message")
+        D.print_unknown_data(c, h, "\n\t", length)
+        return
+    name, size = _DN_CONTROL[kind]
+    o.append(name)
+    if length < size:
         raise _DnInvalid
+    need(c, h, size)
     if kind == 0x00:
-        o.append("init " + _dn_node_info(g8(c, h + 3), ((4, "verif "), (8, "blo "))))
+        o.append(_dn_node_info(g8(c, h + 3), ((4, "verif "), (8, "blo "))))
         o.append("src %sblksize %u vers %u eco %u ueco %u hello %u" % (
             _dnaddr(_le16(c, h + 1)), _le16(c, h + 4), g8(c, h + 6), g8(c, h + 7), g8(c, h + 8),
             _le16(c, h + 9)))
     elif kind == 0x02:
-        o.append("verification src %s fcnval %o" % (_dnaddr(_le16(c, h + 1)), g8(c, h + 3)))
+        o.append("src %s fcnval %o" % (_dnaddr(_le16(c, h + 1)), g8(c, h + 3)))
     elif kind == 0x04:
-        o.append("test src %s data %o" % (_dnaddr(_le16(c, h + 1)), g8(c, h + 3)))
+        o.append("src %s data %o" % (_dnaddr(_le16(c, h + 1)), g8(c, h + 3)))
     elif kind in (0x06, 0x08):
-        o.append("%s src %s " % ("lev-1-routing" if kind == 0x06 else "lev-2-routing",
-                                 _dnaddr(_le16(c, h + 1))))
+        o.append("src %s " % _dnaddr(_le16(c, h + 1)))
         q, left = h + 4, length - 4
         word = "ids" if kind == 0x06 else "areas"
         while left > 6:                                  # the last short is a checksum
@@ -2078,18 +2091,15 @@ def _dn_control(c, h, flags, length):
                                                       (info >> 10) & 0o37))
             q, left = q + 6, left - 6
     elif kind == 0x0A:
-        o.append("router-hello " + _dn_node_info(g8(c, h + 10), _DN_HELLO_BITS))
+        o.append(_dn_node_info(g8(c, h + 10), _DN_HELLO_BITS))
         o.append("vers %u eco %u ueco %u src %s blksize %u pri %u hello %u" % (
             g8(c, h + 1), g8(c, h + 2), g8(c, h + 3), _dnaddr(_le16(c, h + 8)), _le16(c, h + 11),
             g8(c, h + 13), _le16(c, h + 15)))
-    elif kind == 0x0C:
-        o.append("endnode-hello " + _dn_node_info(g8(c, h + 10), _DN_HELLO_BITS))
+    else:
+        o.append(_dn_node_info(g8(c, h + 10), _DN_HELLO_BITS))
         o.append("vers %u eco %u ueco %u src %s blksize %u rtr %s hello %u data %o" % (
             g8(c, h + 1), g8(c, h + 2), g8(c, h + 3), _dnaddr(_le16(c, h + 8)), _le16(c, h + 11),
             _dnaddr(_le16(c, h + 26)), _le16(c, h + 28), g8(c, h + 31)))
-    else:
-        o.append("unknown control message")
-        D.print_unknown_data(c, h, "\n\t", length)
 
 
 def _dn_acks(c, q, nsplen, off, names):
@@ -2153,6 +2163,7 @@ def _dn_nsp(c, q, nsplen):
             o.append("%s %u>%u " % ("data-ack" if sub == 0 else "ils-ack", src, dst))
             if nsplen < 7:
                 raise _DnInvalid
+            need(c, q, 9)                   # ND_TCHECK_SIZE of struct ackmsg
             ack = _le16(c, q + 5)
             if ack & 0x8000:
                 o.append("%s %u " % ("nak" if ack & 0x9000 == 0x9000 else "ack", ack & 0o7777))
@@ -2177,6 +2188,7 @@ def _dn_nsp(c, q, nsplen):
             o.append("conn-confirm %u>%u " % (src, dst))
             if nsplen < 10:
                 raise _DnInvalid
+            need(c, q, 10)
             _dn_services(c, g8(c, q + 5), g8(c, q + 6), _le16(c, q + 7))
             optlen = g8(c, q + 9)
             if optlen:
@@ -2185,6 +2197,7 @@ def _dn_nsp(c, q, nsplen):
             o.append("disconn-initiate %u>%u " % (src, dst))
             if nsplen < 8:
                 raise _DnInvalid
+            need(c, q, 8)
             reason = _le16(c, q + 5)
             o.append("%s " % _DN_REASONS.get(reason, "reason-%d" % reason))
             optlen = g8(c, q + 7)
