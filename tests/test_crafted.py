@@ -113,6 +113,10 @@ CASES = {
         _decnet(bytes([0x0D]) + bytes(9)),
         (_decnet(DN_ROUTER_HELLO), 14 + 2 + 12),
         (_decnet(DN_DATA_ACK), 14 + 2 + 6 + 8)]),
+    # print-lldp.c: a TLV header or value cut short ends the packet with
+    # [|lldp] but keeps the link header out of -x's dump
+    "lldp-cut-short": (("-v", "-x"), [(_lldp((1, b"\x04" + bytes(6)), (2, b"\x03" + bytes(6))), cut)
+                                      for cut in (14 + 9 + 1, 14 + 9 + 3)]),
     # cookie_sidecheck(): initiator or responder by the source address alone
     "isakmp-side-by-source": ((), [
         _eth(0x800, _ip4(17, _udp(500, 500, _isakmp(COOKIE, bytes(8))))),

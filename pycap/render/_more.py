@@ -4,9 +4,9 @@ Babel (print-babel.c), IPX (print-ipx.c), GeoNetworking and CALM FAST
 (print-geonet.c, print-calm-fast.c), Kerberos (print-krb.c), the Ethernet
 loopback protocol (print-loopback.c), syslog (print-syslog.c), PPTP control
 messages (print-pptp.c), MS NLB heartbeats (print-msnlb.c), TIPC
-(print-tipc.c), and the default lines of DCCP, RSVP, LWAPP, CFM, LLDP, EAPOL
-(print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose decodes pycap does
-not have yet (with ``-v`` they keep the generic line).
+(print-tipc.c), LLDP (print-lldp.c), and the default lines of DCCP, RSVP,
+LWAPP, CFM, EAPOL (print-eap.c), sFlow, RADIUS, RIP and DTP, whose verbose
+decodes pycap does not have yet (with ``-v`` they keep the generic line).
 
 Same conventions as ``_dissect`` (which imports this module at its end and
 hooks these printers into its dispatch tables): append to ``c.o``, read with
@@ -1529,36 +1529,39 @@ def _loopback_message(c, p, length):
 
 
 # --------------------------------------------------------------------------
-# LLDP (print-lldp.c): by default only the system name is shown; the TLV
-# decode of -v is not done yet
+# LLDP (print-lldp.c): by default only the system name; with -v the TLVs
 
 def lldp_print(c, p, length):
+    """lldp_print(): without -v the System Name; with -v every TLV with its
+    name, decoded where tcpdump decodes it, else in hex (and in hex as well
+    with -vv).  print-lldp.c checks with ND_TCHECK, which jumps to its own
+    label (no longjmp): [|lldp], then return."""
     c.proto = "lldp"
     o = c.o
     o.append("LLDP, length %u" % length)
-    if c.v:
-        _lldp_verbose(c, p, length)
-        return
-    while length >= 2:
-        # print-lldp.c checks with ND_TCHECK (no longjmp): [|lldp], then return
-        if not tt(c, p, 2):
-            trunc(c)
-            return
-        tlv = g16(c, p)
-        typ, ln = tlv >> 9, tlv & 0x1FF
-        p += 2
-        length -= 2
-        if not typ or not ln:
-            break
-        if not tt(c, p, ln) or length < ln:
-            trunc(c)
-            return
-        if typ == 5:                    # System Name
-            o.append(": ")
-            nd_printjnp(c, p, ln)
-        p += ln
-        length -= ln
-
+    v = c.v
+    try:
+        while length >= 2:
+            if not tt(c, p, 2):
+                raise _LldpBad
+            tlv = g16(c, p)
+            typ, ln = tlv >> 9, tlv & 0x1FF
+            p, length = p + 2, length - 2
+            if v:
+                o.append("\n\t%s TLV (%u), length %u" % (_LLDP_TLVS.get(typ, "Unknown"), typ, ln))
+            if not typ or not ln:
+                break
+            if not tt(c, p, ln) or length < ln:
+                raise _LldpBad
+            if v:
+                if _lldp_tlv(c, typ, p, ln) or v > 1:
+                    D.print_unknown_data(c, p, "\n\t  ", ln)
+            elif typ == 5:                  # System Name
+                o.append(": ")
+                nd_printjnp(c, p, ln)
+            p, length = p + ln, length - ln
+    except _LldpBad:
+        trunc(c)
 
 _LLDP_TLVS = {0: "End", 1: "Chassis ID", 2: "Port ID", 3: "Time to Live", 4: "Port Description",
               5: "System Name", 6: "System Description", 7: "System Capabilities",
@@ -1617,29 +1620,6 @@ def _lldp_netaddr(c, p, n):
         raise _LldpBad
     text = (D.ipaddr if af == 1 else D.ip6addr if af == 2 else D.etheraddr)(c, p + 1)
     return "AFI %s (%u): %s" % (name, af, text)
-
-
-def _lldp_verbose(c, p, length):
-    """lldp_print() with -v: every TLV with its name, decoded where tcpdump
-    decodes it, else in hex (and in hex as well with -vv)."""
-    o = c.o
-    try:
-        while length >= 2:
-            tlv = g16(c, p)
-            typ, ln = tlv >> 9, tlv & 0x1FF
-            p, length = p + 2, length - 2
-            o.append("\n\t%s TLV (%u), length %u" % (_LLDP_TLVS.get(typ, "Unknown"), typ, ln))
-            if not typ or not ln:
-                break
-            need(c, p, ln)
-            if length < ln:
-                raise _LldpBad
-            hexdump = _lldp_tlv(c, typ, p, ln)
-            if c.v > 1 or hexdump:
-                D.print_unknown_data(c, p, "\n\t  ", ln)
-            p, length = p + ln, length - ln
-    except _LldpBad:
-        trunc(c)
 
 
 def _lldp_tlv(c, typ, p, ln):
