@@ -26,19 +26,50 @@ def _eth(ethertype: int, payload: bytes, dst: bytes = bytes.fromhex("00112233445
     return dst + bytes.fromhex("006677889900") + struct.pack("!H", ethertype) + payload
 
 
+def _cksum(data: bytes) -> int:
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data + b"\0" * (len(data) & 1)))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
 def _ip4(proto: int, payload: bytes, src: bytes = b"\x0a\0\0\x01",
          dst: bytes = b"\x0a\0\0\x02") -> bytes:
     header = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, proto,
                                    0, src, dst))
-    total = sum(struct.unpack("!10H", header))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    struct.pack_into("!H", header, 10, ~total & 0xFFFF)
+    struct.pack_into("!H", header, 10, _cksum(bytes(header)))
     return bytes(header) + payload
 
 
-def _ip6(next_header: int, payload: bytes) -> bytes:
-    return struct.pack("!IHBB", 0x60000000, len(payload), next_header, 64) + V6_SRC + V6_DST + payload
+def _ip6(next_header: int, payload: bytes, dst: bytes = V6_DST) -> bytes:
+    return struct.pack("!IHBB", 0x60000000, len(payload), next_header, 64) + V6_SRC + dst + payload
+
+
+def _summed(message: bytes, at: int, pseudo: bytes, flip: bool = False) -> bytes:
+    """``message`` with its checksum at ``at`` over the pseudo-header, or one off."""
+    out = bytearray(message)
+    struct.pack_into("!H", out, at, _cksum(pseudo + message) ^ flip)
+    return bytes(out)
+
+
+def _vrrp3(six: bool, flip: bool = False) -> bytes:
+    address = V6_SRC if six else b"\x0a\0\0\x01"
+    message = struct.pack("!BBBBHH", 0x31, 1, 100, 1, 100, 0) + address
+    if six:
+        group = bytes.fromhex("ff020000000000000000000000000012")
+        pseudo = V6_SRC + group + struct.pack("!I", len(message)) + b"\0\0\0\x70"
+        return _eth(0x86DD, _ip6(112, _summed(message, 6, pseudo, flip), dst=group))
+    pseudo = address + b"\xe0\0\0\x12" + struct.pack("!HH", 112, len(message))
+    return _eth(0x800, _ip4(112, _summed(message, 6, pseudo, flip), dst=b"\xe0\0\0\x12"))
+
+
+def _pim_hello_via_routing_header() -> bytes:
+    """A PIMv2 Hello summed for the routing header's final destination."""
+    hop = bytes.fromhex("20010000000000000000000000000009")
+    hello = struct.pack("!BBH", 0x20, 0, 0) + struct.pack("!HHH", 1, 2, 105)
+    pseudo = V6_SRC + V6_DST + struct.pack("!I", len(hello)) + b"\0\0\0\x67"
+    routing = bytes([103, 2, 0, 1, 0, 0, 0, 0]) + V6_DST
+    return _eth(0x86DD, _ip6(43, routing + _summed(hello, 2, pseudo), dst=hop))
 
 
 def _udp(sport: int, dport: int, data: bytes) -> bytes:
@@ -117,6 +148,10 @@ CASES = {
     # [|lldp] but keeps the link header out of -x's dump
     "lldp-cut-short": (("-v", "-x"), [(_lldp((1, b"\x04" + bytes(6)), (2, b"\x03" + bytes(6))), cut)
                                       for cut in (14 + 9 + 1, 14 + 9 + 3)]),
+    # nextproto4_cksum()/nextproto6_cksum(): VRRPv3 and PIM over IPv6 (to the
+    # routing header's final destination) are summed with the pseudo-header
+    "pseudo-header-checksums": (("-v",), [_vrrp3(False), _vrrp3(False, flip=True), _vrrp3(True),
+                                          _vrrp3(True, flip=True), _pim_hello_via_routing_header()]),
     # cookie_sidecheck(): initiator or responder by the source address alone
     "isakmp-side-by-source": ((), [
         _eth(0x800, _ip4(17, _udp(500, 500, _isakmp(COOKIE, bytes(8))))),

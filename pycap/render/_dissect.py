@@ -2060,7 +2060,8 @@ def vrrp_print(c, p, length, iph, ttl):
         intvl = g16(c, p + 4) & 0xFFF
         o.append(", intvl %ucs, length %u" % (intvl, length))
     if c.v:
-        if version == 2 and tt(c, p, length) and in_cksum(c.d[p:p + length]):
+        if tt(c, p, length) and (in_cksum(c.d[p:p + length]) if version == 2 else
+                                 nextproto_cksum(c, iph, p, length, 112)):
             o.append(", (bad vrrp cksum %x)" % g16(c, p + 6))
         o.append(", addrs")
         if naddrs > 1:
@@ -2254,12 +2255,10 @@ def _pim_checksum(c, p, length, iph):
     message is not all captured."""
     if not tt(c, p, length):
         return "unverified"
-    d = c.d
-    if d[iph] >> 4 == 6:
-        pseudo = d[iph + 8:iph + 40] + length.to_bytes(4, "big") + b"\0\0\0\x67"
-        bad = in_cksum(pseudo, d[p:p + length])
+    if c.d[iph] >> 4 == 6:
+        bad = nextproto_cksum(c, iph, p, length, 103)
     else:
-        bad = in_cksum(d[p:p + length])
+        bad = in_cksum(c.d[p:p + length])                # no pseudo-header over IPv4
     return "incorrect" if bad else "correct"
 
 
@@ -3195,12 +3194,7 @@ def tcp_print(c, p, length, iph, fragmented):
         return
     if c.v and not c.k and not fragmented:
         if tt(c, p, length):
-            seg = d[p:p + length]
-            if is6:
-                ph = d[iph + 8:iph + 24] + _ip6_finddst(c, iph) + _S_I.pack(length) + b"\0\0\0\x06"
-            else:
-                ph = d[iph + 12:iph + 16] + _ip_finddst(c, iph) + bytes((0, 6)) + _S_H.pack(length & 0xFFFF)
-            s = in_cksum(ph, seg)
+            s = nextproto_cksum(c, iph, p, length, 6)
             o.append(", cksum 0x%04x" % tsum)
             if s != 0:
                 o.append(" (incorrect -> 0x%04x)" % cksum_shouldbe(tsum, s))
@@ -3307,6 +3301,19 @@ def _ip6_finddst(c, iph):
 
 
 _S_II = struct.Struct("!II")
+
+
+def nextproto_cksum(c, iph, p, length, proto):
+    """nextproto4_cksum()/nextproto6_cksum(): the checksum of ``length``
+    bytes at ``p`` under the pseudo-header of the IP header at ``iph``, whose
+    destination is the final one (source route, routing header); 0 when the
+    stored checksum is right.  The bytes must be captured."""
+    d = c.d
+    if d[iph] >> 4 == 6:
+        ph = d[iph + 8:iph + 24] + _ip6_finddst(c, iph) + _S_I.pack(length) + bytes((0, 0, 0, proto))
+    else:
+        ph = d[iph + 12:iph + 16] + _ip_finddst(c, iph) + bytes((0, proto)) + _S_H.pack(length & 0xFFFF)
+    return in_cksum(ph, d[p:p + length])
 
 
 def _tcp_options_fast(c, d, cp, hlen, rev, thseq, thack, flags):
@@ -4253,8 +4260,7 @@ def udp_print(c, p, length, iph, fragmented, ttl_hl):
             if usum == 0:
                 o.append("[no cksum] ")
             elif tt(c, cp, length):
-                ph = d[iph + 12:iph + 16] + _ip_finddst(c, iph) + bytes((0, 17)) + _S_H.pack((length + 8) & 0xFFFF)
-                s = in_cksum(ph, d[p:p + 8 + length])
+                s = nextproto_cksum(c, iph, p, 8 + length, 17)
                 if s != 0:
                     o.append("[bad udp cksum 0x%04x -> 0x%04x!] " % (usum, cksum_shouldbe(usum, s)))
                 else:
@@ -4262,8 +4268,7 @@ def udp_print(c, p, length, iph, fragmented, ttl_hl):
         elif is6:
             if tt(c, cp, length):
                 usum = g16(c, p + 6)
-                ph = d[iph + 8:iph + 24] + _ip6_finddst(c, iph) + _S_I.pack(length + 8) + b"\0\0\0\x11"
-                s = in_cksum(ph, d[p:p + 8 + length])
+                s = nextproto_cksum(c, iph, p, 8 + length, 17)
                 if s != 0:
                     o.append("[bad udp cksum 0x%04x -> 0x%04x!] " % (usum, cksum_shouldbe(usum, s)))
                 else:
@@ -4963,8 +4968,7 @@ def icmp6_print(c, bp, length, iph, fragmented):
     if c.v and not fragmented:
         if tt(c, bp, length):
             f = g16(c, bp + 2)
-            ph = c.d[iph + 8:iph + 24] + _ip6_finddst(c, iph) + _S_I.pack(length) + b"\0\0\0\x3a"
-            s = in_cksum(ph, c.d[bp:bp + length])
+            s = nextproto_cksum(c, iph, bp, length, 58)
             if s != 0:
                 o.append("[bad icmp6 cksum 0x%04x -> 0x%04x!] " % (f, cksum_shouldbe(f, s)))
             else:
