@@ -152,6 +152,10 @@ CASES = {
     # routing header's final destination) are summed with the pseudo-header
     "pseudo-header-checksums": (("-v",), [_vrrp3(False), _vrrp3(False, flip=True), _vrrp3(True),
                                           _vrrp3(True, flip=True), _pim_hello_via_routing_header()]),
+    # print-ether.c: a TapAgg subtype it does not know is dumped raw, after
+    # the addresses and type (again) when -e has not printed them
+    "arista-unknown-subtype": ((), [_eth(0xD28B, bytes.fromhex("00020010") + bytes(12))]),
+    "arista-unknown-subtype-e": (("-e",), [_eth(0xD28B, bytes.fromhex("00020010") + bytes(12))]),
     # cookie_sidecheck(): initiator or responder by the source address alone
     "isakmp-side-by-source": ((), [
         _eth(0x800, _ip4(17, _udp(500, 500, _isakmp(COOKIE, bytes(8))))),

@@ -359,7 +359,9 @@ def ether_print(c, off, length, caplen=None):
             return hdrlen + min(caplen, length)
         o.append(ether_type_str(c, lt) + ", length %u: " % orig_length)
         taken = arista_print(c, p)
-        if taken < 0:
+        if taken < 0:               # a subtype or format tcpdump does not know: raw bytes
+            if not c.e:
+                _ether_raw_header(c, off, lt, orig_length)
             default_print(c, p, caplen)
             return hdrlen + length
         p, length, caplen, hdrlen = p + taken, length - taken, caplen - taken, hdrlen + taken
@@ -422,11 +424,16 @@ def ether_print(c, off, length, caplen=None):
                 o.append(", ")
         if not ethertype_print(c, lt, p, length, caplen, off + 6, off):
             if not c.e:
-                o.append("%s > %s, " % (etheraddr(c, off + 6), etheraddr(c, off)))
-                o.append(ether_type_str(c, lt))
-                o.append(", length %u: " % orig_length)
+                _ether_raw_header(c, off, lt, orig_length)
             default_print(c, p, caplen)
     return hdrlen
+
+
+def _ether_raw_header(c, off, lt, orig_length):
+    """What ether_common_print() puts before the raw bytes of a type it
+    cannot decode when -e has not printed it: addresses, type, length."""
+    c.o.append("%s > %s, %s, length %u: " % (etheraddr(c, off + 6), etheraddr(c, off),
+                                             ether_type_str(c, lt), orig_length))
 
 
 ETHERTYPE_MACSEC = 0x88E5
