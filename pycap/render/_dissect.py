@@ -1881,12 +1881,7 @@ def pgm_print(c, p, iph):
         o.append("%s > %s:" % _addr_pair(c, iph, six))
         trunc(c)
         return
-    sport, dport = tcpport(c, g16(c, p)), tcpport(c, g16(c, p + 2))
-    if (d[iph + 6] if six else d[iph + 9]) == 113:
-        src, dst = _addr_pair(c, iph, six)
-        o.append("%s.%s > %s.%s: " % (src, sport, dst, dport))
-    else:
-        o.append("%s > %s: " % (sport, dport))
+    _ports_line(c, iph, 113, tcpport(c, g16(c, p)), tcpport(c, g16(c, p + 2)))
     need(c, p, 16)
     o.append("PGM, length %u" % g16(c, p + 14))
 
@@ -3115,6 +3110,18 @@ for _f in range(256):
 del _f
 
 
+def _ports_line(c, iph, proto, sp, dp):
+    """The "a.p > b.q: " that tcp_print(), udpipaddr_print() and pgm_print()
+    open with: the addresses only when the IP header's own protocol is
+    ``proto`` (not behind IPv6 extension headers), else the ports alone."""
+    is6 = c.d[iph] >> 4 == 6
+    if c.d[iph + 6 if is6 else iph + 9] == proto:
+        s, t = _addr_pair(c, iph, is6)
+        c.o.append("%s.%s > %s.%s: " % (s, sp, t, dp))
+    else:
+        c.o.append("%s > %s: " % (sp, dp))
+
+
 def _addr_pair(c, iph, is6):
     if is6:
         return ip6addr(c, iph + 8), ip6addr(c, iph + 24)
@@ -3141,14 +3148,7 @@ def tcp_print(c, p, length, iph, fragmented):
         return
     sport = (d[p] << 8) | d[p + 1]
     dport = (d[p + 2] << 8) | d[p + 3]
-    # addresses only when the IP header's own protocol is TCP (not behind
-    # IPv6 extension headers), as tcp_print() does
-    sp, dp = tcpport(c, sport), tcpport(c, dport)
-    if d[iph + 6 if is6 else iph + 9] == 6:
-        s, t = _addr_pair(c, iph, is6)
-        o.append("%s.%s > %s.%s: " % (s, sp, t, dp))
-    else:
-        o.append("%s > %s: " % (sp, dp))
+    _ports_line(c, iph, 6, tcpport(c, sport), tcpport(c, dport))
     if p + 20 > c.end:
         trunc(c)
         return
@@ -4200,26 +4200,13 @@ def openflow_print(c, bp, length):
 # UDP (print-udp.c)
 
 def _udpipaddr(c, iph, sport, dport):
-    d = c.d
-    o = c.o
-    if sport >= 0:
-        sport, dport = udpport(c, sport), udpport(c, dport)
-    if (d[iph] >> 4) == 6:
-        if d[iph + 6] == 17:
-            if sport == -1:
-                o.append("%s > %s: " % (ip6addr(c, iph + 8), ip6addr(c, iph + 24)))
-            else:
-                o.append("%s.%s > %s.%s: " % (ip6addr(c, iph + 8), sport, ip6addr(c, iph + 24), dport))
-        elif sport != -1:
-            o.append("%s > %s: " % (sport, dport))
-    else:
-        if d[iph + 9] == 17:
-            if sport == -1:
-                o.append("%s > %s: " % (ipaddr(c, iph + 12), ipaddr(c, iph + 16)))
-            else:
-                o.append("%s.%s > %s.%s: " % (ipaddr(c, iph + 12), sport, ipaddr(c, iph + 16), dport))
-        elif sport != -1:
-            o.append("%s > %s: " % (sport, dport))
+    """udpipaddr_print(); a ``sport`` of -1: the addresses without ports."""
+    if sport != -1:
+        _ports_line(c, iph, 17, udpport(c, sport), udpport(c, dport))
+        return
+    is6 = c.d[iph] >> 4 == 6
+    if c.d[iph + 6 if is6 else iph + 9] == 17:
+        c.o.append("%s > %s: " % _addr_pair(c, iph, is6))
 
 
 def udp_print(c, p, length, iph, fragmented, ttl_hl):
