@@ -2771,8 +2771,8 @@ _EIGRP_EXT_PROTOS = {1: "IGRP", 2: "EIGRP", 3: "Static", 4: "RIP", 5: "Hello", 6
                      7: "IS-IS", 8: "EGP", 9: "BGP", 10: "IDRP", 11: "Connected"}
 
 
-def _eigrp_route(c, q, plen_off, nexthop):
-    """An IPv4 route of an internal/external TLV: prefix, next hop; None if
+def _eigrp_route(c, plen_off, nexthop):
+    """An IPv4 route of an internal/external TLV: prefix, next hop; False if
     the prefix length is illegal."""
     bits = g8(c, plen_off)
     if bits > 32:
@@ -2792,11 +2792,14 @@ def _eigrp_metrics(c, q):
         g8(c, q + 12), g8(c, q + 13)))
 
 
+_EIGRP_TLV_MIN = {0x0001: 8, 0x0004: 4, 0x0102: 22, 0x0103: 42}   # value bytes
+
+
 def _eigrp_tlv(c, ttype, q, tlen):
     o = c.o
-    sizes = {0x0001: 8, 0x0004: 4, 0x0102: 22, 0x0103: 42}
-    if ttype in sizes and tlen < sizes[ttype]:
-        o.append(" (too short, < %u)" % (4 + sizes[ttype]))
+    least = _EIGRP_TLV_MIN.get(ttype)
+    if least is not None and tlen < least:
+        o.append(" (too short, < %u)" % (4 + least))
         return
     if ttype == 0x0001:
         o.append("\n\t    holdtime: %us, k1 %u, k2 %u, k3 %u, k4 %u, k5 %u" % (
@@ -2805,10 +2808,10 @@ def _eigrp_tlv(c, ttype, q, tlen):
         o.append("\n\t    IOS version: %u.%u, EIGRP version %u.%u" % (
             g8(c, q), g8(c, q + 1), g8(c, q + 2), g8(c, q + 3)))
     elif ttype == 0x0102:
-        if _eigrp_route(c, q, q + 20, q):
+        if _eigrp_route(c, q + 20, q):
             _eigrp_metrics(c, q + 4)
     elif ttype == 0x0103:
-        if _eigrp_route(c, q, q + 40, q):
+        if _eigrp_route(c, q + 40, q):
             o.append("\n\t      origin-router %s, origin-as %u, origin-proto %s, flags [0x%02x], "
                      "tag 0x%08x, metric %u" % (
                          ipaddr(c, q + 4), g32(c, q + 8),
@@ -5771,7 +5774,7 @@ from ._apps import nfsreply_print, nfsreq_print, telnet_print  # noqa: E402
 
 _ETHERTYPE_PRINTERS[0x8809] = lambda c, t, p, length, caplen: slow_print(c, p, length)
 _ETHERTYPE_PRINTERS[0x6003] = lambda c, t, p, length, caplen: _more.decnet_print(c, p, length, caplen)
-_UDP_PRINTERS.update({4500: lambda c, cp, length: isakmp_rfc3948_print(c, cp, length),
+_UDP_PRINTERS.update({4500: isakmp_rfc3948_print,
                       500: _more.isakmp_print, 7500: _more.isakmp_print,
                       5359: _more.ahcp_print})
 _UDP_PRINTERS.update({"bfd": _more._udp_bfd, 6696: _more._udp_babel, 546: _more._udp_dhcp6,
