@@ -118,6 +118,13 @@ DN_ROUTER_HELLO = bytes([0x0B, 2, 0, 0]) + bytes(4) + _le(1025) + bytes([2]) + _
     + bytes([64, 0]) + _le(15) + bytes([0])
 DN_DATA_ACK = bytes([0x02]) + _le(1029) + _le(1030) + bytes([3]) \
     + bytes([0x04]) + _le(1) + _le(2) + _le(0x8009) + _le(0xA00A)
+def _cdp(*tlvs: tuple[int, bytes]) -> bytes:
+    """A CDPv2 frame in 802.3 with LLC/SNAP (Cisco, PID 0x2000)."""
+    body = bytes([2, 180, 0, 0]) + b"".join(struct.pack("!HH", t, 4 + len(v)) + v for t, v in tlvs)
+    llc = bytes.fromhex("aaaa0300000c2000") + body
+    return bytes.fromhex("01000ccccccc006677889900") + struct.pack("!H", len(llc)) + llc
+
+
 COOKIE = bytes.fromhex("0102030405060708")
 CASES = {
     # rfc1048_print(): a letter without a case of its own prints the bytes
@@ -156,6 +163,12 @@ CASES = {
     # the addresses and type (again) when -e has not printed them
     "arista-unknown-subtype": ((), [_eth(0xD28B, bytes.fromhex("00020010") + bytes(12))]),
     "arista-unknown-subtype-e": (("-e",), [_eth(0xD28B, bytes.fromhex("00020010") + bytes(12))]),
+    # cdptlvs[]: each type's printer and its least and most value lengths
+    "cdp-tlv-table": (("-v",), [
+        _cdp((1, b"sw1"), (4, b"\0\x29"), (7, bytes(7)), (2, bytes(4) + b"\x0a\0\0\x01"),
+             (0x10, bytes(4)), (0x0E, b"\x01\x00\x05"), (0x0F, b"\x20\x00"), (0x15, b"\x01"),
+             (0x0C, b"\x02")),
+        (_cdp((1, b"switch-one"), (3, b"Gi0/1")), 14 + 8 + 4 + 4 + 6)]),
     # cookie_sidecheck(): initiator or responder by the source address alone
     "isakmp-side-by-source": ((), [
         _eth(0x800, _ip4(17, _udp(500, 500, _isakmp(COOKIE, bytes(8))))),

@@ -1047,149 +1047,206 @@ def _snap_pid_name(oui, et):
     return table.get(et, "Unknown")
 
 
-_CDP_TLVS = {0x01: "Device-ID", 0x02: "Address", 0x03: "Port-ID", 0x04: "Capability",
-             0x05: "Version String", 0x06: "Platform", 0x07: "Prefixes",
-             0x08: "Protocol-Hello option", 0x09: "VTP Management Domain", 0x0A: "Native VLAN ID",
-             0x0B: "Duplex", 0x0E: "ATA-186 VoIP VLAN request", 0x0F: "ATA-186 VoIP VLAN assignment",
-             0x10: "power consumption", 0x11: "MTU", 0x12: "AVVID trust bitmap",
-             0x13: "AVVID untrusted ports CoS", 0x14: "System Name",
-             0x15: "System Object ID (not decoded)", 0x16: "Management Addresses",
-             0x17: "Physical Location"}
 _CDP_CAPS = ((0x01, "Router"), (0x02, "Transparent Bridge"), (0x04, "Source Route Bridge"),
              (0x08, "L2 Switch"), (0x10, "L3 capable"), (0x20, "IGMP snooping"), (0x40, "L1 capable"))
-_CDP_MIN = {0x04: 4, 0x0A: 2, 0x0B: 1, 0x0E: 3, 0x11: 4, 0x12: 1, 0x13: 1, 0x17: 1}
+_CDP_IPV6_PROTOCOL = bytes.fromhex("aaaa0300000086dd")      # LLC+SNAP, ethertype IPv6
 
 
-class _CdpTrunc(Exception):
-    pass
+def _cdp_string(c, q, ln):
+    c.o.append("'")
+    nd_printn(c, q, ln)
+    c.o.append("'")
 
 
-def cdp_print(c, p, length):
-    """cdp_print(): without -v the Device-ID and every other TLV in hex, as
-    tcpdump 4.99 prints them; with -v each TLV named and decoded."""
-    c.proto = "cdp"
-    o = c.o
-    caplen = min(length, avail(c, p))
-    if caplen < 4:
-        o.append("[|cdp]")
+def _cdp_power(c, q, ln):
+    need(c, q, ln)
+    c.o.append("%1.2fW" % (int.from_bytes(c.d[q:q + ln], "big") / 1000.0))
+
+
+def _cdp_capability(c, q, ln):
+    cap = g32(c, q)
+    c.o.append("(0x%08x): %s" % (cap, bittok(_CDP_CAPS, "none", cap)))
+
+
+def _cdp_version(c, q, ln):
+    """Each newline of the version string starts an indented line."""
+    have = min(ln, avail(c, q))
+    c.o.append("\n\t  " + "\n\t  ".join(fn_print_bytes(part)
+                                        for part in c.d[q:q + have].split(b"\n")))
+    if have < ln:
+        raise Trunc
+
+
+def _cdp_ata186(c, q, ln):
+    c.o.append("unknown 0x%04x" % g16(c, q) if ln == 2 else
+               "app %u, vlan %u" % (g8(c, q), g16(c, q + 1)))
+
+
+def _cdp_phys_loc(c, q, ln):
+    c.o.append("0x%02x" % g8(c, q))
+    if ln > 1:
+        c.o.append("/")
+        nd_printn(c, q + 1, ln - 1)
+
+
+def _cdp_prefixes(c, q, ln):
+    if ln % 5:
+        c.o.append(" [length %u is not a multiple of 5]" % ln)
+        need(c, q, ln)
         return
-    o.append("CDPv%u, ttl: %us" % (g8(c, p), g8(c, p + 1)))
-    if c.v:
-        o.append(", checksum: 0x%04x (unverified), length %u" % (g16(c, p + 2), length))
-    end, q = p + length, p + 4
-    try:
-        while q < end:
-            if not tt(c, q, 4):
-                raise _CdpTrunc
-            typ, ln = g16(c, q), g16(c, q + 2)
-            name = _CDP_TLVS.get(typ, "unknown field type")
-            if ln < 4:
-                o.append("\n\t%s (0x%02x), TLV length: %u byte%s (too short)" % (
-                    name, typ, ln, "" if ln == 1 else "s") if c.v else
-                    ", %s TLV length %u too short" % (name, ln))
-                break
-            q, ln = q + 4, ln - 4
-            if not tt(c, q, ln):
-                raise _CdpTrunc
-            if c.v:
-                o.append("\n\t%s (0x%02x), value length: %u byte%s: " % (
-                    name, typ, ln, "" if ln == 1 else "s"))
-                _cdp_value(c, typ, q, ln)
-            elif typ == 1:
-                o.append(", Device-ID '%s'" % fn_print_bytes(c.d[q:q + ln]))
-            else:
-                print_unknown_data(c, q, "\n\t  ", ln)
-            q += ln
-    except _CdpTrunc:
-        o.append("[|cdp]")
-        return
-    if not c.v:
-        o.append(", length %u" % caplen)
-
-
-def _cdp_value(c, typ, q, ln):
-    o = c.o
-    d = c.d
-    if ln < _CDP_MIN.get(typ, 0):
-        raise _CdpTrunc
-    if typ in (0x01, 0x03, 0x06, 0x09, 0x14):
-        o.append("'%s'" % fn_print_bytes(d[q:q + ln]))
-    elif typ in (0x02, 0x16):
-        _cdp_addr(c, q, ln)
-    elif typ == 0x04:
-        cap = g32(c, q)
-        o.append("(0x%08x): %s" % (cap, bittok(_CDP_CAPS, "none", cap)))
-    elif typ == 0x05:
-        # each newline starts an indented line; other control characters print as ^X
-        o.append("\n\t  " + "\n\t  ".join(fn_print_bytes(part) for part in d[q:q + ln].split(b"\n")))
-    elif typ == 0x07:
-        if ln % 5:
-            raise _CdpTrunc
-        o.append(" IPv4 Prefixes (%d):" % (ln // 5))
-        o.append("".join(" %u.%u.%u.%u/%u" % tuple(d[i:i + 5]) for i in range(q, q + ln, 5)))
-    elif typ == 0x08:
-        pass
-    elif typ == 0x0A:
-        o.append("%d" % g16(c, q))
-    elif typ == 0x0B:
-        o.append("full" if d[q] else "half")
-    elif typ == 0x0E:
-        o.append("app %d, vlan %d" % (d[q], g16(c, q + 1)))
-    elif typ == 0x10:
-        o.append("%1.2fW" % (int.from_bytes(d[q:q + ln], "big") / 1000.0))
-    elif typ == 0x11:
-        o.append("%u bytes" % g32(c, q))
-    elif typ in (0x12, 0x13):
-        o.append("0x%02x" % d[q])
-    elif typ == 0x17:
-        o.append("0x%02x" % d[q])
-        if ln > 1:
-            o.append("/" + fn_print_bytes(d[q + 1:q + ln]))
-    else:
-        print_unknown_data(c, q, "\n\t  ", ln)
+    c.o.append(" IPv4 Prefixes (%u):" % (ln // 5))
+    for i in range(q, q + ln, 5):
+        need(c, i, 5)
+        c.o.append(" %u.%u.%u.%u/%u" % tuple(c.d[i:i + 5]))
 
 
 def _cdp_addr(c, p, ln):
-    """cdp_print_addr(): the addresses of an Address TLV."""
+    """cdp_print_addr(): the addresses of an Address TLV; where one does not
+    fit, the rest of the value is only checked as captured."""
     o = c.o
     d = c.d
-    end = p + ln
-    if p + 4 > end:
-        raise _CdpTrunc
+    if ln < 4:
+        o.append(" (not enough space for num)")
+        need(c, p, ln)
+        return
     num = g32(c, p)
-    p += 4
-    while p < end and num >= 0:
-        if p + 2 > end:
-            raise _CdpTrunc
-        pt, pl = d[p], d[p + 1]
-        p += 2
-        if p + pl + 2 > end or not tt(c, p, pl + 2):
-            raise _CdpTrunc
+    p, ln = p + 4, ln - 4
+    while num:
+        if ln < 2:
+            o.append(" (not enough space for PT+PL)")
+            need(c, p, ln)
+            return
+        pt, pl = g8(c, p), g8(c, p + 1)
+        p, ln = p + 2, ln - 2
+        if ln < pl + 2:
+            o.append(" (not enough space for P+AL)")
+            need(c, p, ln)
+            return
         al = g16(c, p + pl)
         if pt == 1 and pl == 1 and d[p] == 0xCC and al == 4:
-            p += 3
-            if p + 4 > end:
-                raise _CdpTrunc
-            o.append("IPv4 (%u) %s" % (num, ipaddr(c, p)))
-            p += 4
-        elif pt == 2 and pl == 8 and d[p:p + 8] == bytes.fromhex("aaaa0300000086dd") and al == 16:
-            p += 10
-            if p + al > end:
-                raise _CdpTrunc
-            o.append("IPv6 (%u) %s" % (num, ip6addr(c, p)))
-            p += al
+            kind, printer = "IPv4", ipaddr
+        elif pt == 2 and pl == 8 and d[p:p + 8] == _CDP_IPV6_PROTOCOL and al == 16:
+            kind, printer = "IPv6", ip6addr
         else:
-            o.append("pt=0x%02x, pl=%d, pb=" % (pt, pl) + "".join(" %02x" % b for b in d[p:p + pl]))
-            p += pl
-            o.append(", al=%d, a=" % al)
-            p += 2
-            if p + al > end or not tt(c, p, al):
-                raise _CdpTrunc
+            kind = printer = None
+        if printer is not None:
+            p, ln = p + pl + 2, ln - pl - 2
+            if ln < al:
+                o.append(" (not enough space for A)")
+                need(c, p, ln)
+                return
+            o.append("%s (%u) %s" % (kind, num, printer(c, p)))
+        else:
+            o.append("pt=0x%02x, pl=%u, pb=" % (pt, pl))
+            need(c, p, pl)
+            o.append("".join(" %02x" % b for b in d[p:p + pl]))
+            p, ln = p + pl + 2, ln - pl - 2
+            o.append(", al=%u, a=" % al)
+            if ln < al:
+                o.append(" (not enough space for A)")
+                need(c, p, ln)
+                return
+            need(c, p, al)
             o.append("".join(" %02x" % b for b in d[p:p + al]))
-            p += al
+        p, ln = p + al, ln - al
         num -= 1
         if num:
             o.append(" ")
+    if ln:
+        o.append(" (%u bytes of stray data)" % ln)
+
+
+def _cdp_uint8x(c, q, ln):
+    c.o.append("0x%02x" % g8(c, q))
+
+
+_CDP_UNNAMED = ("unknown field type", None, -1, -1)
+# cdptlvs[]: type -> (name, printer or None, least, most value bytes; -1: any);
+# a type up to 0x17 without an entry has no name and no printer
+_CDP_TLVS = {
+    0x00: _CDP_UNNAMED, 0x0C: _CDP_UNNAMED, 0x0D: _CDP_UNNAMED,
+    0x01: ("Device-ID", _cdp_string, -1, -1),
+    0x02: ("Address", _cdp_addr, -1, -1),
+    0x03: ("Port-ID", _cdp_string, -1, -1),
+    0x04: ("Capability", _cdp_capability, 4, 4),
+    0x05: ("Version String", _cdp_version, -1, -1),
+    0x06: ("Platform", _cdp_string, -1, -1),
+    0x07: ("Prefixes", _cdp_prefixes, -1, -1),
+    0x08: ("Protocol-Hello option", None, -1, -1),
+    0x09: ("VTP Management Domain", _cdp_string, -1, -1),
+    0x0A: ("Native VLAN ID", lambda c, q, ln: c.o.append("%u" % g16(c, q)), 2, 2),
+    0x0B: ("Duplex", lambda c, q, ln: c.o.append("full" if g8(c, q) else "half"), 1, 1),
+    0x0E: ("ATA-186 VoIP VLAN assignment", _cdp_ata186, 3, 3),
+    0x0F: ("ATA-186 VoIP VLAN request", _cdp_ata186, 2, 3),
+    0x10: ("power consumption", _cdp_power, 1, 3),
+    0x11: ("MTU", lambda c, q, ln: c.o.append("%u bytes" % g32(c, q)), 4, 4),
+    0x12: ("AVVID trust bitmap", _cdp_uint8x, 1, 1),
+    0x13: ("AVVID untrusted ports CoS", _cdp_uint8x, 1, 1),
+    0x14: ("System Name", _cdp_string, -1, -1),
+    0x15: ("System Object ID (not decoded)", None, -1, -1),
+    0x16: ("Management Addresses", _cdp_addr, 4, -1),
+    0x17: ("Physical Location", _cdp_phys_loc, 1, -1),
+}
+
+
+def cdp_print(c, p, length):
+    """cdp_print(): without -v the Device-ID and every other TLV in hex;
+    with -v each TLV named and decoded by tcpdump 4.99's table."""
+    c.proto = "cdp"
+    o = c.o
+    v = c.v
+    orig_length = length
+    if length < 4:
+        o.append(" (packet length %u < 4)" % length)
+        return _cdp_invalid(c, p, length)
+    o.append("CDPv%u, ttl: %us" % (g8(c, p), g8(c, p + 1)))
+    checksum = g16(c, p + 2)
+    if v:
+        o.append(", checksum: 0x%04x (unverified), length %u" % (checksum, orig_length))
+    q, length = p + 4, length - 4
+    while length:
+        if length < 4:
+            o.append(" (remaining packet length %u < 4)" % length)
+            return _cdp_invalid(c, q, length)
+        typ, ln = g16(c, q), g16(c, q + 2)        # the length counts the TLV header
+        info = _CDP_TLVS.get(typ)
+        name = info[0] if info is not None else "unknown field type"
+        if ln < 4:
+            o.append("\n\t%s (0x%02x), TLV length: %u byte%s (too short)" % (
+                name, typ, ln, "" if ln == 1 else "s") if v else
+                ", %s TLV length %u too short" % (name, ln))
+            return _cdp_invalid(c, q, length)
+        if ln > length:
+            o.append(" (TLV length %u > %u)" % (ln, length))
+            return _cdp_invalid(c, q, length)
+        q, length, ln = q + 4, length - 4, ln - 4
+        if v:
+            o.append("\n\t%s (0x%02x), value length: %u byte%s: " % (
+                name, typ, ln, "" if ln == 1 else "s"))
+        elif typ == 1:
+            o.append(", Device-ID ")
+        covered = False
+        if info is not None:
+            _, printer, least, most = info
+            if 0 < least > ln or 0 < most < ln:
+                o.append(" (malformed TLV)")
+            elif v or typ == 1:
+                if printer is not None:
+                    printer(c, q, ln)
+                else:
+                    need(c, q, ln)
+                covered = True              # a type without a printer: no hex either
+        if not covered:
+            need(c, q, ln)
+            print_unknown_data(c, q, "\n\t  ", ln)
+        q, length = q + ln, length - ln
+    if not v:
+        o.append(", length %u" % orig_length)
+
+
+def _cdp_invalid(c, q, length):
+    c.o.append(" (invalid)")
+    need(c, q, length)
 
 
 # ---- Linux cooked headers (print-sll.c)
