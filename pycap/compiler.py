@@ -82,7 +82,7 @@ def compile_filter(expression: str, linktype: int = LinkType.EN10MB, snaplen: in
         raise err.with_source(expression) from None
     optimized = not lowerer.unoptimized
     graph = cfg.graph(lowered, optimized)
-    if optimized and cfg.rejects_all_maybe(graph) and cfg.rejects_all_as_libpcap(lowered):
+    if optimized and cfg.rejects_all(graph) and cfg.rejects_all_as_libpcap(lowered):
         # what libpcap's optimizer proves, not all that pycap's graph does
         raise FilterError(REJECTS_ALL).with_source(expression)
     snaplen = snaplen or MAX_SNAPLEN

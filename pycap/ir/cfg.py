@@ -485,8 +485,7 @@ def rejects_all_as_libpcap(p: ir.Pred) -> bool:
     """Whether libpcap's optimizer would find that ``p`` matches nothing
     ("expression rejects all packets"): the graph threaded with only the
     facts its fold_edge uses and no node copies."""
-    g = optimize(from_predicate(p), as_libpcap=True)
-    return _past_constants(g.root) is g.reject
+    return rejects_all(optimize(from_predicate(p), as_libpcap=True))
 
 
 def _past_constants(n: Node) -> Node:
@@ -507,7 +506,8 @@ def is_constant_test(op) -> bool:
     return isinstance(op, ir.Cmp) and isinstance(op.left, ir.Imm) and isinstance(op.right, ir.Imm)
 
 
-def rejects_all_maybe(g: Graph) -> bool:
-    """Whether ``rejects_all_as_libpcap`` could hold, from the optimized graph
-    (it proves at least what libpcap's optimizer does): a cheap test first."""
+def rejects_all(g: Graph) -> bool:
+    """Whether ``g`` leads to reject past its root's constant comparisons.
+    On pycap's optimized graph (which proves at least what libpcap's
+    optimizer does) it is the cheap test before ``rejects_all_as_libpcap``."""
     return _past_constants(g.root) is g.reject
