@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import shutil
 import struct
-import subprocess
 
 import pytest
 
@@ -21,6 +20,7 @@ from pycap.ir import cfg, interp
 from pycap.ir import nodes as ir
 from pycap.ir.lower import Lowerer, pulled_up
 from tests import corpus
+from tests.compound import tcpdump_choice, write
 
 try:
     from kernelsupport import kernel  # noqa: F401
@@ -55,8 +55,8 @@ class _Chain(Lowerer):
         return None
 
 
-def _lowered(expression: str, lowerer_class: type = Lowerer) -> ir.Pred:
-    lowerer = lowerer_class(1)
+def _lowered(expression: str, lowerer_class: type = Lowerer, linktype: int = 1) -> ir.Pred:
+    lowerer = lowerer_class(linktype)
     return lowerer.lower(parse(expression, on_primitive=lowerer.on_primitive))
 
 
@@ -105,17 +105,11 @@ PORT_CUTS = _cuts([_frame4(2, 80), _frame4(1, 2), _frame6(3, 9), _frame4(2, 1, o
 def _tcpdump_accepts(expression: str, frames: list[bytes], tmp_path) -> list[bool]:
     """tcpdump's verdict for each frame (a savefile of them, each record as
     long as the frame: a cut frame is a short packet, not a snapped one)."""
-    source, kept = tmp_path / "frames.pcap", tmp_path / "kept.pcap"
-    records = b"".join(struct.pack("<IIII", i, 0, len(f), len(f)) + f for i, f in enumerate(frames))
-    source.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1) + records)
-    subprocess.run([TCPDUMP, "-r", str(source), "-w", str(kept), expression], check=True,
-                   capture_output=True)
-    raw, at, seen = kept.read_bytes(), 24, set()
-    while at < len(raw):
-        index, _, caplen, _ = struct.unpack_from("<IIII", raw, at)
-        seen.add(index)
-        at += 16 + caplen
-    return [i in seen for i in range(len(frames))]
+    source, kept = str(tmp_path / "frames.pcap"), str(tmp_path / "kept.pcap")
+    write(source, 1, [(f, len(f)) for f in frames], list(range(len(frames))))
+    chosen = tcpdump_choice(source, kept, expression)
+    assert not isinstance(chosen, str), chosen          # tcpdump's error line
+    return [i in chosen for i in range(len(frames))]
 
 
 TCPDUMP = shutil.which("tcpdump")
@@ -288,8 +282,7 @@ def test_address_lists_on_other_link_types():
                             (12, _ip4((10, 0, 0, 3), (1, 1, 1, 1))[14:])):
         for expression in HOST_LISTS[3:8]:
             chain = Lowerer(linktype).lower(parse(expression))
-            lowerer = Lowerer(linktype)
-            listed = lowerer.lower(parse(expression, on_primitive=lowerer.on_primitive))
+            listed = _lowered(expression, linktype=linktype)
             for data in (frame, frame[:-30], bytes(len(frame))):
                 assert interp.matches(listed, data) == interp.matches(chain, data), expression
 
