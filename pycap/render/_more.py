@@ -1665,9 +1665,12 @@ def _lldp_tlv(c, typ, p, ln):
             raise _LldpBad
         oui = (g8(c, p) << 16) | g16(c, p + 1)
         o.append(": OUI %s (0x%06x)" % (OUI_NAMES.get(oui, "Unknown"), oui))
-        printer = {0x0080C2: _lldp_8021, 0x00120F: _lldp_8023, 0x00005E: _lldp_iana,
-                   0x0012BB: _lldp_tia, 0x001B21: _lldp_dcbx}.get(oui)
-        return True if printer is None else printer(c, p, ln)
+        org = _LLDP_ORGS.get(oui)
+        if org is None:
+            return True
+        least, names, printer = org
+        sub = _lldp_subtype(c, p, ln, least, names)
+        return False if sub is None else printer(c, p, ln, sub)
     else:
         return True
     return False
@@ -1724,11 +1727,8 @@ def _lldp_tables(c, p):
                "\n\t     Value        : " + " ".join("%-3d" % v for v in d[12:20]))
 
 
-def _lldp_8021(c, p, ln):
+def _lldp_8021(c, p, ln, sub):
     o = c.o
-    sub = _lldp_subtype(c, p, ln, 4, _LLDP_8021)
-    if sub is None:
-        return False
     if sub == 1:
         if ln >= 6:
             o.append("\n\t    port vlan id (PVID): %u" % g16(c, p + 4))
@@ -1787,11 +1787,8 @@ def _lldp_8021(c, p, ln):
     return False
 
 
-def _lldp_8023(c, p, ln):
+def _lldp_8023(c, p, ln, sub):
     o = c.o
-    sub = _lldp_subtype(c, p, ln, 4, _LLDP_8023)
-    if sub is None:
-        return False
     if sub == 1:
         if ln >= 9:
             an, pmd, mau = g8(c, p + 4), g16(c, p + 5), g16(c, p + 7)
@@ -1820,10 +1817,7 @@ def _lldp_8023(c, p, ln):
     return False
 
 
-def _lldp_iana(c, p, ln):
-    sub = _lldp_subtype(c, p, ln, 8, {1: "MUD-URL"})
-    if sub is None:
-        return False
+def _lldp_iana(c, p, ln, sub):
     if sub != 1:
         return True
     c.o.append("\n\t  MUD-URL=")
@@ -1831,11 +1825,8 @@ def _lldp_iana(c, p, ln):
     return False
 
 
-def _lldp_tia(c, p, ln):
+def _lldp_tia(c, p, ln, sub):
     o = c.o
-    sub = _lldp_subtype(c, p, ln, 4, _LLDP_TIA)
-    if sub is None:
-        return False
     if sub == 1:
         if ln >= 7:
             caps, dev = g16(c, p + 4), g8(c, p + 6)
@@ -1866,15 +1857,9 @@ def _lldp_tia(c, p, ln):
     return False
 
 
-def _lldp_dcbx(c, p, ln):
+def _lldp_dcbx(c, p, ln, sub):
     """DCBX (the pre-802.1Qaz protocol, revision 1.01)."""
     o = c.o
-    if ln < 4:
-        return False
-    sub = g8(c, p + 3)
-    o.append("\n\t  %s Subtype (%u)" % ({1: "DCB Capability Exchange Protocol Rev 1",
-                                           2: "DCB Capability Exchange Protocol Rev 1.01"}.get(
-                                               sub, "unknown"), sub))
     if sub == 1:
         return True
     q, left, hexdump = p + 4, ln - 4, False
@@ -1937,6 +1922,18 @@ def _lldp_dcbx(c, p, ln):
             D.print_unknown_data(c, q, "\n\t    ", tl)
         q, left = q + tl, left - tl
     return hexdump
+
+
+# organisation-specific TLVs: OUI -> (least length for a subtype, subtype
+# names, printer of the subtype's value)
+_LLDP_ORGS = {
+    0x0080C2: (4, _LLDP_8021, _lldp_8021),
+    0x00120F: (4, _LLDP_8023, _lldp_8023),
+    0x00005E: (8, {1: "MUD-URL"}, _lldp_iana),
+    0x0012BB: (4, _LLDP_TIA, _lldp_tia),
+    0x001B21: (4, {1: "DCB Capability Exchange Protocol Rev 1",
+                   2: "DCB Capability Exchange Protocol Rev 1.01"}, _lldp_dcbx),
+}
 
 
 # --------------------------------------------------------------------------
