@@ -208,13 +208,6 @@ class _XidMap:
                 return None
 
 
-def _xid_map(c):
-    xids = c.tcp.get(_XID_MAP)
-    if xids is None:
-        xids = c.tcp[_XID_MAP] = _XidMap()
-    return xids
-
-
 def _is_write(proc, vers):
     return proc == (_NFSPROC_WRITE if vers == _NFS_VER3 else _NFSV2_WRITE)
 
@@ -225,7 +218,7 @@ def nfsreq_print(c, rp, length):
         return
     vers, proc = g32(c, rp + 16), g32(c, rp + 20)
     if c.ipaddrs is not None:
-        _xid_map(c).enter(g32(c, rp), *c.ipaddrs, proc, vers)
+        D.run_state(c, _XID_MAP, _XidMap).enter(g32(c, rp), *c.ipaddrs, proc, vers)
     if not _is_write(proc, vers):
         return
     c.proto = "nfs"
@@ -250,7 +243,7 @@ def nfsreply_print(c, rp, length):
     an NFSv3 WRITE call at the default verbosity; other replies are left alone."""
     if c.ipaddrs is None or not D.tt(c, rp + 8, 4) or g32(c, rp + 8) != 0:
         return
-    call = _xid_map(c).find(g32(c, rp), *c.ipaddrs)
+    call = D.run_state(c, _XID_MAP, _XidMap).find(g32(c, rp), *c.ipaddrs)
     if call is None:
         c.proto = "nfs"
         c.o.append("reply ok %u" % length)

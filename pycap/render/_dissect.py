@@ -103,6 +103,16 @@ def trunc(c):
     c.o.append(" [|%s]" % c.proto)
 
 
+def run_state(c, key, factory):
+    """A printer's state for the rest of the run (NFS's XID map, ISAKMP's
+    cookies), kept under ``key`` beside the TCP sequence table, which lives
+    as long as the run and is reset with it."""
+    state = c.tcp.get(key)
+    if state is None:
+        state = c.tcp[key] = factory()
+    return state
+
+
 def ipaddr_bytes(c, packed):
     """ipaddr_string() of address bytes already read: named without -n
     (``c`` is anything with ``names``, a Ctx or the fast path's State)."""

@@ -2304,9 +2304,7 @@ def isakmp_print(c, p, length):
     name = _ISAKMP_ETYPES.get(etype, "#%u" % etype)
     if major == 1:
         o.append(" phase 1" if phase1 else " phase 2/others")
-        cookies = c.tcp.get(_ISAKMP_COOKIES)
-        if cookies is None:
-            cookies = c.tcp[_ISAKMP_COOKIES] = _Cookies()
+        cookies = D.run_state(c, _ISAKMP_COOKIES, _Cookies)
         i_ck = c.d[p:p + 8]
         i = cookies.find(i_ck)
         if i < 0:
