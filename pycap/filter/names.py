@@ -10,6 +10,7 @@ class so tests can substitute a fixed table.
 from __future__ import annotations
 
 from pycap.frozen import record
+from pycap.netdb import table_lines
 
 PROTO_UNDEF = -1
 IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP = 6, 17, 132
@@ -17,18 +18,11 @@ IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP = 6, 17, 132
 
 def _read_networks(path: str = "/etc/networks") -> dict[str, int]:
     table: dict[str, int] = {}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                parts = line.split("#", 1)[0].split()
-                if len(parts) < 2:
-                    continue
-                value = _net_number(parts[1])
-                if value is not None:
-                    for name in [parts[0], *parts[2:]]:
-                        table.setdefault(name, value)
-    except OSError:
-        pass
+    for parts in table_lines(path):
+        value = _net_number(parts[1])
+        if value is not None:
+            for name in [parts[0], *parts[2:]]:
+                table.setdefault(name, value)
     return table
 
 

@@ -29,6 +29,8 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
+from pycap.netdb import table_lines
+
 __all__ = ["Names", "system_resolver", "read_services", "read_ethers", "OUI_NAMES"]
 
 # tcpdump 4.99's oui_values (oui.c): the vendors it names after an Ethernet
@@ -77,24 +79,12 @@ def system_resolver(family: int, packed: bytes) -> str | None:
         return None
 
 
-def _table_lines(path: str) -> list[list[str]]:
-    """The fields of each line of a netdb-style file that has two or more,
-    comments removed; no file, no lines."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError:
-        return []
-    return [fields for line in text.splitlines()
-            if len(fields := line.split("#", 1)[0].split()) >= 2]
-
-
 def read_services(path: str = "/etc/services") -> dict[tuple[str, int], str]:
     """{(protocol, port): name} for tcp and udp, the first line of a port
     winning as in tcpdump's table (it is filled from getservent() in file
     order and searched from its first entry)."""
     table: dict[tuple[str, int], str] = {}
-    for fields in _table_lines(path):
+    for fields in table_lines(path):
         port, _, proto = fields[1].partition("/")
         if proto in ("tcp", "udp") and port.isdigit():
             table.setdefault((proto, int(port)), fields[0])
@@ -105,7 +95,7 @@ def read_ethers(path: str = "/etc/ethers") -> dict[bytes, str]:
     """{address: name} from an ethers(5) file; lines that do not parse are
     skipped, as ether_line() skips them."""
     table: dict[bytes, str] = {}
-    for fields in _table_lines(path):
+    for fields in table_lines(path):
         octets = fields[0].split(":")
         try:
             address = bytes(int(o, 16) for o in octets)
