@@ -1047,14 +1047,14 @@ _SNAP_CISCO_PIDS = {0x2000: "CDP", 0x2003: "VTP", 0x2004: "DTP", 0x0111: "UDLD",
 _SNAP_RFC2684_PIDS = {0x0001: "Ethernet + FCS", 0x0007: "Ethernet w/o FCS", 0x0003: "802.5 + FCS",
                       0x0009: "802.5 w/o FCS", 0x0004: "FDDI + FCS", 0x000A: "FDDI w/o FCS",
                       0x0005: "802.6 + FCS", 0x000B: "802.6 w/o FCS", 0x000E: "BPDU"}
+_SNAP_PIDS = {0x0C: _SNAP_CISCO_PIDS, 0x0080C2: _SNAP_RFC2684_PIDS}    # the OUIs with PID names
 
 
 def _snap_pid_name(oui, et):
     """oui_to_struct_tok(): the PID's name in the OUI's own table."""
     if oui in (0, 0xF8):
         return T.ETHERTYPE_NAMES.get(et, "Unknown")
-    table = {0x0C: _SNAP_CISCO_PIDS, 0x0080C2: _SNAP_RFC2684_PIDS}.get(oui, {})
-    return table.get(et, "Unknown")
+    return _SNAP_PIDS.get(oui, {}).get(et, "Unknown")
 
 
 _CDP_CAPS = ((0x01, "Router"), (0x02, "Transparent Bridge"), (0x04, "Source Route Bridge"),
@@ -4497,11 +4497,13 @@ def vxlan_print(c, bp, length):
     ether_print(c, bp + 8, length - 8)
 
 
+_GENEVE_CLASSES = {0x0100: "Linux", 0x0101: "Open vSwitch", 0x0102: "Open Virtual Networking (OVN)",
+                   0x0103: "In-band Network Telemetry (INT)", 0x0104: "VMware"}
+
+
 def _geneve_class(cls):
-    names = {0x0100: "Linux", 0x0101: "Open vSwitch", 0x0102: "Open Virtual Networking (OVN)",
-             0x0103: "In-band Network Telemetry (INT)", 0x0104: "VMware"}
-    if cls in names:
-        return names[cls]
+    if cls in _GENEVE_CLASSES:
+        return _GENEVE_CLASSES[cls]
     return "Standard" if cls <= 0xFF else "Experimental" if cls >= 0xFFF0 else "Unknown"
 
 
