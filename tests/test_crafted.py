@@ -27,7 +27,8 @@ def _eth(ethertype: int, payload: bytes, dst: bytes = bytes.fromhex("00112233445
 
 
 def _cksum(data: bytes) -> int:
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data + b"\0" * (len(data) & 1)))
+    data += b"\0" * (len(data) & 1)
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
@@ -125,6 +126,11 @@ def _cdp(*tlvs: tuple[int, bytes]) -> bytes:
     return bytes.fromhex("01000ccccccc006677889900") + struct.pack("!H", len(llc)) + llc
 
 
+def _pim_hello(option_type: int, value: bytes) -> bytes:
+    hello = struct.pack("!BBH", 0x20, 0, 0) + struct.pack("!HH", option_type, len(value)) + value
+    return _eth(0x800, _ip4(103, _summed(hello, 2, b""), dst=b"\xe0\0\0\x0d"))
+
+
 COOKIE = bytes.fromhex("0102030405060708")
 CASES = {
     # rfc1048_print(): a letter without a case of its own prints the bytes
@@ -169,6 +175,9 @@ CASES = {
              (0x10, bytes(4)), (0x0E, b"\x01\x00\x05"), (0x0F, b"\x20\x00"), (0x15, b"\x01"),
              (0x0C, b"\x02")),
         (_cdp((1, b"switch-one"), (3, b"Gi0/1")), 14 + 8 + 4 + 4 + 6)]),
+    # pimv2_print(): Hello options of a fixed length, each given another
+    "pim-hello-option-lengths": (("-v",), [_pim_hello(t, bytes(n)) for t, n in
+                                           ((1, 3), (2, 2), (19, 2), (20, 2), (21, 5), (1, 2))]),
     # cookie_sidecheck(): initiator or responder by the source address alone
     "isakmp-side-by-source": ((), [
         _eth(0x800, _ip4(17, _udp(500, 500, _isakmp(COOKIE, bytes(8))))),

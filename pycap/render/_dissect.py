@@ -2269,6 +2269,7 @@ def pim_print(c, p, length, ver, iph):
         generic_print(c, "pim", "PIMv%u" % v, length)
 
 
+_PIM_HELLO_LENGTHS = {1: 2, 2: 4, 20: 4, 21: 4}     # Hello options of one fixed length
 _PIM_HELLO_OPTIONS = {1: "Hold Time", 2: "LAN Prune Delay", 18: "DR Priority (Old)",
                       19: "DR Priority", 20: "Generation ID", 21: "State Refresh Capability",
                       22: "Bi-Directional Capability", 24: "Address List",
@@ -2384,15 +2385,13 @@ def _pimv2_body(c, p, left, t, rsv, alen):
             p, left = p + 4, left - 4
             need_left(olen)
             need(c, p, olen)
+            fixed = _PIM_HELLO_LENGTHS.get(otype)
+            if fixed is not None and olen != fixed:
+                o.append("[option length %u != %u] (invalid)" % (olen, fixed))
+                return
             if otype == 1:
-                if olen != 2:
-                    o.append("[option length %u != 2] (invalid)" % olen)
-                    return
                 o.append(_relts(g16(c, p)))
             elif otype == 2:
-                if olen != 4:
-                    o.append("[option length %u != 4] (invalid)" % olen)
-                    return
                 delay, override = g16(c, p), g16(c, p + 2)
                 o.append("\n\t    T-bit=%u, LAN delay %ums, Override interval %ums" % (
                     1 if delay & 0x8000 else 0, delay & 0x7FFF, override))
@@ -2405,14 +2404,8 @@ def _pimv2_body(c, p, left, t, rsv, alen):
                     o.append("[option length %u != 4] (invalid)" % olen)
                     return
             elif otype == 20:
-                if olen != 4:
-                    o.append("[option length %u != 4] (invalid)" % olen)
-                    return
                 o.append("0x%08x" % g32(c, p))
             elif otype == 21:
-                if olen != 4:
-                    o.append("[option length %u != 4] (invalid)" % olen)
-                    return
                 o.append("v%u" % g8(c, p))
                 if g8(c, p + 1):
                     o.append(", interval " + _relts(g8(c, p + 1)))
