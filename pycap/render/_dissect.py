@@ -103,6 +103,13 @@ def trunc(c):
     c.o.append(" [|%s]" % c.proto)
 
 
+def invalid_rest(c, p, n):
+    """tcpdump's ``invalid:`` label: " (invalid)", then the rest (``n``
+    bytes at ``p``) checked as captured (ND_TCHECK_LEN: Trunc if not)."""
+    c.o.append(" (invalid)")
+    need(c, p, n)
+
+
 def run_state(c, key, factory):
     """A printer's state for the rest of the run (NFS's XID map, ISAKMP's
     cookies), kept under ``key`` beside the TCP sequence table, which lives
@@ -699,9 +706,7 @@ def _aoev1_detail(c, cp, length, flags):
     p, left = cp + 10, length - 10
     if cmd == 0:
         if left < 12:
-            o.append(" (invalid)")
-            need(c, p, left)
-            return
+            return invalid_rest(c, p, left)
         o.append("\n\tAFlags: [%s], Err/Feature: %u, Sector Count: %u, Cmd/Status: %u" % (
             bittok(_AOE_AFLAGS, "none", g8(c, p)), g8(c, p + 1), g8(c, p + 2), g8(c, p + 3)))
         o.append("\n\tlba0: %u, lba1: %u, lba2: %u, lba3: %u, lba4: %u, lba5: %u" % tuple(
@@ -711,26 +716,20 @@ def _aoev1_detail(c, cp, length, flags):
             o.append("\n\tData: %u bytes" % (left - 12))
     elif cmd == 1:
         if left < 8:
-            o.append(" (invalid)")
-            need(c, p, left)
-            return
+            return invalid_rest(c, p, left)
         ccmd = g8(c, p + 5)
         o.append("\n\tBuffer Count: %u, Firmware Version: %u, Sector Count: %u, AoE: %u, CCmd: %s" % (
             g16(c, p), g16(c, p + 2), g8(c, p + 4), ccmd >> 4,
             _AOE_CCMDS.get(ccmd & 0x0F, "Unknown (0x02x)")))
         cslen = g16(c, p + 6)
         if cslen > 1024 or 8 + cslen > left:
-            o.append(" (invalid)")
-            need(c, p, left)
-            return
+            return invalid_rest(c, p, left)
         if cslen:
             o.append("\n\tConfig String (length %u): " % cslen)
             nd_printn(c, p + 8, cslen)
     elif cmd == 2:
         if left < 4:
-            o.append(" (invalid)")
-            need(c, p, left)
-            return
+            return invalid_rest(c, p, left)
         o.append("\n\tMCmd: %s, MError: %s" % (
             {0: "Read Mac Mask List", 1: "Edit Mac Mask List"}.get(g8(c, p + 1), "Unknown (0x%02x)" % g8(c, p + 1)),
             {1: "Unspecified Error", 2: "Bad DCmd directive", 3: "Mask list full"}.get(
@@ -738,9 +737,7 @@ def _aoev1_detail(c, cp, length, flags):
         count = g8(c, p + 3)
         o.append(", Dir Count: %u" % count)
         if 4 + count * 8 > left:
-            o.append(" (invalid)")
-            need(c, p, left)
-            return
+            return invalid_rest(c, p, left)
         q = p + 4
         for _ in range(count):
             d = g8(c, q + 1)
@@ -751,18 +748,14 @@ def _aoev1_detail(c, cp, length, flags):
             q += 8
     elif cmd == 3:
         if left < 2 or (left - 2) % 6:
-            o.append(" (invalid)")
-            need(c, p, left)
-            return
+            return invalid_rest(c, p, left)
         r = g8(c, p)
         nmacs = g8(c, p + 1)
         o.append("\n\tRCmd: %s, NMacs: %u" % (
             {0: "Read reserve list", 1: "Set reserve list", 2: "Force set reserve list"}.get(
                 r, "Unknown (0x%02x)" % r), nmacs))
         if 2 + nmacs * 6 != left:
-            o.append(" (invalid)")
-            need(c, p, left)
-            return
+            return invalid_rest(c, p, left)
         for i in range(nmacs):
             o.append("\n\tEthernet Address %u: %s" % (i, etheraddr(c, p + 2 + 6 * i)))
 
@@ -1208,7 +1201,7 @@ def cdp_print(c, p, length):
     orig_length = length
     if length < 4:
         o.append(" (packet length %u < 4)" % length)
-        return _cdp_invalid(c, p, length)
+        return invalid_rest(c, p, length)
     o.append("CDPv%u, ttl: %us" % (g8(c, p), g8(c, p + 1)))
     checksum = g16(c, p + 2)
     if v:
@@ -1217,7 +1210,7 @@ def cdp_print(c, p, length):
     while length:
         if length < 4:
             o.append(" (remaining packet length %u < 4)" % length)
-            return _cdp_invalid(c, q, length)
+            return invalid_rest(c, q, length)
         typ, ln = g16(c, q), g16(c, q + 2)        # the length counts the TLV header
         info = _CDP_TLVS.get(typ)
         name = info[0] if info is not None else "unknown field type"
@@ -1225,10 +1218,10 @@ def cdp_print(c, p, length):
             o.append("\n\t%s (0x%02x), TLV length: %u byte%s (too short)" % (
                 name, typ, ln, "" if ln == 1 else "s") if v else
                 ", %s TLV length %u too short" % (name, ln))
-            return _cdp_invalid(c, q, length)
+            return invalid_rest(c, q, length)
         if ln > length:
             o.append(" (TLV length %u > %u)" % (ln, length))
-            return _cdp_invalid(c, q, length)
+            return invalid_rest(c, q, length)
         q, length, ln = q + 4, length - 4, ln - 4
         if v:
             o.append("\n\t%s (0x%02x), value length: %u byte%s: " % (
@@ -1252,11 +1245,6 @@ def cdp_print(c, p, length):
         q, length = q + ln, length - ln
     if not v:
         o.append(", length %u" % orig_length)
-
-
-def _cdp_invalid(c, q, length):
-    c.o.append(" (invalid)")
-    need(c, q, length)
 
 
 # ---- Linux cooked headers (print-sll.c)

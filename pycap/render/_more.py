@@ -2211,9 +2211,7 @@ def ahcp_print(c, p, length):
     o = c.o
     o.append("AHCP")
     if length < 2 or g8(c, p) != 43:
-        o.append(" (invalid)")
-        need(c, p, length)
-        return
+        return D.invalid_rest(c, p, length)
     version = g8(c, p + 1)
     if version != 1:
         o.append(" Version %u (unknown)" % version)
@@ -2221,21 +2219,15 @@ def ahcp_print(c, p, length):
         return
     o.append(" Version 1")
     if length < 24:
-        invalid(c)
-        need(c, p, length)
-        return
+        return D.invalid_rest(c, p, length)
     need(c, p + 2, 22)
     # ahcp1_body_print(): type, MBZ, the body's length, then the body
     q, left = p + 24, length - 24
     if left < 4:
-        invalid(c)
-        need(c, q, left)
-        return
+        return D.invalid_rest(c, q, left)
     body_len = g16(c, q + 2)
     if body_len > left - 4:
-        invalid(c)
-        need(c, q + 4, left - 4)
-        return
+        return D.invalid_rest(c, q + 4, left - 4)
     need(c, q + 4, body_len)
 
 
